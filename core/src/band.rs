@@ -1,0 +1,238 @@
+//! Band sets (traffic-light levels) and the assessment of a value against
+//! its standard: compliance ratio, whether the standard is met, and band.
+//!
+//! Levels are listed best first. Each level but the last has a threshold; a
+//! level without one catches everything left. Thresholds are read with the
+//! indicator's direction: for *higher is better* a level applies when the
+//! score is **at least** its threshold (so thresholds descend); for *lower is
+//! better* and *within a range* when the score is **at most** its threshold
+//! (so thresholds ascend). The score is the compliance ratio or the value,
+//! as the band set's `on` says; for a range it is the distance outside the
+//! range (0 inside).
+
+use rust_decimal::Decimal;
+
+use crate::pack::{Direction, Standard};
+use crate::source::Location;
+
+/// What a band set's thresholds are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BandBasis {
+    /// The compliance ratio, in percent (`value / standard × 100`).
+    Compliance,
+    /// The indicator's value itself.
+    Value,
+}
+
+/// One level of a band set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BandLevel {
+    /// The pack's word for this level, e.g. `CUMPLIO`.
+    pub label: String,
+    /// Where the level starts (see the module docs); `None` for the catch-all last level.
+    pub threshold: Option<Decimal>,
+    /// Colour for reports (a CSS colour name or `#rrggbb`).
+    pub color: Option<String>,
+}
+
+/// Ordered levels applied to a value or its compliance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BandSet {
+    /// Name the indicators use.
+    pub id: String,
+    /// What the thresholds compare with.
+    pub basis: BandBasis,
+    /// Levels, best first.
+    pub levels: Vec<BandLevel>,
+    /// Where the band set is defined.
+    pub location: Location,
+}
+
+impl BandSet {
+    /// Why the thresholds are not in best-first order for `direction`, if they are not.
+    #[must_use]
+    pub fn order_problem(&self, direction: Direction) -> Option<String> {
+        let thresholds: Vec<Decimal> = self.levels.iter().filter_map(|l| l.threshold).collect();
+        let descending = direction == Direction::HigherIsBetter;
+        let bad = thresholds.windows(2).find(|w| if descending { w[0] <= w[1] } else { w[0] >= w[1] })?;
+        let (order, reading) = if descending {
+            ("strictly descending", "at least")
+        } else {
+            ("strictly ascending", "at most")
+        };
+        Some(format!(
+            "thresholds {} then {} are out of order: for a {}-is-better indicator each level applies \
+             when the score is {reading} its threshold, so thresholds listed best first must be {order}",
+            bad[0],
+            bad[1],
+            direction.as_str()
+        ))
+    }
+
+    /// Index of the level the score falls in, or `None` when it is past every threshold.
+    #[must_use]
+    pub fn level_for(&self, score: Decimal, direction: Direction) -> Option<usize> {
+        self.levels.iter().position(|level| match level.threshold {
+            None => true,
+            Some(t) if direction == Direction::HigherIsBetter => score >= t,
+            Some(t) => score <= t,
+        })
+    }
+}
+
+/// A value read against its standard and band set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Assessment {
+    /// `value / standard × 100`; for a range, 100 inside and `value / violated bound × 100` outside.
+    /// `None` without a standard or over a zero standard.
+    pub compliance: Option<Decimal>,
+    /// Whether the standard is met (equality counts as met). `None` without a standard.
+    pub met: Option<bool>,
+    /// Index of the band level, if the indicator has a band set and the score falls in one.
+    pub band: Option<usize>,
+}
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+fn percent_of(value: Decimal, base: Decimal) -> Option<Decimal> {
+    if base.is_zero() {
+        return None;
+    }
+    value.checked_div(base)?.checked_mul(HUNDRED)
+}
+
+/// Assesses `value` against an optional standard and band set.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use semaforo_core::{assess, Direction, Standard};
+/// // El Sagrario 2008: delinquency 2.8733 % against a 4 % lower-is-better standard.
+/// let value: Decimal = "2.873254".parse().unwrap();
+/// let a = assess(value, Direction::LowerIsBetter, Some(Standard::Target(Decimal::from(4))), None);
+/// assert_eq!(a.met, Some(true));
+/// assert_eq!(a.compliance.unwrap().round_dp(2).to_string(), "71.83");
+/// ```
+#[must_use]
+pub fn assess(value: Decimal, direction: Direction, standard: Option<Standard>, bands: Option<&BandSet>) -> Assessment {
+    let Some(standard) = standard else {
+        let band = bands
+            .filter(|b| b.basis == BandBasis::Value)
+            .and_then(|b| b.level_for(value, direction));
+        return Assessment { band, ..Assessment::default() };
+    };
+    let (compliance, met, distance) = match standard {
+        Standard::Target(target) => {
+            let met = match direction {
+                Direction::LowerIsBetter => value <= target,
+                Direction::HigherIsBetter | Direction::WithinRange => value >= target,
+            };
+            (percent_of(value, target), met, None)
+        }
+        Standard::Range { min, max } => {
+            if value < min {
+                (percent_of(value, min), false, Some(min - value))
+            } else if value > max {
+                (percent_of(value, max), false, Some(value - max))
+            } else {
+                (Some(HUNDRED), true, Some(Decimal::ZERO))
+            }
+        }
+    };
+    let score = bands.and_then(|b| match (b.basis, direction) {
+        (BandBasis::Compliance, Direction::WithinRange) => compliance.map(|c| (c - HUNDRED).abs()),
+        (BandBasis::Compliance, _) => compliance,
+        (BandBasis::Value, Direction::WithinRange) => distance,
+        (BandBasis::Value, _) => Some(value),
+    });
+    let band = bands.zip(score).and_then(|(b, s)| b.level_for(s, direction));
+    Assessment { compliance, met: Some(met), band }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn set(basis: BandBasis, thresholds: &[Option<&str>]) -> BandSet {
+        BandSet {
+            id: "b".into(),
+            basis,
+            levels: thresholds
+                .iter()
+                .enumerate()
+                .map(|(i, t)| BandLevel { label: format!("L{i}"), threshold: t.map(d), color: None })
+                .collect(),
+            location: Location { file: Arc::new(SourceFile::new("pack.toml", "")), span: 0..0 },
+        }
+    }
+
+    #[test]
+    fn sagrario_roe_compliance_uses_the_unrounded_value() {
+        // DOMAIN.md §0: 1,254,785.82 / 9,095,104.12 = 13.796…% against 10.17 % gives 135.66 %, CUMPLIO.
+        let value = d("1254785.82") / d("9095104.12") * Decimal::ONE_HUNDRED;
+        let met = set(BandBasis::Compliance, &[Some("100"), None]);
+        let a = assess(value, Direction::HigherIsBetter, Some(Standard::Target(d("10.17"))), Some(&met));
+        assert_eq!(a.compliance.unwrap().round_dp(2), d("135.66"));
+        assert_eq!((a.met, a.band), (Some(true), Some(0)));
+    }
+
+    #[test]
+    fn lower_is_better_reads_thresholds_as_at_most() {
+        // Non-earning assets 6.6168 % against 5.52 %: compliance 119.87 %, a gap.
+        let value = d("3023635.32") / d("45695911.55") * Decimal::ONE_HUNDRED;
+        let met = set(BandBasis::Compliance, &[Some("100"), None]);
+        let a = assess(value, Direction::LowerIsBetter, Some(Standard::Target(d("5.52"))), Some(&met));
+        assert_eq!(a.compliance.unwrap().round_dp(2), d("119.87"));
+        assert_eq!((a.met, a.band), (Some(false), Some(1)));
+    }
+
+    #[test]
+    fn equality_meets_the_standard_in_both_directions() {
+        for direction in [Direction::HigherIsBetter, Direction::LowerIsBetter] {
+            let a = assess(d("4"), direction, Some(Standard::Target(d("4"))), None);
+            assert_eq!((a.met, a.compliance), (Some(true), Some(d("100"))));
+        }
+    }
+
+    #[test]
+    fn zero_standard_has_no_compliance_but_is_still_judged() {
+        let a = assess(d("1"), Direction::LowerIsBetter, Some(Standard::Target(Decimal::ZERO)), None);
+        assert_eq!((a.compliance, a.met), (None, Some(false)));
+    }
+
+    #[test]
+    fn range_scores_distance_outside_the_range() {
+        let bands = set(BandBasis::Value, &[Some("0"), Some("5"), None]);
+        let range = Some(Standard::Range { min: d("10"), max: d("20") });
+        let inside = assess(d("15"), Direction::WithinRange, range, Some(&bands));
+        assert_eq!((inside.compliance, inside.met, inside.band), (Some(d("100")), Some(true), Some(0)));
+        let near = assess(d("23"), Direction::WithinRange, range, Some(&bands));
+        assert_eq!((near.compliance, near.met, near.band), (Some(d("115")), Some(false), Some(1)));
+        let far = assess(d("4"), Direction::WithinRange, range, Some(&bands));
+        assert_eq!((far.compliance, far.band), (Some(d("40")), Some(2)));
+    }
+
+    #[test]
+    fn three_level_semaphore_on_compliance() {
+        let bands = set(BandBasis::Compliance, &[Some("90"), Some("75"), None]);
+        let standard = Some(Standard::Target(d("100")));
+        let band = |v: &str| assess(d(v), Direction::HigherIsBetter, standard, Some(&bands)).band;
+        assert_eq!([band("90"), band("89.99"), band("75"), band("10")], [Some(0), Some(1), Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn band_order_depends_on_direction() {
+        let descending = set(BandBasis::Compliance, &[Some("90"), Some("75"), None]);
+        assert_eq!(descending.order_problem(Direction::HigherIsBetter), None);
+        let problem = descending.order_problem(Direction::LowerIsBetter).unwrap();
+        assert!(problem.contains("thresholds 90 then 75 are out of order"), "{problem}");
+        assert!(problem.contains("strictly ascending"), "{problem}");
+    }
+}

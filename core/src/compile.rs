@@ -1,0 +1,301 @@
+//! Compiling a [`RulePack`] into a [`CompiledRuleSet`]: every formula is
+//! parsed once, its names resolved to field or indicator indices, and the
+//! indicators put in dependency order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rhai::{AST, ASTNode, Engine, Expr, ParseError, ParseErrorType, Position, Scope};
+
+use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
+use crate::engine::build_engine;
+use crate::pack::{FormulaSource, RulePack};
+use crate::plugin::Plugin;
+use crate::source::{Location, SourceFile};
+
+/// A pack ready to evaluate: one configured engine and one compiled formula
+/// per indicator. Cheap to share across threads (`Send + Sync`).
+pub struct CompiledRuleSet {
+    pub(crate) pack: Arc<RulePack>,
+    pub(crate) engine: Engine,
+    pub(crate) formulas: Vec<CompiledFormula>,
+    pub(crate) order: Vec<usize>,
+    pub(crate) script_functions: BTreeMap<String, Arc<SourceFile>>,
+}
+
+impl std::fmt::Debug for CompiledRuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledRuleSet")
+            .field("pack", &self.pack.identity)
+            .field("indicators", &self.formulas.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CompiledRuleSet {
+    /// The pack this set was compiled from.
+    #[must_use]
+    pub fn pack(&self) -> &RulePack {
+        &self.pack
+    }
+
+    /// Indicator indices in evaluation order (every indicator after those it reads).
+    #[must_use]
+    pub fn evaluation_order(&self) -> &[usize] {
+        &self.order
+    }
+}
+
+/// Where a formula reads one of its inputs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InputSource {
+    /// Index into the pack's fields.
+    Field(usize),
+    /// Index into the pack's indicators.
+    Indicator(usize),
+}
+
+/// A formula's input: the variable name it uses and where the value comes from.
+#[derive(Debug, Clone)]
+pub(crate) struct Input {
+    pub name: rhai::ImmutableString,
+    pub source: InputSource,
+}
+
+pub(crate) struct CompiledFormula {
+    pub ast: AST,
+    pub inputs: Vec<Input>,
+}
+
+/// Compiles a pack with the plugins it declares, taken from `available`.
+///
+/// # Errors
+/// Every problem found: unknown plugins, formula syntax errors, unknown
+/// names, unknown functions and dependency cycles, each with its location.
+pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRuleSet, Diagnostics> {
+    let mut problems = Vec::new();
+    let mut plugins = Vec::new();
+    for (name, location) in &pack.plugins {
+        match available.iter().find(|p| p.name() == name) {
+            Some(p) => plugins.push(*p),
+            None => {
+                let names: Vec<&str> = available.iter().map(|p| p.name()).collect();
+                problems.push(
+                    Diagnostic::error(DiagnosticCode::UnknownPlugin, format!("plugin `{name}` is not part of this build"), Some(location.clone()))
+                        .with_help(format!("available plugins: {}", names.join(", "))),
+                );
+            }
+        }
+    }
+    let engine = build_engine(&pack.limits, &plugins);
+
+    let (helpers, script_functions, signatures) = compile_scripts(&engine, &pack.scripts, &mut problems);
+
+    let names: BTreeMap<&str, InputSource> = pack
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), InputSource::Field(i)))
+        .chain(pack.indicators.iter().enumerate().map(|(i, ind)| (ind.id.as_str(), InputSource::Indicator(i))))
+        .collect();
+    let mut scope = Scope::new();
+    for name in names.keys() {
+        scope.push_dynamic(*name, rhai::Dynamic::UNIT);
+    }
+
+    let mut formulas = Vec::new();
+    for indicator in &pack.indicators {
+        let (text, origin) = match &indicator.formula {
+            FormulaSource::Inline { text, location } => (text.clone(), FormulaOrigin::Inline(location.clone())),
+            FormulaSource::Function { name, location } => match signatures.get(name) {
+                Some(params) => {
+                    for param in params.iter().filter(|p| !names.contains_key(p.as_str())) {
+                        problems.push(
+                            Diagnostic::error(
+                                DiagnosticCode::UnknownName,
+                                format!("parameter `{param}` of function `{name}` is neither a field nor an indicator"),
+                                Some(location.clone()),
+                            )
+                            .with_help("a function used as a formula receives the fields and indicators its parameters name"),
+                        );
+                    }
+                    (format!("{name}({})", params.join(", ")), FormulaOrigin::Call(location.clone()))
+                }
+                None => {
+                    let known: Vec<&str> = signatures.keys().map(String::as_str).collect();
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::UnknownFunction,
+                            format!("function `{name}` is not defined in the pack's .rhai files"),
+                            Some(location.clone()),
+                        )
+                        .with_help(if known.is_empty() { "the pack has no functions".to_owned() } else { format!("defined functions: {}", known.join(", ")) }),
+                    );
+                    continue;
+                }
+            },
+        };
+        match engine.compile_with_scope(&scope, &text) {
+            Ok(ast) => {
+                let inputs = collect_inputs(&ast, &names);
+                formulas.push(CompiledFormula { ast: helpers.merge(&ast), inputs });
+            }
+            Err(error) => problems.push(formula_diagnostic(&error, &origin, &indicator.id)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let order = dependency_order(&pack, &formulas)?;
+    Ok(CompiledRuleSet { pack: Arc::new(pack), engine, formulas, order, script_functions })
+}
+
+type Signatures = BTreeMap<String, Vec<String>>;
+
+fn compile_scripts(
+    engine: &Engine,
+    scripts: &[Arc<SourceFile>],
+    problems: &mut Vec<Diagnostic>,
+) -> (AST, BTreeMap<String, Arc<SourceFile>>, Signatures) {
+    let mut helpers = AST::empty();
+    let mut files = BTreeMap::new();
+    let mut signatures = BTreeMap::new();
+    for file in scripts {
+        match engine.compile(file.text()) {
+            Ok(ast) => {
+                for f in ast.iter_functions() {
+                    files.insert(f.name.to_owned(), file.clone());
+                    signatures.insert(f.name.to_owned(), f.params.iter().map(|p| (*p).to_owned()).collect());
+                }
+                helpers = helpers.merge(&ast.clone_functions_only());
+            }
+            Err(error) => {
+                let offset = error.1.line().map_or(0, |line| file.offset_of(line, error.1.position().unwrap_or(1)));
+                let location = Location { file: file.clone(), span: offset..offset };
+                problems.push(parse_error_diagnostic(&error, location, None));
+            }
+        }
+    }
+    (helpers, files, signatures)
+}
+
+/// Where a compiled formula's text came from, to map rhai positions back.
+enum FormulaOrigin {
+    Inline(Location),
+    Call(Location),
+}
+
+fn formula_diagnostic(error: &ParseError, origin: &FormulaOrigin, indicator: &str) -> Diagnostic {
+    let location = match origin {
+        FormulaOrigin::Inline(location) => locate_in_toml_string(location, error.1),
+        FormulaOrigin::Call(location) => location.clone(),
+    };
+    parse_error_diagnostic(error, location, Some(indicator))
+}
+
+fn parse_error_diagnostic(error: &ParseError, location: Location, indicator: Option<&str>) -> Diagnostic {
+    let context = indicator.map(|id| format!(" in the formula of `{id}`")).unwrap_or_default();
+    match error.0.as_ref() {
+        ParseErrorType::VariableUndefined(name) => Diagnostic::error(
+            DiagnosticCode::UnknownName,
+            format!("`{name}`{context} is neither a field nor an indicator"),
+            Some(location),
+        )
+        .with_help("declare it under [fields], or check the spelling against the data's columns and the indicator ids"),
+        other => Diagnostic::error(DiagnosticCode::FormulaSyntax, format!("syntax error{context}: {other}"), Some(location)),
+    }
+}
+
+/// Maps a position inside a formula to the pack file: the formula is a TOML
+/// string, so skip its opening delimiter (and the newline TOML trims after
+/// `"""`). Escape sequences inside the string are not expanded back.
+pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Location {
+    let raw = &string.file.text()[string.span.clone()];
+    let mut start = string.span.start;
+    if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        start += 3;
+        let rest = &string.file.text()[start..];
+        if rest.starts_with("\r\n") {
+            start += 2;
+        } else if rest.starts_with('\n') {
+            start += 1;
+        }
+    } else if raw.starts_with('"') || raw.starts_with('\'') {
+        start += 1;
+    }
+    let (Some(line), column) = (position.line(), position.position().unwrap_or(1)) else {
+        return string.clone();
+    };
+    let inner = SourceFile::new("", &string.file.text()[start..string.span.end]);
+    let offset = start + inner.offset_of(line, column);
+    Location { file: string.file.clone(), span: offset..offset + 1 }
+}
+
+fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> {
+    let mut inputs: Vec<Input> = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Expr(Expr::Variable(var, ..))) = path.last() {
+            let name = &var.1;
+            if let Some(&source) = names.get(name.as_str())
+                && !inputs.iter().any(|i| i.name == *name)
+            {
+                inputs.push(Input { name: name.clone(), source });
+            }
+        }
+        true
+    });
+    inputs
+}
+
+fn dependency_order(pack: &RulePack, formulas: &[CompiledFormula]) -> Result<Vec<usize>, Diagnostics> {
+    let deps: Vec<BTreeSet<usize>> = formulas
+        .iter()
+        .map(|f| {
+            f.inputs
+                .iter()
+                .filter_map(|i| match i.source {
+                    InputSource::Indicator(j) => Some(j),
+                    InputSource::Field(_) => None,
+                })
+                .collect()
+        })
+        .collect();
+    let mut order = Vec::with_capacity(deps.len());
+    let mut placed = vec![false; deps.len()];
+    while order.len() < deps.len() {
+        let ready: Vec<usize> = (0..deps.len())
+            .filter(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]))
+            .collect();
+        if ready.is_empty() {
+            return Err(Diagnostics(vec![cycle_diagnostic(pack, &deps, &placed)]));
+        }
+        for i in ready {
+            placed[i] = true;
+            order.push(i);
+        }
+    }
+    Ok(order)
+}
+
+fn cycle_diagnostic(pack: &RulePack, deps: &[BTreeSet<usize>], placed: &[bool]) -> Diagnostic {
+    // Every unplaced indicator waits on another unplaced one: walk until a node repeats.
+    let start = (0..deps.len()).find(|&i| !placed[i]).expect("some indicator is unplaced");
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        current = *deps[current].iter().find(|&&d| !placed[d]).expect("an unplaced indicator waits on an unplaced one");
+        if let Some(at) = path.iter().position(|&p| p == current) {
+            path.drain(..at);
+            break;
+        }
+        path.push(current);
+    }
+    let first = path[0];
+    let names: Vec<&str> = path.iter().chain(std::iter::once(&first)).map(|&i| pack.indicators[i].id.as_str()).collect();
+    Diagnostic::error(
+        DiagnosticCode::DependencyCycle,
+        format!("indicators depend on each other in a cycle: {}", names.join(" → ")),
+        Some(pack.indicators[first].location.clone()),
+    )
+    .with_help("an indicator may read other indicators' values only if none of them reads it back")
+}

@@ -1,0 +1,64 @@
+//! # semaforo-core
+//!
+//! The engine of Semáforo: rule packs (TOML + rhai), compiled once and
+//! evaluated exactly — every number a [`rust_decimal::Decimal`] — over
+//! tables of many entities. The core knows no domain: plugins add the
+//! domain's functions and packs hold the rules.
+//!
+//! Load → compile → evaluate:
+//!
+//! ```
+//! use semaforo_core::{compile, evaluate, RulePack, SourceFile, Table};
+//! let manifest = SourceFile::new("pack.toml", r#"
+//! [pack]
+//! id = "coop"
+//! version = "1"
+//! [fields]
+//! npl = "non-performing loans"
+//! loans = "gross loans"
+//! [[indicator]]
+//! id = "delinquency"
+//! unit = "percent"
+//! direction = "lower"
+//! standard = 4
+//! formula = "npl / loans * 100"
+//! "#);
+//! let rules = compile(RulePack::from_sources(manifest, vec![]).unwrap(), &[]).unwrap();
+//! let csv = "entity,npl,loans\nEl Sagrario,1084203.65,37734583.53\n";
+//! let table = Table::from_csv_reader(csv.as_bytes(), "inline", rules.pack().data_shape()).unwrap();
+//! let results = evaluate(&rules, &table);
+//! let cell = results.cell(0, 0);
+//! assert_eq!(cell.value.unwrap().round_dp(2).to_string(), "2.87");
+//! assert_eq!(cell.met, Some(true));
+//! ```
+#![deny(missing_docs)]
+
+mod band;
+mod compile;
+mod csv_input;
+mod decimal;
+mod diagnostic;
+mod engine;
+mod evaluate;
+mod limits;
+mod pack;
+mod plugin;
+mod result;
+mod source;
+mod table;
+
+pub use band::{assess, Assessment, BandBasis, BandLevel, BandSet};
+pub use compile::{compile, CompiledRuleSet};
+pub use csv_input::DataError;
+pub use decimal::{parse_decimal, round_for_display};
+pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
+pub use evaluate::evaluate;
+pub use limits::Limits;
+pub use pack::{DataShape, Direction, Field, FormulaSource, Indicator, Labels, PackIdentity, RulePack, Standard, Unit, PACK_FILE};
+pub use plugin::{Plugin, Registry};
+pub use result::{Cell, CellError, LimitKind, ResultSet, RowKey};
+pub use source::{Location, SourceFile};
+pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
+
+/// The rhai version Semáforo embeds, for plugins to register functions with.
+pub use rhai;

@@ -1,0 +1,146 @@
+//! The `pack.toml` format as written by people: serde structures that keep
+//! the spans of the values later checks must point at.
+//!
+//! Nothing here is validated beyond TOML types; [`super::load`] turns a
+//! [`Manifest`] into a checked [`super::RulePack`]. The format reference is
+//! `rules/README.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole `pack.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Manifest {
+    pub pack: PackSection,
+    #[serde(default)]
+    pub data: DataSection,
+    #[serde(default)]
+    pub fields: BTreeMap<Spanned<String>, FieldSpec>,
+    #[serde(default)]
+    pub labels: LabelsSection,
+    #[serde(default)]
+    pub limits: LimitsSection,
+    #[serde(default)]
+    pub defaults: IndicatorDefaults,
+    #[serde(default)]
+    pub bands: BTreeMap<Spanned<String>, BandSetSpec>,
+    #[serde(default, rename = "indicator")]
+    pub indicators: Vec<IndicatorSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PackSection {
+    pub id: Spanned<String>,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub plugins: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DataSection {
+    #[serde(default = "default_entity")]
+    pub entity: String,
+    pub period: Option<String>,
+    #[serde(default)]
+    pub dimensions: Vec<String>,
+}
+
+fn default_entity() -> String {
+    "entity".to_owned()
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            entity: default_entity(),
+            period: None,
+            dimensions: Vec::new(),
+        }
+    }
+}
+
+/// `name = "description"` or `name = { column = "...", description = "..." }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum FieldSpec {
+    Described(String),
+    Full {
+        column: Option<String>,
+        #[serde(default)]
+        description: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LabelsSection {
+    pub not_applicable: Option<String>,
+    #[serde(default)]
+    pub units: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LimitsSection {
+    pub max_operations: Option<u64>,
+    pub max_call_levels: Option<usize>,
+    pub max_expr_depth: Option<usize>,
+    pub max_string_size: Option<usize>,
+    pub max_array_size: Option<usize>,
+    pub max_map_size: Option<usize>,
+}
+
+/// Values every indicator takes unless it sets its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndicatorDefaults {
+    pub group: Option<String>,
+    pub unit: Option<Spanned<String>>,
+    pub direction: Option<Spanned<String>>,
+    pub bands: Option<Spanned<String>>,
+    pub frequency: Option<String>,
+    pub decimals: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BandSetSpec {
+    #[serde(default)]
+    pub on: Option<Spanned<String>>,
+    pub levels: Vec<Spanned<BandLevelSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BandLevelSpec {
+    pub label: String,
+    pub threshold: Option<Spanned<toml::Value>>,
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndicatorSpec {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub group: Option<String>,
+    pub unit: Option<Spanned<String>>,
+    pub direction: Option<Spanned<String>>,
+    pub standard: Option<Spanned<toml::Value>>,
+    pub standard_min: Option<Spanned<toml::Value>>,
+    pub standard_max: Option<Spanned<toml::Value>>,
+    pub bands: Option<Spanned<String>>,
+    pub frequency: Option<String>,
+    pub decimals: Option<u32>,
+    pub responsible: Option<String>,
+    pub formula: Option<Spanned<String>>,
+    pub function: Option<Spanned<String>>,
+}

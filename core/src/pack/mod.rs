@@ -1,0 +1,295 @@
+//! A rule pack: the checked, in-memory form of a pack directory.
+//!
+//! [`RulePack::load`] reads `pack.toml` and the pack's `*.rhai` files and
+//! reports every problem it finds; [`crate::compile`] turns a pack into a
+//! [`crate::CompiledRuleSet`].
+
+mod load;
+mod manifest;
+
+use std::fmt;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::band::BandSet;
+use crate::limits::Limits;
+use crate::source::{Location, SourceFile};
+
+pub use load::PACK_FILE;
+
+/// A rule pack as loaded from its directory, checked but not yet compiled.
+#[derive(Debug, Clone)]
+pub struct RulePack {
+    pub(crate) identity: PackIdentity,
+    pub(crate) description: String,
+    pub(crate) plugins: Vec<(String, Location)>,
+    pub(crate) data: DataShape,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) labels: Labels,
+    pub(crate) limits: Limits,
+    pub(crate) band_sets: Vec<BandSet>,
+    pub(crate) indicators: Vec<Indicator>,
+    pub(crate) scripts: Vec<Arc<SourceFile>>,
+}
+
+impl RulePack {
+    /// The pack's id, version and content hash.
+    #[must_use]
+    pub fn identity(&self) -> &PackIdentity {
+        &self.identity
+    }
+
+    /// One-paragraph description from `pack.toml`.
+    #[must_use]
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The indicators, in the order the pack declares them.
+    #[must_use]
+    pub fn indicators(&self) -> &[Indicator] {
+        &self.indicators
+    }
+
+    /// The value fields the pack's formulas may read.
+    #[must_use]
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Which columns of the data are keys and dimensions.
+    #[must_use]
+    pub fn data_shape(&self) -> &DataShape {
+        &self.data
+    }
+
+    /// Display words of the pack.
+    #[must_use]
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    /// The band sets, in name order.
+    #[must_use]
+    pub fn band_sets(&self) -> &[BandSet] {
+        &self.band_sets
+    }
+}
+
+/// What identifies a resolved pack, so a report can be reproduced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackIdentity {
+    /// `pack.id`.
+    pub id: String,
+    /// `pack.version`.
+    pub version: String,
+    /// SHA-256 (hex) over the names and contents of every file that went into the pack.
+    pub content_hash: String,
+}
+
+impl fmt::Display for PackIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ({})", self.id, self.version, &self.content_hash[..12.min(self.content_hash.len())])
+    }
+}
+
+/// Which columns of the input identify a row and which describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataShape {
+    /// Column holding the entity key (default `entity`).
+    pub entity: String,
+    /// Column holding the period key, when the data has periods.
+    pub period: Option<String>,
+    /// Text columns carried along (department, peer group, …).
+    pub dimensions: Vec<String>,
+}
+
+/// A numeric input the formulas may read, by its variable name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Name formulas use (a rhai identifier).
+    pub name: String,
+    /// Header of the data column it reads (defaults to `name`).
+    pub column: String,
+    /// What the field holds.
+    pub description: String,
+}
+
+/// The pack's own words for output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labels {
+    /// Shown in readable output where a value is not applicable (default `N/A`).
+    pub not_applicable: String,
+    /// Suffix shown after values of a unit, e.g. `percent = "%"`.
+    pub units: Vec<(Unit, String)>,
+}
+
+impl Labels {
+    /// The suffix printed after a value of `unit`.
+    #[must_use]
+    pub fn unit_suffix(&self, unit: Unit) -> &str {
+        self.units
+            .iter()
+            .find(|(u, _)| *u == unit)
+            .map_or(unit.default_suffix(), |(_, s)| s.as_str())
+    }
+}
+
+/// What a value measures; drives display only, never the arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Unit {
+    /// A percentage: the formula already multiplies by 100.
+    Percent,
+    /// A plain ratio.
+    Ratio,
+    /// An amount of money.
+    Money,
+    /// A number of days.
+    Days,
+    /// A count of things.
+    Count,
+    /// A score (e.g. a matrix total).
+    Score,
+}
+
+impl Unit {
+    /// Every unit, as written in `pack.toml`.
+    pub const ALL: [Unit; 6] = [Self::Percent, Self::Ratio, Self::Money, Self::Days, Self::Count, Self::Score];
+
+    /// The word used in `pack.toml` and in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Percent => "percent",
+            Self::Ratio => "ratio",
+            Self::Money => "money",
+            Self::Days => "days",
+            Self::Count => "count",
+            Self::Score => "score",
+        }
+    }
+
+    fn default_suffix(self) -> &'static str {
+        match self {
+            Self::Percent => "%",
+            Self::Days => " d",
+            Self::Ratio | Self::Money | Self::Count | Self::Score => "",
+        }
+    }
+
+    /// Parses the `pack.toml` word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == word)
+    }
+}
+
+/// Which way is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Direction {
+    /// The value should be at least the standard.
+    HigherIsBetter,
+    /// The value should be at most the standard.
+    LowerIsBetter,
+    /// The value should lie within `[min, max]`.
+    WithinRange,
+}
+
+impl Direction {
+    /// The word used in `pack.toml`: `higher`, `lower` or `range`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HigherIsBetter => "higher",
+            Self::LowerIsBetter => "lower",
+            Self::WithinRange => "range",
+        }
+    }
+
+    /// Parses the `pack.toml` word.
+    #[must_use]
+    pub fn parse(word: &str) -> Option<Self> {
+        [Self::HigherIsBetter, Self::LowerIsBetter, Self::WithinRange]
+            .into_iter()
+            .find(|d| d.as_str() == word)
+    }
+}
+
+/// The target an indicator is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Standard {
+    /// One target value (higher- or lower-is-better).
+    Target(Decimal),
+    /// An acceptable range, both ends included.
+    Range {
+        /// Lowest acceptable value.
+        min: Decimal,
+        /// Highest acceptable value.
+        max: Decimal,
+    },
+}
+
+impl fmt::Display for Standard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Target(v) => write!(f, "{v}"),
+            Self::Range { min, max } => write!(f, "{min}..{max}"),
+        }
+    }
+}
+
+/// Where an indicator's formula comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FormulaSource {
+    /// A rhai expression written in `pack.toml`.
+    Inline {
+        /// The expression.
+        text: String,
+        /// The TOML string holding it, quotes included.
+        location: Location,
+    },
+    /// A function of one of the pack's `.rhai` files; its parameters name
+    /// the fields and indicators it reads.
+    Function {
+        /// The function's name.
+        name: String,
+        /// The `function = "…"` value in `pack.toml`.
+        location: Location,
+    },
+}
+
+/// One indicator of a pack, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    /// Stable id; also the variable name other formulas use to read its value.
+    pub id: String,
+    /// Display name (defaults to the id).
+    pub name: String,
+    /// What the indicator measures and how to read it.
+    pub description: String,
+    /// Group or area (e.g. "Calidad de activos").
+    pub group: String,
+    /// What the value measures.
+    pub unit: Unit,
+    /// Which way is good.
+    pub direction: Direction,
+    /// The target, if the indicator has one.
+    pub standard: Option<Standard>,
+    /// Index into the pack's band sets.
+    pub band_set: Option<usize>,
+    /// How often it is computed (e.g. "monthly"); informative.
+    pub frequency: String,
+    /// Decimal places shown in readable output (half away from zero).
+    pub decimals: u32,
+    /// Who answers for it; informative.
+    pub responsible: String,
+    /// The formula.
+    pub formula: FormulaSource,
+    /// Where the indicator's id is written.
+    pub location: Location,
+}
