@@ -1,1 +1,29 @@
-//! x
+//! # semaforo
+//!
+//! The Semáforo command line and its public facade: the engine of
+//! [`semaforo_core`] with every plugin of this build.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let rules = semaforo::load(Path::new("rules/sagrario")).expect("a valid pack");
+//! let table = semaforo::Table::read_csv(Path::new("examples/sagrario/fichas.csv"), rules.pack().data_shape()).unwrap();
+//! let results = semaforo::evaluate(&rules, &table);
+//! println!("{} cells, {} errors", results.rows().len() * rules.pack().indicators().len(), results.error_count());
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+pub use semaforo_core::*;
+
+/// Every plugin compiled into this build, by the name packs use.
+pub const PLUGINS: &[&dyn Plugin] = &[&semaforo_ratios::RatiosPlugin];
+
+/// Loads the pack in `dir` and compiles it with [`PLUGINS`].
+///
+/// # Errors
+/// Every problem in the pack, each with its location.
+pub fn load(dir: &Path) -> Result<CompiledRuleSet, Diagnostics> {
+    compile(RulePack::load(dir)?, PLUGINS)
+}

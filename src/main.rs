@@ -1,1 +1,142 @@
-fn main() {}
+//! `semaforo`: evaluate rule packs over data from the command line.
+//!
+//! Exit codes: 0 success (eval: results produced, even with cell errors;
+//! check: the pack is valid), 1 the pack is invalid, 2 usage or I/O error.
+
+mod render;
+mod report;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use semaforo::{DiagnosticCode, Diagnostics, Table};
+
+use report::Format;
+
+/// Evaluate indicators, thresholds and traffic-light bands over the data of
+/// many institutions, exactly.
+#[derive(Debug, Parser)]
+#[command(name = "semaforo", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate every indicator of a pack for every row of a data file.
+    #[command(after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/fichas.csv --format json")]
+    Eval {
+        /// The rule pack directory (holding pack.toml).
+        #[arg(long, value_name = "DIR")]
+        pack: PathBuf,
+        /// The data: CSV with a header row.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write the results here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Do not print the summary line on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Load and compile a pack and report every problem with its location.
+    #[command(after_help = "Example:\n  semaforo check rules/sagrario")]
+    Check {
+        /// The rule pack directory (holding pack.toml).
+        #[arg(value_name = "DIR")]
+        pack: PathBuf,
+    },
+}
+
+const INVALID_PACK: u8 = 1;
+const USAGE_OR_IO: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("semaforo: {error:#}");
+            ExitCode::from(USAGE_OR_IO)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Eval { pack, data, format, output, quiet } => eval(&pack, &data, format, output.as_deref(), quiet),
+        Command::Check { pack } => check(&pack),
+    }
+}
+
+/// Renders a pack's diagnostics and picks the exit code: I/O problems are usage errors.
+fn refuse(diagnostics: &Diagnostics) -> anyhow::Result<ExitCode> {
+    render::diagnostics(diagnostics.iter())?;
+    let only_io = diagnostics.iter().all(|d| d.code == DiagnosticCode::Io);
+    eprintln!("semaforo: the pack has {} error(s)", diagnostics.error_count());
+    Ok(ExitCode::from(if only_io { USAGE_OR_IO } else { INVALID_PACK }))
+}
+
+fn check(dir: &Path) -> anyhow::Result<ExitCode> {
+    match semaforo::load(dir) {
+        Ok(rules) => {
+            let pack = rules.pack();
+            println!(
+                "{}: ok — {} ({} indicators, {} fields, {} band sets)",
+                dir.display(),
+                pack.identity(),
+                pack.indicators().len(),
+                pack.fields().len(),
+                pack.band_sets().len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(diagnostics) => refuse(&diagnostics),
+    }
+}
+
+fn eval(dir: &Path, data: &Path, format: Format, output: Option<&Path>, quiet: bool) -> anyhow::Result<ExitCode> {
+    let rules = match semaforo::load(dir) {
+        Ok(rules) => rules,
+        Err(diagnostics) => return refuse(&diagnostics),
+    };
+    let table = Table::read_csv(data, rules.pack().data_shape())?;
+    for warning in table.warnings() {
+        match warning.line {
+            Some(line) => eprintln!("{}:{line}: warning: {}", table.source(), warning.message),
+            None => eprintln!("{}: warning: {}", table.source(), warning.message),
+        }
+    }
+    let results = semaforo::evaluate(&rules, &table);
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    report::write(&results, format, &mut out)?;
+    out.flush()?;
+    if !quiet {
+        eprintln!(
+            "{}: {} rows × {} indicators = {} cells, {} with errors",
+            results.identity(),
+            results.rows().len(),
+            rules.pack().indicators().len(),
+            results.rows().len() * rules.pack().indicators().len(),
+            results.error_count()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
