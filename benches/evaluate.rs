@@ -21,7 +21,9 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use rust_decimal::Decimal;
 use semaforo::{CompiledRuleSet, Table};
 
@@ -55,7 +57,9 @@ fn real_figures(rules: &CompiledRuleSet) -> Vec<(String, Decimal)> {
             let value = table
                 .column(&f.column)
                 .and_then(|c| c.value(row))
-                .unwrap_or_else(|| panic!("the example's Dec-2008 row has a value for `{}`", f.column));
+                .unwrap_or_else(|| {
+                    panic!("the example's Dec-2008 row has a value for `{}`", f.column)
+                });
             (f.column.clone(), value)
         })
         .collect()
@@ -117,7 +121,8 @@ fn generate_csv(real: &[(String, Decimal)], n: usize) -> (Vec<u8>, Vec<usize>) {
 }
 
 fn parse(rules: &CompiledRuleSet, csv: &[u8]) -> Table {
-    Table::from_csv_reader(csv, "generated.csv", rules.pack().data_shape()).expect("the generated CSV reads")
+    Table::from_csv_reader(csv, "generated.csv", rules.pack().data_shape())
+        .expect("the generated CSV reads")
 }
 
 fn bench_evaluate(c: &mut Criterion) {
@@ -136,15 +141,25 @@ fn bench_evaluate(c: &mut Criterion) {
         let results = semaforo::evaluate(&rules, &table);
         for row in 0..n {
             let failed = (0..indicators).any(|i| results.cell(row, i).error.is_some());
-            assert_eq!(failed, zero_rows.contains(&row), "row {row}: error cells {failed}");
+            assert_eq!(
+                failed,
+                zero_rows.contains(&row),
+                "row {row}: error cells {failed}"
+            );
         }
         assert!(!zero_rows.is_empty() && results.error_count() > 0);
 
         if n >= 10_000 {
             // One evaluation takes a sizeable fraction of a second: one per sample.
-            group.sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .warm_up_time(Duration::from_secs(1))
+                .measurement_time(Duration::from_secs(5));
         } else {
-            group.sampling_mode(SamplingMode::Auto).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+            group
+                .sampling_mode(SamplingMode::Auto)
+                .warm_up_time(Duration::from_secs(1))
+                .measurement_time(Duration::from_secs(3));
         }
         let cells = u64::try_from(n * indicators).expect("cell count fits in u64");
         group.throughput(Throughput::Elements(cells));
@@ -162,8 +177,13 @@ fn bench_read_csv(c: &mut Criterion) {
     let (csv, _) = generate_csv(&real, n);
 
     let mut group = c.benchmark_group("read_csv");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    group.throughput(Throughput::Bytes(u64::try_from(csv.len()).expect("byte count fits in u64")));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Bytes(
+        u64::try_from(csv.len()).expect("byte count fits in u64"),
+    ));
     group.bench_with_input(BenchmarkId::from_parameter(n), &csv, |b, csv| {
         b.iter_with_large_drop(|| parse(&rules, black_box(csv.as_slice())));
     });

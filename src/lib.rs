@@ -23,7 +23,7 @@ pub const PLUGINS: &[&dyn Plugin] = &[&semaforo_ratios::RatiosPlugin];
 /// Loads the pack in `dir` and compiles it with [`PLUGINS`].
 ///
 /// # Errors
-/// Every problem in the pack, each with its location.
+/// Every problem in the pack, from loading and compiling, each with its location.
 pub fn load(dir: &Path) -> Result<CompiledRuleSet, Diagnostics> {
-    compile(RulePack::load(dir)?, PLUGINS)
+    load_and_compile(dir, PLUGINS)
 }

@@ -28,7 +28,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Evaluate every indicator of a pack for every row of a data file.
-    #[command(after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/fichas.csv --format json")]
+    #[command(
+        after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/fichas.csv --format json"
+    )]
     Eval {
         /// The rule pack directory (holding pack.toml).
         #[arg(long, value_name = "DIR")]
@@ -71,22 +73,37 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    error
+        .downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Eval { pack, data, format, output, quiet } => eval(&pack, &data, format, output.as_deref(), quiet),
+        Command::Eval {
+            pack,
+            data,
+            format,
+            output,
+            quiet,
+        } => eval(&pack, &data, format, output.as_deref(), quiet),
         Command::Check { pack } => check(&pack),
     }
 }
 
 /// Renders a pack's diagnostics and picks the exit code: I/O problems are usage errors.
 fn refuse(diagnostics: &Diagnostics) -> anyhow::Result<ExitCode> {
-    render::diagnostics(diagnostics.iter())?;
+    render::diagnostics(diagnostics.iter(), &mut io::stderr().lock())?;
     let only_io = diagnostics.iter().all(|d| d.code == DiagnosticCode::Io);
-    eprintln!("semaforo: the pack has {} error(s)", diagnostics.error_count());
-    Ok(ExitCode::from(if only_io { USAGE_OR_IO } else { INVALID_PACK }))
+    eprintln!(
+        "semaforo: the pack has {} error(s)",
+        diagnostics.error_count()
+    );
+    Ok(ExitCode::from(if only_io {
+        USAGE_OR_IO
+    } else {
+        INVALID_PACK
+    }))
 }
 
 fn check(dir: &Path) -> anyhow::Result<ExitCode> {
@@ -107,7 +124,13 @@ fn check(dir: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn eval(dir: &Path, data: &Path, format: Format, output: Option<&Path>, quiet: bool) -> anyhow::Result<ExitCode> {
+fn eval(
+    dir: &Path,
+    data: &Path,
+    format: Format,
+    output: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
     let rules = match semaforo::load(dir) {
         Ok(rules) => rules,
         Err(diagnostics) => return refuse(&diagnostics),
@@ -121,9 +144,11 @@ fn eval(dir: &Path, data: &Path, format: Format, output: Option<&Path>, quiet: b
     }
     let results = semaforo::evaluate(&rules, &table);
     let mut out: Box<dyn Write> = match output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
-        )),
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).map_err(|e| {
+                anyhow::anyhow!("cannot create {}: {e}", path.display())
+            })?))
+        }
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     report::write(&results, format, &mut out)?;

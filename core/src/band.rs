@@ -55,7 +55,13 @@ impl BandSet {
     pub fn order_problem(&self, direction: Direction) -> Option<String> {
         let thresholds: Vec<Decimal> = self.levels.iter().filter_map(|l| l.threshold).collect();
         let descending = direction == Direction::HigherIsBetter;
-        let bad = thresholds.windows(2).find(|w| if descending { w[0] <= w[1] } else { w[0] >= w[1] })?;
+        let bad = thresholds.windows(2).find(|w| {
+            if descending {
+                w[0] <= w[1]
+            } else {
+                w[0] >= w[1]
+            }
+        })?;
         let (order, reading) = if descending {
             ("strictly descending", "at least")
         } else {
@@ -114,12 +120,20 @@ fn percent_of(value: Decimal, base: Decimal) -> Option<Decimal> {
 /// assert_eq!(a.compliance.unwrap().round_dp(2).to_string(), "71.83");
 /// ```
 #[must_use]
-pub fn assess(value: Decimal, direction: Direction, standard: Option<Standard>, bands: Option<&BandSet>) -> Assessment {
+pub fn assess(
+    value: Decimal,
+    direction: Direction,
+    standard: Option<Standard>,
+    bands: Option<&BandSet>,
+) -> Assessment {
     let Some(standard) = standard else {
         let band = bands
             .filter(|b| b.basis == BandBasis::Value)
             .and_then(|b| b.level_for(value, direction));
-        return Assessment { band, ..Assessment::default() };
+        return Assessment {
+            band,
+            ..Assessment::default()
+        };
     };
     let (compliance, met, distance) = match standard {
         Standard::Target(target) => {
@@ -145,8 +159,14 @@ pub fn assess(value: Decimal, direction: Direction, standard: Option<Standard>, 
         (BandBasis::Value, Direction::WithinRange) => distance,
         (BandBasis::Value, _) => Some(value),
     });
-    let band = bands.zip(score).and_then(|(b, s)| b.level_for(s, direction));
-    Assessment { compliance, met: Some(met), band }
+    let band = bands
+        .zip(score)
+        .and_then(|(b, s)| b.level_for(s, direction));
+    Assessment {
+        compliance,
+        met: Some(met),
+        band,
+    }
 }
 
 #[cfg(test)]
@@ -167,9 +187,16 @@ mod tests {
             levels: thresholds
                 .iter()
                 .enumerate()
-                .map(|(i, t)| BandLevel { label: format!("L{i}"), threshold: t.map(d), color: None })
+                .map(|(i, t)| BandLevel {
+                    label: format!("L{i}"),
+                    threshold: t.map(d),
+                    color: None,
+                })
                 .collect(),
-            location: Location { file: Arc::new(SourceFile::new("pack.toml", "")), span: 0..0 },
+            location: Location {
+                file: Arc::new(SourceFile::new("pack.toml", "")),
+                span: 0..0,
+            },
         }
     }
 
@@ -178,7 +205,12 @@ mod tests {
         // DOMAIN.md §0: 1,254,785.82 / 9,095,104.12 = 13.796…% against 10.17 % gives 135.66 %, CUMPLIO.
         let value = d("1254785.82") / d("9095104.12") * Decimal::ONE_HUNDRED;
         let met = set(BandBasis::Compliance, &[Some("100"), None]);
-        let a = assess(value, Direction::HigherIsBetter, Some(Standard::Target(d("10.17"))), Some(&met));
+        let a = assess(
+            value,
+            Direction::HigherIsBetter,
+            Some(Standard::Target(d("10.17"))),
+            Some(&met),
+        );
         assert_eq!(a.compliance.unwrap().round_dp(2), d("135.66"));
         assert_eq!((a.met, a.band), (Some(true), Some(0)));
     }
@@ -188,7 +220,12 @@ mod tests {
         // Non-earning assets 6.6168 % against 5.52 %: compliance 119.87 %, a gap.
         let value = d("3023635.32") / d("45695911.55") * Decimal::ONE_HUNDRED;
         let met = set(BandBasis::Compliance, &[Some("100"), None]);
-        let a = assess(value, Direction::LowerIsBetter, Some(Standard::Target(d("5.52"))), Some(&met));
+        let a = assess(
+            value,
+            Direction::LowerIsBetter,
+            Some(Standard::Target(d("5.52"))),
+            Some(&met),
+        );
         assert_eq!(a.compliance.unwrap().round_dp(2), d("119.87"));
         assert_eq!((a.met, a.band), (Some(false), Some(1)));
     }
@@ -203,18 +240,32 @@ mod tests {
 
     #[test]
     fn zero_standard_has_no_compliance_but_is_still_judged() {
-        let a = assess(d("1"), Direction::LowerIsBetter, Some(Standard::Target(Decimal::ZERO)), None);
+        let a = assess(
+            d("1"),
+            Direction::LowerIsBetter,
+            Some(Standard::Target(Decimal::ZERO)),
+            None,
+        );
         assert_eq!((a.compliance, a.met), (None, Some(false)));
     }
 
     #[test]
     fn range_scores_distance_outside_the_range() {
         let bands = set(BandBasis::Value, &[Some("0"), Some("5"), None]);
-        let range = Some(Standard::Range { min: d("10"), max: d("20") });
+        let range = Some(Standard::Range {
+            min: d("10"),
+            max: d("20"),
+        });
         let inside = assess(d("15"), Direction::WithinRange, range, Some(&bands));
-        assert_eq!((inside.compliance, inside.met, inside.band), (Some(d("100")), Some(true), Some(0)));
+        assert_eq!(
+            (inside.compliance, inside.met, inside.band),
+            (Some(d("100")), Some(true), Some(0))
+        );
         let near = assess(d("23"), Direction::WithinRange, range, Some(&bands));
-        assert_eq!((near.compliance, near.met, near.band), (Some(d("115")), Some(false), Some(1)));
+        assert_eq!(
+            (near.compliance, near.met, near.band),
+            (Some(d("115")), Some(false), Some(1))
+        );
         let far = assess(d("4"), Direction::WithinRange, range, Some(&bands));
         assert_eq!((far.compliance, far.band), (Some(d("40")), Some(2)));
     }
@@ -224,7 +275,10 @@ mod tests {
         let bands = set(BandBasis::Compliance, &[Some("90"), Some("75"), None]);
         let standard = Some(Standard::Target(d("100")));
         let band = |v: &str| assess(d(v), Direction::HigherIsBetter, standard, Some(&bands)).band;
-        assert_eq!([band("90"), band("89.99"), band("75"), band("10")], [Some(0), Some(1), Some(1), Some(2)]);
+        assert_eq!(
+            [band("90"), band("89.99"), band("75"), band("10")],
+            [Some(0), Some(1), Some(1), Some(2)]
+        );
     }
 
     #[test]
@@ -232,7 +286,10 @@ mod tests {
         let descending = set(BandBasis::Compliance, &[Some("90"), Some("75"), None]);
         assert_eq!(descending.order_problem(Direction::HigherIsBetter), None);
         let problem = descending.order_problem(Direction::LowerIsBetter).unwrap();
-        assert!(problem.contains("thresholds 90 then 75 are out of order"), "{problem}");
+        assert!(
+            problem.contains("thresholds 90 then 75 are out of order"),
+            "{problem}"
+        );
         assert!(problem.contains("strictly ascending"), "{problem}");
     }
 }

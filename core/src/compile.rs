@@ -81,22 +81,32 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
             None => {
                 let names: Vec<&str> = available.iter().map(|p| p.name()).collect();
                 problems.push(
-                    Diagnostic::error(DiagnosticCode::UnknownPlugin, format!("plugin `{name}` is not part of this build"), Some(location.clone()))
-                        .with_help(format!("available plugins: {}", names.join(", "))),
+                    Diagnostic::error(
+                        DiagnosticCode::UnknownPlugin,
+                        format!("plugin `{name}` is not part of this build"),
+                        Some(location.clone()),
+                    )
+                    .with_help(format!("available plugins: {}", names.join(", "))),
                 );
             }
         }
     }
     let engine = build_engine(&pack.limits, &plugins);
 
-    let (helpers, script_functions, signatures) = compile_scripts(&engine, &pack.scripts, &mut problems);
+    let (helpers, script_functions, signatures) =
+        compile_scripts(&engine, &pack.scripts, &mut problems);
 
     let names: BTreeMap<&str, InputSource> = pack
         .fields
         .iter()
         .enumerate()
         .map(|(i, f)| (f.name.as_str(), InputSource::Field(i)))
-        .chain(pack.indicators.iter().enumerate().map(|(i, ind)| (ind.id.as_str(), InputSource::Indicator(i))))
+        .chain(
+            pack.indicators
+                .iter()
+                .enumerate()
+                .map(|(i, ind)| (ind.id.as_str(), InputSource::Indicator(i))),
+        )
         .collect();
     let mut scope = Scope::new();
     for name in names.keys() {
@@ -106,7 +116,9 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
     let mut formulas = Vec::new();
     for indicator in &pack.indicators {
         let (text, origin) = match &indicator.formula {
-            FormulaSource::Inline { text, location } => (text.clone(), FormulaOrigin::Inline(location.clone())),
+            FormulaSource::Inline { text, location } => {
+                (text.clone(), FormulaOrigin::Inline(location.clone()))
+            }
             FormulaSource::Function { name, location } => match signatures.get(name) {
                 Some(params) => {
                     for param in params.iter().filter(|p| !names.contains_key(p.as_str())) {
@@ -119,7 +131,10 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
                             .with_help("a function used as a formula receives the fields and indicators its parameters name"),
                         );
                     }
-                    (format!("{name}({})", params.join(", ")), FormulaOrigin::Call(location.clone()))
+                    (
+                        format!("{name}({})", params.join(", ")),
+                        FormulaOrigin::Call(location.clone()),
+                    )
                 }
                 None => {
                     let known: Vec<&str> = signatures.keys().map(String::as_str).collect();
@@ -129,7 +144,11 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
                             format!("function `{name}` is not defined in the pack's .rhai files"),
                             Some(location.clone()),
                         )
-                        .with_help(if known.is_empty() { "the pack has no functions".to_owned() } else { format!("defined functions: {}", known.join(", ")) }),
+                        .with_help(if known.is_empty() {
+                            "the pack has no functions".to_owned()
+                        } else {
+                            format!("defined functions: {}", known.join(", "))
+                        }),
                     );
                     continue;
                 }
@@ -138,7 +157,10 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
         match engine.compile_with_scope(&scope, &text) {
             Ok(ast) => {
                 let inputs = collect_inputs(&ast, &names);
-                formulas.push(CompiledFormula { ast: helpers.merge(&ast), inputs });
+                formulas.push(CompiledFormula {
+                    ast: helpers.merge(&ast),
+                    inputs,
+                });
             }
             Err(error) => problems.push(formula_diagnostic(&error, &origin, &indicator.id)),
         }
@@ -147,7 +169,45 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
         return Err(Diagnostics(problems));
     }
     let order = dependency_order(&pack, &formulas)?;
-    Ok(CompiledRuleSet { pack: Arc::new(pack), engine, formulas, order, script_functions })
+    Ok(CompiledRuleSet {
+        pack: Arc::new(pack),
+        engine,
+        formulas,
+        order,
+        script_functions,
+    })
+}
+
+/// Loads the pack in `dir` and compiles it, reporting the problems of both
+/// stages together: compiling goes ahead on a pack that loaded with
+/// problems, so one run shows every problem.
+///
+/// ```no_run
+/// use semaforo_core::load_and_compile;
+/// match load_and_compile(std::path::Path::new("rules/sagrario"), &[]) {
+///     Ok(rules) => println!("{} indicators", rules.pack().indicators().len()),
+///     Err(problems) => problems.iter().for_each(|p| eprintln!("{p}")),
+/// }
+/// ```
+///
+/// # Errors
+/// Every problem found while loading and compiling, each once.
+pub fn load_and_compile(
+    dir: &std::path::Path,
+    available: &[&dyn Plugin],
+) -> Result<CompiledRuleSet, Diagnostics> {
+    let (pack, mut problems) = RulePack::load_partial(dir);
+    let Some(pack) = pack else {
+        return Err(Diagnostics(problems));
+    };
+    match compile(pack, available) {
+        Ok(rules) if problems.is_empty() => Ok(rules),
+        Ok(_) => Err(Diagnostics(problems)),
+        Err(Diagnostics(more)) => {
+            problems.extend(more);
+            Err(crate::pack::finish(None, problems).expect_err("there are problems"))
+        }
+    }
 }
 
 type Signatures = BTreeMap<String, Vec<String>>;
@@ -165,13 +225,21 @@ fn compile_scripts(
             Ok(ast) => {
                 for f in ast.iter_functions() {
                     files.insert(f.name.to_owned(), file.clone());
-                    signatures.insert(f.name.to_owned(), f.params.iter().map(|p| (*p).to_owned()).collect());
+                    signatures.insert(
+                        f.name.to_owned(),
+                        f.params.iter().map(|p| (*p).to_owned()).collect(),
+                    );
                 }
                 helpers = helpers.merge(&ast.clone_functions_only());
             }
             Err(error) => {
-                let offset = error.1.line().map_or(0, |line| file.offset_of(line, error.1.position().unwrap_or(1)));
-                let location = Location { file: file.clone(), span: offset..offset };
+                let offset = error.1.line().map_or(0, |line| {
+                    file.offset_of(line, error.1.position().unwrap_or(1))
+                });
+                let location = Location {
+                    file: file.clone(),
+                    span: offset..offset,
+                };
                 problems.push(parse_error_diagnostic(&error, location, None));
             }
         }
@@ -193,8 +261,14 @@ fn formula_diagnostic(error: &ParseError, origin: &FormulaOrigin, indicator: &st
     parse_error_diagnostic(error, location, Some(indicator))
 }
 
-fn parse_error_diagnostic(error: &ParseError, location: Location, indicator: Option<&str>) -> Diagnostic {
-    let context = indicator.map(|id| format!(" in the formula of `{id}`")).unwrap_or_default();
+fn parse_error_diagnostic(
+    error: &ParseError,
+    location: Location,
+    indicator: Option<&str>,
+) -> Diagnostic {
+    let context = indicator
+        .map(|id| format!(" in the formula of `{id}`"))
+        .unwrap_or_default();
     match error.0.as_ref() {
         ParseErrorType::VariableUndefined(name) => Diagnostic::error(
             DiagnosticCode::UnknownName,
@@ -228,7 +302,10 @@ pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Lo
     };
     let inner = SourceFile::new("", &string.file.text()[start..string.span.end]);
     let offset = start + inner.offset_of(line, column);
-    Location { file: string.file.clone(), span: offset..offset + 1 }
+    Location {
+        file: string.file.clone(),
+        span: offset..offset + 1,
+    }
 }
 
 fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> {
@@ -239,7 +316,10 @@ fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> 
             if let Some(&source) = names.get(name.as_str())
                 && !inputs.iter().any(|i| i.name == *name)
             {
-                inputs.push(Input { name: name.clone(), source });
+                inputs.push(Input {
+                    name: name.clone(),
+                    source,
+                });
             }
         }
         true
@@ -247,7 +327,10 @@ fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> 
     inputs
 }
 
-fn dependency_order(pack: &RulePack, formulas: &[CompiledFormula]) -> Result<Vec<usize>, Diagnostics> {
+fn dependency_order(
+    pack: &RulePack,
+    formulas: &[CompiledFormula],
+) -> Result<Vec<usize>, Diagnostics> {
     let deps: Vec<BTreeSet<usize>> = formulas
         .iter()
         .map(|f| {
@@ -279,11 +362,16 @@ fn dependency_order(pack: &RulePack, formulas: &[CompiledFormula]) -> Result<Vec
 
 fn cycle_diagnostic(pack: &RulePack, deps: &[BTreeSet<usize>], placed: &[bool]) -> Diagnostic {
     // Every unplaced indicator waits on another unplaced one: walk until a node repeats.
-    let start = (0..deps.len()).find(|&i| !placed[i]).expect("some indicator is unplaced");
+    let start = (0..deps.len())
+        .find(|&i| !placed[i])
+        .expect("some indicator is unplaced");
     let mut path = vec![start];
     let mut current = start;
     loop {
-        current = *deps[current].iter().find(|&&d| !placed[d]).expect("an unplaced indicator waits on an unplaced one");
+        current = *deps[current]
+            .iter()
+            .find(|&&d| !placed[d])
+            .expect("an unplaced indicator waits on an unplaced one");
         if let Some(at) = path.iter().position(|&p| p == current) {
             path.drain(..at);
             break;
@@ -291,10 +379,17 @@ fn cycle_diagnostic(pack: &RulePack, deps: &[BTreeSet<usize>], placed: &[bool]) 
         path.push(current);
     }
     let first = path[0];
-    let names: Vec<&str> = path.iter().chain(std::iter::once(&first)).map(|&i| pack.indicators[i].id.as_str()).collect();
+    let names: Vec<&str> = path
+        .iter()
+        .chain(std::iter::once(&first))
+        .map(|&i| pack.indicators[i].id.as_str())
+        .collect();
     Diagnostic::error(
         DiagnosticCode::DependencyCycle,
-        format!("indicators depend on each other in a cycle: {}", names.join(" → ")),
+        format!(
+            "indicators depend on each other in a cycle: {}",
+            names.join(" → ")
+        ),
         Some(pack.indicators[first].location.clone()),
     )
     .with_help("an indicator may read other indicators' values only if none of them reads it back")

@@ -35,7 +35,9 @@ pub enum DataError {
         message: String,
     },
     /// A key column the pack needs is not in the header.
-    #[error("{source_name}:1: the header has no `{column}` column, which the pack's [data] section names as the {role}")]
+    #[error(
+        "{source_name}:1: the header has no `{column}` column, which the pack's [data] section names as the {role}"
+    )]
     MissingKeyColumn {
         /// The file.
         source_name: String,
@@ -61,7 +63,10 @@ impl Table {
     /// When the file cannot be read or lacks a key column. Bad cells are not errors.
     pub fn read_csv(path: &Path, shape: &DataShape) -> Result<Table, DataError> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|error| DataError::Io { source_name: name.clone(), error })?;
+        let file = File::open(path).map_err(|error| DataError::Io {
+            source_name: name.clone(),
+            error,
+        })?;
         Self::from_csv_reader(file, &name, shape)
     }
 
@@ -77,7 +82,11 @@ impl Table {
     ///
     /// # Errors
     /// When the input cannot be read or lacks a key column.
-    pub fn from_csv_reader(reader: impl Read, source_name: &str, shape: &DataShape) -> Result<Table, DataError> {
+    pub fn from_csv_reader(
+        reader: impl Read,
+        source_name: &str,
+        shape: &DataShape,
+    ) -> Result<Table, DataError> {
         let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
         let csv_error = |e: csv::Error| match e.kind() {
             csv::ErrorKind::Io(_) => DataError::Io {
@@ -100,16 +109,27 @@ impl Table {
             .map(|h| String::from_utf8_lossy(h).trim().to_owned())
             .collect();
         let find = |column: &str, role| {
-            header.iter().position(|h| h == column).ok_or_else(|| DataError::MissingKeyColumn {
-                source_name: source_name.to_owned(),
-                column: column.to_owned(),
-                role,
-            })
+            header
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| DataError::MissingKeyColumn {
+                    source_name: source_name.to_owned(),
+                    column: column.to_owned(),
+                    role,
+                })
         };
         let entity_at = find(&shape.entity, "entity")?;
-        let period_at = shape.period.as_deref().map(|p| find(p, "period")).transpose()?;
+        let period_at = shape
+            .period
+            .as_deref()
+            .map(|p| find(p, "period"))
+            .transpose()?;
 
-        let mut table = Table { source: source_name.to_owned(), periods: period_at.map(|_| Vec::new()), ..Table::default() };
+        let mut table = Table {
+            source: source_name.to_owned(),
+            periods: period_at.map(|_| Vec::new()),
+            ..Table::default()
+        };
         let mut dimension_at = Vec::new();
         for (i, h) in header.iter().enumerate() {
             if i == entity_at || Some(i) == period_at {
@@ -117,14 +137,25 @@ impl Table {
             }
             if shape.dimensions.contains(h) {
                 dimension_at.push(i);
-                table.dimensions.push(TextColumn { name: h.clone(), values: Vec::new() });
+                table.dimensions.push(TextColumn {
+                    name: h.clone(),
+                    values: Vec::new(),
+                });
             } else {
-                table.columns.push(NumberColumn { name: h.clone(), position: i + 1, values: Vec::new(), problems: BTreeMap::new() });
+                table.columns.push(NumberColumn {
+                    name: h.clone(),
+                    position: i + 1,
+                    values: Vec::new(),
+                    problems: BTreeMap::new(),
+                });
             }
         }
         for dimension in &shape.dimensions {
             if !header.contains(dimension) {
-                table.warnings.push(DataWarning { line: Some(1), message: format!("the header has no `{dimension}` dimension column") });
+                table.warnings.push(DataWarning {
+                    line: Some(1),
+                    message: format!("the header has no `{dimension}` dimension column"),
+                });
             }
         }
         let number_at: Vec<usize> = table.columns.iter().map(|c| c.position - 1).collect();
@@ -134,10 +165,18 @@ impl Table {
         while csv.read_byte_record(&mut record).map_err(csv_error)? {
             let row = table.entities.len();
             let line = record.position().map_or(0, csv::Position::line);
-            let text = |i: usize| record.get(i).map(|b| String::from_utf8_lossy(b).trim().to_owned()).unwrap_or_default();
+            let text = |i: usize| {
+                record
+                    .get(i)
+                    .map(|b| String::from_utf8_lossy(b).trim().to_owned())
+                    .unwrap_or_default()
+            };
             let entity = text(entity_at);
             if entity.is_empty() {
-                table.warnings.push(DataWarning { line: Some(line), message: format!("row has an empty `{}`", shape.entity) });
+                table.warnings.push(DataWarning {
+                    line: Some(line),
+                    message: format!("row has an empty `{}`", shape.entity),
+                });
             }
             let period = period_at.map(text).unwrap_or_default();
             if let Some(first) = seen.insert((entity.clone(), period.clone()), line) {
@@ -149,7 +188,11 @@ impl Table {
             if record.len() > header.len() {
                 table.warnings.push(DataWarning {
                     line: Some(line),
-                    message: format!("row has {} fields but the header has {}; the extra fields are ignored", record.len(), header.len()),
+                    message: format!(
+                        "row has {} fields but the header has {}; the extra fields are ignored",
+                        record.len(),
+                        header.len()
+                    ),
                 });
             }
             table.entities.push(entity);
@@ -163,14 +206,21 @@ impl Table {
             for (column, &at) in table.columns.iter_mut().zip(&number_at) {
                 let value = match record.get(at) {
                     None => {
-                        column.problems.insert(row, CellProblem::ShortRow { fields: record.len() });
+                        column.problems.insert(
+                            row,
+                            CellProblem::ShortRow {
+                                fields: record.len(),
+                            },
+                        );
                         None
                     }
                     Some(bytes) => {
                         let cell = String::from_utf8_lossy(bytes);
                         let value = parse_decimal(&cell);
                         if value.is_none() && !cell.trim().is_empty() {
-                            column.problems.insert(row, CellProblem::Unparsable(cell.trim().to_owned()));
+                            column
+                                .problems
+                                .insert(row, CellProblem::Unparsable(cell.trim().to_owned()));
                         }
                         value
                     }
@@ -187,12 +237,17 @@ mod tests {
     use super::*;
 
     fn shape(period: bool) -> DataShape {
-        DataShape { entity: "entity".into(), period: period.then(|| "period".into()), dimensions: vec!["segment".into()] }
+        DataShape {
+            entity: "entity".into(),
+            period: period.then(|| "period".into()),
+            dimensions: vec!["segment".into()],
+        }
     }
 
     #[test]
     fn bad_cells_are_recorded_not_fatal() {
-        let csv = "entity,period,segment,a,b\nX,2008,big,1.5,2\nY,2008,small,12x,3\nZ,2008,small,4\n";
+        let csv =
+            "entity,period,segment,a,b\nX,2008,big,1.5,2\nY,2008,small,12x,3\nZ,2008,small,4\n";
         let table = Table::from_csv_reader(csv.as_bytes(), "d.csv", &shape(true)).unwrap();
         assert_eq!(table.len(), 3);
         let (a, b) = (table.column("a").unwrap(), table.column("b").unwrap());
@@ -206,7 +261,8 @@ mod tests {
 
     #[test]
     fn missing_key_column_names_file_and_column() {
-        let err = Table::from_csv_reader("id,a\nX,1\n".as_bytes(), "d.csv", &shape(false)).unwrap_err();
+        let err =
+            Table::from_csv_reader("id,a\nX,1\n".as_bytes(), "d.csv", &shape(false)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "d.csv:1: the header has no `entity` column, which the pack's [data] section names as the entity"
@@ -215,8 +271,15 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_kept_and_warned() {
-        let table = Table::from_csv_reader("entity,a\nX,1\nX,2\n".as_bytes(), "d.csv", &shape(false)).unwrap();
+        let table =
+            Table::from_csv_reader("entity,a\nX,1\nX,2\n".as_bytes(), "d.csv", &shape(false))
+                .unwrap();
         assert_eq!(table.len(), 2);
-        assert!(table.warnings().iter().any(|w| w.line == Some(3) && w.message.contains("appears again")));
+        assert!(
+            table
+                .warnings()
+                .iter()
+                .any(|w| w.line == Some(3) && w.message.contains("appears again"))
+        );
     }
 }

@@ -21,7 +21,10 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.contains(['e', 'E']) {
         return Decimal::from_scientific(text).ok();
     }
-    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         return None;
     }
     Decimal::from_str_exact(text).ok()
@@ -40,7 +43,8 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 /// ```
 #[must_use]
 pub fn round_for_display(value: Decimal, decimals: u32) -> String {
-    let mut rounded = value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    let mut rounded =
+        value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(decimals);
     rounded.to_string()
 }
@@ -51,14 +55,22 @@ mod tests {
 
     #[test]
     fn parses_plain_and_signed_decimals() {
-        for (text, expected) in [("0", "0"), ("-372158", "-372158"), ("+3.5", "3.5"), ("2.50", "2.50"), ("1e3", "1000")] {
+        for (text, expected) in [
+            ("0", "0"),
+            ("-372158", "-372158"),
+            ("+3.5", "3.5"),
+            ("2.50", "2.50"),
+            ("1e3", "1000"),
+        ] {
             assert_eq!(parse_decimal(text).unwrap().to_string(), expected, "{text}");
         }
     }
 
     #[test]
     fn refuses_locale_formats_and_garbage() {
-        for text in ["", " ", "1,5", "1.234,56", "12a", "--1", "1.2.3", "N/A", "."] {
+        for text in [
+            "", " ", "1,5", "1.234,56", "12a", "--1", "1.2.3", "N/A", ".",
+        ] {
             assert_eq!(parse_decimal(text), None, "{text}");
         }
     }

@@ -93,7 +93,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at a location.
     #[must_use]
-    pub fn error(code: DiagnosticCode, message: impl Into<String>, location: Option<Location>) -> Self {
+    pub fn error(
+        code: DiagnosticCode,
+        message: impl Into<String>,
+        location: Option<Location>,
+    ) -> Self {
         Self {
             code,
             severity: Severity::Error,
@@ -134,7 +138,10 @@ impl Diagnostics {
     /// Number of diagnostics with [`Severity::Error`].
     #[must_use]
     pub fn error_count(&self) -> usize {
-        self.0.iter().filter(|d| d.severity == Severity::Error).count()
+        self.0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// The diagnostics in the order they were found.

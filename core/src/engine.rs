@@ -22,7 +22,10 @@ pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
     engine.disable_symbol("eval");
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
-    #[expect(deprecated, reason = "rhai marks on_parse_token volatile, not deprecated; it is the documented way to map tokens")]
+    #[expect(
+        deprecated,
+        reason = "rhai marks on_parse_token volatile, not deprecated; it is the documented way to map tokens"
+    )]
     engine.on_parse_token(integer_literals_as_decimals);
     limits.apply(&mut engine);
     let mut registry = Registry::new(&mut engine);
@@ -36,9 +39,10 @@ pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
 /// becomes a decimal literal.
 fn integer_literals_as_decimals(token: Token, _: rhai::Position, _: &rhai::TokenizeState) -> Token {
     match token {
-        Token::IntegerConstant(n) => {
-            Token::DecimalConstant(Box::new((Decimal::from(n), Identifier::from(n.to_string()))))
-        }
+        Token::IntegerConstant(n) => Token::DecimalConstant(Box::new((
+            Decimal::from(n),
+            Identifier::from(n.to_string()),
+        ))),
         other => other,
     }
 }
@@ -56,22 +60,35 @@ mod tests {
     fn integer_literals_divide_as_decimals() {
         let third = eval("1 / 3").unwrap().as_decimal().unwrap();
         assert_eq!(third.to_string(), "0.3333333333333333333333333333");
-        assert_eq!(eval("7 / 2").unwrap().as_decimal().unwrap(), Decimal::new(35, 1));
+        assert_eq!(
+            eval("7 / 2").unwrap().as_decimal().unwrap(),
+            Decimal::new(35, 1)
+        );
     }
 
     #[test]
     fn decimal_literals_stay_exact() {
-        assert_eq!(eval("0.1 + 0.2").unwrap().as_decimal().unwrap().to_string(), "0.3");
+        assert_eq!(
+            eval("0.1 + 0.2").unwrap().as_decimal().unwrap().to_string(),
+            "0.3"
+        );
     }
 
     #[test]
     fn scripts_cannot_eval_strings() {
-        assert!(build_engine(&Limits::default(), &[]).compile("eval(\"1\")").is_err());
+        assert!(
+            build_engine(&Limits::default(), &[])
+                .compile("eval(\"1\")")
+                .is_err()
+        );
     }
 
     #[test]
     fn runaway_loop_is_stopped_by_the_operation_limit() {
         let err = eval("loop {}").unwrap_err();
-        assert!(matches!(*err, rhai::EvalAltResult::ErrorTooManyOperations(_)), "{err:?}");
+        assert!(
+            matches!(*err, rhai::EvalAltResult::ErrorTooManyOperations(_)),
+            "{err:?}"
+        );
     }
 }

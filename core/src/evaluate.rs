@@ -5,7 +5,7 @@ use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
 use crate::band::assess;
-use crate::compile::{locate_in_toml_string, CompiledRuleSet, InputSource};
+use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
 use crate::pack::FormulaSource;
 use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
@@ -58,12 +58,24 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
         let start = cells.len();
         cells.resize(start + width, Cell::default());
         for &i in &rules.order {
-            let cell = evaluate_cell(rules, table, &bindings, row, i, &cells[start..start + width], &mut scope);
+            let cell = evaluate_cell(
+                rules,
+                table,
+                &bindings,
+                row,
+                i,
+                &cells[start..start + width],
+                &mut scope,
+            );
             cells[start + i] = cell;
         }
         rows.push(key);
     }
-    ResultSet { pack: pack.clone(), rows, cells }
+    ResultSet {
+        pack: pack.clone(),
+        rows,
+        cells,
+    }
 }
 
 fn row_label(table: &Table, row: usize) -> String {
@@ -100,7 +112,10 @@ fn evaluate_cell(
         }
     }
     let ind = &pack.indicators[indicator];
-    let value = match rules.engine.eval_ast_with_scope::<Dynamic>(scope, &formula.ast) {
+    let value = match rules
+        .engine
+        .eval_ast_with_scope::<Dynamic>(scope, &formula.ast)
+    {
         Ok(result) => match to_decimal(result) {
             Ok(v) => v,
             Err(error) => return failed(error),
@@ -119,7 +134,10 @@ fn evaluate_cell(
 }
 
 fn failed(error: CellError) -> Cell {
-    Cell { error: Some(Box::new(error)), ..Cell::default() }
+    Cell {
+        error: Some(Box::new(error)),
+        ..Cell::default()
+    }
 }
 
 fn field_value(
@@ -131,7 +149,10 @@ fn field_value(
 ) -> Result<Decimal, CellError> {
     let spec = &pack.fields[field];
     let Some(at) = bindings[field] else {
-        return Err(CellError::ColumnAbsent { field: spec.name.clone(), column: spec.column.clone() });
+        return Err(CellError::ColumnAbsent {
+            field: spec.name.clone(),
+            column: spec.column.clone(),
+        });
     };
     let column = &table.columns[at];
     if let Some(v) = column.value(row) {
@@ -172,7 +193,9 @@ fn to_decimal(result: Dynamic) -> Result<Decimal, CellError> {
     if let Ok(i) = result.as_int() {
         return Ok(Decimal::from(i));
     }
-    Err(CellError::NotANumber { type_name: result.type_name().to_owned() })
+    Err(CellError::NotANumber {
+        type_name: result.type_name().to_owned(),
+    })
 }
 
 /// Turns a rhai error into a cell error, located in the pack's files.
@@ -188,20 +211,44 @@ fn classify(rules: &CompiledRuleSet, formula: &FormulaSource, error: &EvalAltRes
     let at = match in_function.and_then(|f| rules.script_functions.get(f)) {
         Some(file) => root.position().line().map_or(at.clone(), |line| {
             let offset = file.offset_of(line, root.position().position().unwrap_or(1));
-            Some(Location { file: file.clone(), span: offset..offset + 1 })
+            Some(Location {
+                file: file.clone(),
+                span: offset..offset + 1,
+            })
         }),
         None => at,
     };
     match root {
         EvalAltResult::ErrorArithmetic(message, _) if message.starts_with("Division by zero") => {
-            CellError::DivisionByZero { detail: message.clone(), at }
+            CellError::DivisionByZero {
+                detail: message.clone(),
+                at,
+            }
         }
-        EvalAltResult::ErrorArithmetic(message, _) => CellError::Overflow { detail: message.clone(), at },
-        EvalAltResult::ErrorTooManyOperations(_) => CellError::LimitExceeded { limit: LimitKind::Operations, at },
-        EvalAltResult::ErrorStackOverflow(_) => CellError::LimitExceeded { limit: LimitKind::CallLevels, at },
-        EvalAltResult::ErrorDataTooLarge(what, _) => CellError::LimitExceeded { limit: LimitKind::DataSize(what.clone()), at },
-        EvalAltResult::ErrorRuntime(value, _) => CellError::Script { message: value.to_string(), at },
-        other => CellError::Script { message: strip_position(&other.to_string()), at },
+        EvalAltResult::ErrorArithmetic(message, _) => CellError::Overflow {
+            detail: message.clone(),
+            at,
+        },
+        EvalAltResult::ErrorTooManyOperations(_) => CellError::LimitExceeded {
+            limit: LimitKind::Operations,
+            at,
+        },
+        EvalAltResult::ErrorStackOverflow(_) => CellError::LimitExceeded {
+            limit: LimitKind::CallLevels,
+            at,
+        },
+        EvalAltResult::ErrorDataTooLarge(what, _) => CellError::LimitExceeded {
+            limit: LimitKind::DataSize(what.clone()),
+            at,
+        },
+        EvalAltResult::ErrorRuntime(value, _) => CellError::Script {
+            message: value.to_string(),
+            at,
+        },
+        other => CellError::Script {
+            message: strip_position(&other.to_string()),
+            at,
+        },
     }
 }
 
@@ -214,7 +261,11 @@ fn strip_position(message: &str) -> String {
 
 fn locate(formula: &FormulaSource, position: rhai::Position) -> Option<Location> {
     Some(match formula {
-        FormulaSource::Inline { location, .. } if !position.is_none() => locate_in_toml_string(location, position),
-        FormulaSource::Inline { location, .. } | FormulaSource::Function { location, .. } => location.clone(),
+        FormulaSource::Inline { location, .. } if !position.is_none() => {
+            locate_in_toml_string(location, position)
+        }
+        FormulaSource::Inline { location, .. } | FormulaSource::Function { location, .. } => {
+            location.clone()
+        }
     })
 }

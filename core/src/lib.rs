@@ -47,14 +47,17 @@ mod result;
 mod source;
 mod table;
 
-pub use band::{assess, Assessment, BandBasis, BandLevel, BandSet};
-pub use compile::{compile, CompiledRuleSet};
+pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
+pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use evaluate::evaluate;
 pub use limits::Limits;
-pub use pack::{DataShape, Direction, Field, FormulaSource, Indicator, Labels, PackIdentity, RulePack, Standard, Unit, PACK_FILE};
+pub use pack::{
+    DataShape, Direction, Field, FormulaSource, Indicator, Labels, PACK_FILE, PackIdentity,
+    RulePack, Standard, Unit,
+};
 pub use plugin::{Plugin, Registry};
 pub use result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};

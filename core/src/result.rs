@@ -47,7 +47,9 @@ pub enum CellError {
         detail: String,
     },
     /// An input cell holds text that is not a decimal.
-    #[error("field `{field}` for {row}: `{text}` is not a decimal number ({source_name}:{line}:{column})")]
+    #[error(
+        "field `{field}` for {row}: `{text}` is not a decimal number ({source_name}:{line}:{column})"
+    )]
     InvalidValue {
         /// The field.
         field: String,

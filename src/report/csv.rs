@@ -13,7 +13,15 @@ pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> 
     if has_period {
         header.push("period");
     }
-    header.extend(["indicator", "value", "unit", "standard", "compliance", "band", "error"]);
+    header.extend([
+        "indicator",
+        "value",
+        "unit",
+        "standard",
+        "compliance",
+        "band",
+        "error",
+    ]);
     csv.write_record(&header)?;
     let indicators = results.pack().indicators().len();
     for (n, (row, indicator, cell)) in results.cells().enumerate() {
@@ -29,7 +37,10 @@ pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> 
             record.standard.as_deref().unwrap_or(""),
             record.compliance.as_deref().unwrap_or(""),
             record.band.unwrap_or(""),
-            record.error.as_ref().map_or("", |(_, message)| message.as_str()),
+            record
+                .error
+                .as_ref()
+                .map_or("", |(_, message)| message.as_str()),
         ]);
         csv.write_record(&fields)?;
     }

@@ -46,7 +46,9 @@ pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> 
                 standard: record.standard,
                 compliance: record.compliance,
                 band: record.band,
-                error: record.error.map(|(kind, message)| JsonError { kind, message }),
+                error: record
+                    .error
+                    .map(|(kind, message)| JsonError { kind, message }),
             }
         })
         .collect();

@@ -54,7 +54,9 @@ impl<'a> Record<'a> {
             unit: indicator.unit.as_str(),
             standard: indicator.standard.map(|s| match s {
                 semaforo_core::Standard::Target(v) => exact(v),
-                semaforo_core::Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
+                semaforo_core::Standard::Range { min, max } => {
+                    format!("{}..{}", exact(min), exact(max))
+                }
                 _ => s.to_string(),
             }),
             compliance: cell.compliance.map(exact),

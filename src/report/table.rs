@@ -17,7 +17,14 @@ pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> 
     if has_period {
         header.push("period");
     }
-    header.extend(["indicator", "value", "standard", "compliance", "status", "note"]);
+    header.extend([
+        "indicator",
+        "value",
+        "standard",
+        "compliance",
+        "status",
+        "note",
+    ]);
     table.set_header(header);
     let indicators = results.pack().indicators().len();
     for (n, (row, indicator, cell)) in results.cells().enumerate() {
@@ -26,14 +33,29 @@ pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> 
             line.push(row.period.clone().unwrap_or_default());
         }
         line.push(indicator.name.clone());
-        line.push(cell.value.map_or_else(|| not_applicable.clone(), |v| displayed(results, indicator, v)));
+        line.push(cell.value.map_or_else(
+            || not_applicable.clone(),
+            |v| displayed(results, indicator, v),
+        ));
         line.push(indicator.standard.map_or_else(String::new, |s| match s {
             semaforo_core::Standard::Target(v) => displayed(results, indicator, v),
             other => other.to_string(),
         }));
-        line.push(cell.compliance.map_or_else(String::new, |c| format!("{}%", round_for_display(c, 2))));
-        line.push(results.band_label(n % indicators, cell).unwrap_or_default().to_owned());
-        line.push(cell.error.as_ref().map_or_else(String::new, ToString::to_string));
+        line.push(
+            cell.compliance
+                .map_or_else(String::new, |c| format!("{}%", round_for_display(c, 2))),
+        );
+        line.push(
+            results
+                .band_label(n % indicators, cell)
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        line.push(
+            cell.error
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
+        );
         table.add_row(line);
     }
     writeln!(out, "{table}")

@@ -17,6 +17,7 @@ use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
 
 pub use load::PACK_FILE;
+pub(crate) use load::finish;
 
 /// A rule pack as loaded from its directory, checked but not yet compiled.
 #[derive(Debug, Clone)]
@@ -90,7 +91,13 @@ pub struct PackIdentity {
 
 impl fmt::Display for PackIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} ({})", self.id, self.version, &self.content_hash[..12.min(self.content_hash.len())])
+        write!(
+            f,
+            "{} {} ({})",
+            self.id,
+            self.version,
+            &self.content_hash[..12.min(self.content_hash.len())]
+        )
     }
 }
 
@@ -156,7 +163,14 @@ pub enum Unit {
 
 impl Unit {
     /// Every unit, as written in `pack.toml`.
-    pub const ALL: [Unit; 6] = [Self::Percent, Self::Ratio, Self::Money, Self::Days, Self::Count, Self::Score];
+    pub const ALL: [Unit; 6] = [
+        Self::Percent,
+        Self::Ratio,
+        Self::Money,
+        Self::Days,
+        Self::Count,
+        Self::Score,
+    ];
 
     /// The word used in `pack.toml` and in output.
     #[must_use]

@@ -55,7 +55,10 @@ fn zero_base(function: &str, a: Decimal, b: Decimal) -> Box<EvalAltResult> {
 }
 
 fn overflow(function: &str, a: Decimal, b: Decimal) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(format!("Arithmetic overflow in {function}({a}, {b})"), Position::NONE))
+    Box::new(EvalAltResult::ErrorArithmetic(
+        format!("Arithmetic overflow in {function}({a}, {b})"),
+        Position::NONE,
+    ))
 }
 
 /// `part / whole`.
@@ -66,7 +69,8 @@ pub fn ratio(part: Decimal, whole: Decimal) -> Outcome {
     if whole.is_zero() {
         return Err(zero_base("ratio", part, whole));
     }
-    part.checked_div(whole).ok_or_else(|| overflow("ratio", part, whole))
+    part.checked_div(whole)
+        .ok_or_else(|| overflow("ratio", part, whole))
 }
 
 /// `part / whole * 100`, divided first so it matches a formula written that way.
@@ -111,9 +115,14 @@ impl Plugin for RatiosPlugin {
         engine.register_fn("ratio", ratio);
         engine.register_fn("percent", percent);
         engine.register_fn("variation_percent", variation_percent);
-        engine.register_fn("variation", |current: Decimal, previous: Decimal| -> Outcome {
-            current.checked_sub(previous).ok_or_else(|| overflow("variation", current, previous))
-        });
+        engine.register_fn(
+            "variation",
+            |current: Decimal, previous: Decimal| -> Outcome {
+                current
+                    .checked_sub(previous)
+                    .ok_or_else(|| overflow("variation", current, previous))
+            },
+        );
     }
 }
 
@@ -138,14 +147,26 @@ mod tests {
     #[test]
     fn variation_uses_signed_values() {
         // DOMAIN.md §2: provisions −302,552 → −372,158.
-        assert_eq!(variation_percent(d("-372158"), d("-302552")).unwrap().round_dp(2), d("23.01"));
-        assert_eq!(variation_percent(d("-4"), d("-419")).unwrap().round_dp(2), d("-99.05"));
+        assert_eq!(
+            variation_percent(d("-372158"), d("-302552"))
+                .unwrap()
+                .round_dp(2),
+            d("23.01")
+        );
+        assert_eq!(
+            variation_percent(d("-4"), d("-419")).unwrap().round_dp(2),
+            d("-99.05")
+        );
     }
 
     #[test]
     fn zero_base_is_an_error_not_zero() {
         let err = percent(d("5"), Decimal::ZERO).unwrap_err();
-        assert!(err.to_string().starts_with("Division by zero: percent(5, 0)"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("Division by zero: percent(5, 0)"),
+            "{err}"
+        );
         assert!(variation_percent(d("5"), Decimal::ZERO).is_err());
         assert!(ratio(d("0"), Decimal::ZERO).is_err());
     }
