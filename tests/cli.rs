@@ -193,6 +193,9 @@ formula = "a"
 id = "z"
 bands = "missing"
 formula = "a"
+[[indicator]]
+id = "w"
+formula = "percnt(a, 2)"
 "#,
         &[],
     );

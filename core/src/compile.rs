@@ -96,6 +96,7 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
     let (helpers, script_functions, signatures) =
         compile_scripts(&engine, &pack.scripts, &mut problems);
 
+    let functions = known_functions(&engine, &signatures);
     let names: BTreeMap<&str, InputSource> = pack
         .fields
         .iter()
@@ -156,6 +157,22 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
         };
         match engine.compile_with_scope(&scope, &text) {
             Ok(ast) => {
+                for (name, position) in unknown_calls(&ast, &functions) {
+                    let location = match &origin {
+                        FormulaOrigin::Inline(location) => {
+                            locate_in_toml_string(location, position)
+                        }
+                        FormulaOrigin::Call(location) => location.clone(),
+                    };
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::UnknownFunction,
+                            format!("function `{name}` in the formula of `{}` does not exist", indicator.id),
+                            Some(location),
+                        )
+                        .with_help("check the spelling, and that the pack lists the plugin that provides it under pack.plugins"),
+                    );
+                }
                 let inputs = collect_inputs(&ast, &names);
                 formulas.push(CompiledFormula {
                     ast: helpers.merge(&ast),
@@ -306,6 +323,44 @@ pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Lo
         file: string.file.clone(),
         span: offset..offset + 1,
     }
+}
+
+/// Names callable from formulas: the engine's functions (core packages and
+/// plugins), the pack's script functions, and rhai's built-in keywords.
+fn known_functions(engine: &Engine, signatures: &Signatures) -> BTreeSet<String> {
+    const KEYWORDS: [&str; 8] = [
+        "type_of",
+        "is_def_var",
+        "is_def_fn",
+        "Fn",
+        "call",
+        "curry",
+        "print",
+        "debug",
+    ];
+    let mut known: BTreeSet<String> = engine
+        .collect_fn_metadata(None, |f| Some(f.metadata.name.to_string()), true)
+        .into_iter()
+        .collect();
+    known.extend(signatures.keys().cloned());
+    known.extend(KEYWORDS.iter().map(|k| (*k).to_owned()));
+    known
+}
+
+/// Calls (not operators) to functions that do not exist, so a misspelt name
+/// is a `check` error rather than a failure in every row.
+fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<(String, Position)> {
+    let mut unknown = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Expr(Expr::FnCall(call, position))) = path.last()
+            && call.op_token.is_none()
+            && !known.contains(call.name.as_str())
+        {
+            unknown.push((call.name.to_string(), *position));
+        }
+        true
+    });
+    unknown
 }
 
 fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> {

@@ -3,8 +3,8 @@
 //! and integer literals read as decimals.
 
 use rhai::packages::{BasicMathPackage, CorePackage, LogicPackage, Package};
-use rhai::{Engine, Identifier, Token};
-use rust_decimal::Decimal;
+use rhai::{Engine, EvalAltResult, Identifier, Position, Token};
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::limits::Limits;
 use crate::plugin::{Plugin, Registry};
@@ -28,6 +28,11 @@ pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
     )]
     engine.on_parse_token(integer_literals_as_decimals);
     limits.apply(&mut engine);
+    // Rounding as the users do it (Excel's ROUND), with decimal digits.
+    engine.register_fn("round", |x: Decimal| {
+        x.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+    });
+    engine.register_fn("round", round_half_away);
     let mut registry = Registry::new(&mut engine);
     for plugin in plugins {
         plugin.register(&mut registry);
@@ -35,9 +40,23 @@ pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
     engine
 }
 
+/// `round(x, digits)`: half away from zero; `digits` a whole number 0–28.
+fn round_half_away(x: Decimal, digits: Decimal) -> Result<Decimal, Box<EvalAltResult>> {
+    let places = u32::try_from(digits.mantissa())
+        .ok()
+        .filter(|&d| digits.scale() == 0 && d <= 28)
+        .ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorArithmetic(
+                format!("round: digits must be a whole number from 0 to 28, not {digits}"),
+                Position::NONE,
+            ))
+        })?;
+    Ok(x.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+}
+
 /// `1 / 3` must not be integer division: every integer literal in a formula
 /// becomes a decimal literal.
-fn integer_literals_as_decimals(token: Token, _: rhai::Position, _: &rhai::TokenizeState) -> Token {
+fn integer_literals_as_decimals(token: Token, _: Position, _: &rhai::TokenizeState) -> Token {
     match token {
         Token::IntegerConstant(n) => Token::DecimalConstant(Box::new((
             Decimal::from(n),
@@ -52,7 +71,7 @@ mod tests {
     use super::*;
     use rhai::Dynamic;
 
-    fn eval(script: &str) -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+    fn eval(script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         build_engine(&Limits::default(), &[]).eval::<Dynamic>(script)
     }
 
@@ -75,6 +94,17 @@ mod tests {
     }
 
     #[test]
+    fn round_is_half_away_from_zero_with_decimal_digits() {
+        let round = |script: &str| eval(script).unwrap().as_decimal().unwrap().to_string();
+        assert_eq!(round("round(2.5)"), "3");
+        assert_eq!(round("round(-2.5)"), "-3");
+        assert_eq!(round("round(-30.625, 2)"), "-30.63");
+        assert_eq!(round("round(94.3333, 0)"), "94");
+        assert!(eval("round(1.5, 1.5)").is_err());
+        assert!(eval("round(1.5, -1)").is_err());
+    }
+
+    #[test]
     fn scripts_cannot_eval_strings() {
         assert!(
             build_engine(&Limits::default(), &[])
@@ -87,7 +117,7 @@ mod tests {
     fn runaway_loop_is_stopped_by_the_operation_limit() {
         let err = eval("loop {}").unwrap_err();
         assert!(
-            matches!(*err, rhai::EvalAltResult::ErrorTooManyOperations(_)),
+            matches!(*err, EvalAltResult::ErrorTooManyOperations(_)),
             "{err:?}"
         );
     }

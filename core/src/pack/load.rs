@@ -262,10 +262,7 @@ impl Checker {
             .map(|(name, spec)| {
                 let (column, description) = match spec {
                     FieldSpec::Described(d) => (None, d),
-                    FieldSpec::Full {
-                        column,
-                        description,
-                    } => (column, description),
+                    FieldSpec::Full(table) => (table.column, table.description),
                 };
                 let location = self.at(&name);
                 let name = name.into_inner();
@@ -684,6 +681,20 @@ mod tests {
         assert!(
             rendered.starts_with("pack.toml:3:11: error[SEM002]"),
             "{rendered}"
+        );
+    }
+
+    #[test]
+    fn field_tables_refuse_unknown_keys() {
+        let err = load("[pack]\nid = \"x\"\nversion = \"1\"\n[fields]\na = { colum = \"A\" }\n")
+            .unwrap_err();
+        assert_eq!(err.0[0].code, DiagnosticCode::TomlSyntax);
+        assert!(
+            err.0[0]
+                .to_string()
+                .starts_with("pack.toml:5:5: error[SEM002]"),
+            "{}",
+            err.0[0]
         );
     }
 

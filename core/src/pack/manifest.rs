@@ -68,14 +68,21 @@ impl Default for DataSection {
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a description string, or a table with `column` and `description`"
+)]
 pub(crate) enum FieldSpec {
     Described(String),
-    Full {
-        column: Option<String>,
-        #[serde(default)]
-        description: String,
-    },
+    Full(FieldTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FieldTable {
+    pub column: Option<String>,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
