@@ -7,21 +7,9 @@ use semaforo_core::ResultSet;
 use super::Record;
 
 pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
-    let has_period = results.rows().iter().any(|r| r.period.is_some());
+    let (has_period, mut header) = super::key_columns(results);
     let mut csv = csv::Writer::from_writer(out);
-    let mut header = vec!["entity"];
-    if has_period {
-        header.push("period");
-    }
-    header.extend([
-        "indicator",
-        "value",
-        "unit",
-        "standard",
-        "compliance",
-        "band",
-        "error",
-    ]);
+    header.extend(["value", "unit", "standard", "compliance", "band", "error"]);
     csv.write_record(&header)?;
     let indicators = results.pack().indicators().len();
     for (n, (row, indicator, cell)) in results.cells().enumerate() {

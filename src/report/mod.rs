@@ -32,6 +32,17 @@ pub fn write(results: &ResultSet, format: Format, out: &mut dyn Write) -> io::Re
     }
 }
 
+/// Whether the results have periods, and the key columns every format starts with.
+fn key_columns(results: &ResultSet) -> (bool, Vec<&'static str>) {
+    let has_period = results.rows().iter().any(|r| r.period.is_some());
+    let mut header = vec!["entity"];
+    if has_period {
+        header.push("period");
+    }
+    header.push("indicator");
+    (has_period, header)
+}
+
 /// The exact decimal as text, without trailing zeros (`68.00` → `68`).
 fn exact(value: rust_decimal::Decimal) -> String {
     value.normalize().to_string()

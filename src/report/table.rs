@@ -9,22 +9,11 @@ use semaforo_core::{ResultSet, round_for_display};
 use super::displayed;
 
 pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
-    let has_period = results.rows().iter().any(|r| r.period.is_some());
+    let (has_period, mut header) = super::key_columns(results);
     let not_applicable = &results.pack().labels().not_applicable;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    let mut header = vec!["entity"];
-    if has_period {
-        header.push("period");
-    }
-    header.extend([
-        "indicator",
-        "value",
-        "standard",
-        "compliance",
-        "status",
-        "note",
-    ]);
+    header.extend(["value", "standard", "compliance", "status", "note"]);
     table.set_header(header);
     let indicators = results.pack().indicators().len();
     for (n, (row, indicator, cell)) in results.cells().enumerate() {
