@@ -9,8 +9,11 @@ use rhai::{AST, ASTNode, Engine, Expr, ParseError, ParseErrorType, Position, Sco
 
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::engine::build_engine;
+use crate::inputs::{InputFunction, rewrite};
+use crate::pack::Field;
 use crate::pack::{FormulaSource, RulePack};
 use crate::plugin::Plugin;
+use crate::reader::{DataReader, WIDE_FORMAT};
 use crate::source::{Location, SourceFile};
 
 /// A pack ready to evaluate: one configured engine and one compiled formula
@@ -18,9 +21,12 @@ use crate::source::{Location, SourceFile};
 pub struct CompiledRuleSet {
     pub(crate) pack: Arc<RulePack>,
     pub(crate) engine: Engine,
+    /// The pack's fields, then one per distinct input-function call.
+    pub(crate) fields: Vec<Field>,
     pub(crate) formulas: Vec<CompiledFormula>,
     pub(crate) order: Vec<usize>,
     pub(crate) script_functions: BTreeMap<String, Arc<SourceFile>>,
+    pub(crate) plugins: Vec<&'static dyn Plugin>,
 }
 
 impl std::fmt::Debug for CompiledRuleSet {
@@ -37,6 +43,22 @@ impl CompiledRuleSet {
     #[must_use]
     pub fn pack(&self) -> &RulePack {
         &self.pack
+    }
+
+    /// Every input the formulas read: the pack's fields, then one per
+    /// distinct input-function call (e.g. `saldo("14")`), in first-use order.
+    #[must_use]
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// The plugin reader of the pack's data format, or `None` for `wide`.
+    #[must_use]
+    pub fn data_reader(&self) -> Option<&dyn DataReader> {
+        self.plugins
+            .iter()
+            .filter_map(|p| p.data_reader())
+            .find(|r| r.format() == self.pack.data.format)
     }
 
     /// Indicator indices in evaluation order (every indicator after those it reads).
@@ -72,9 +94,12 @@ pub(crate) struct CompiledFormula {
 /// # Errors
 /// Every problem found: unknown plugins, formula syntax errors, unknown
 /// names, unknown functions and dependency cycles, each with its location.
-pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRuleSet, Diagnostics> {
+pub fn compile(
+    pack: RulePack,
+    available: &[&'static dyn Plugin],
+) -> Result<CompiledRuleSet, Diagnostics> {
     let mut problems = Vec::new();
-    let mut plugins = Vec::new();
+    let mut plugins: Vec<&'static dyn Plugin> = Vec::new();
     for (name, location) in &pack.plugins {
         match available.iter().find(|p| p.name() == name) {
             Some(p) => plugins.push(*p),
@@ -91,30 +116,32 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
             }
         }
     }
-    let engine = build_engine(&pack.limits, &plugins);
+    check_data_format(&pack, &plugins, &mut problems);
+    let (engine, input_functions) = build_engine(&pack.limits, &plugins);
 
     let (helpers, script_functions, signatures) =
-        compile_scripts(&engine, &pack.scripts, &mut problems);
+        compile_scripts(&engine, &pack.scripts, &input_functions, &mut problems);
 
     let functions = known_functions(&engine, &signatures);
-    let names: BTreeMap<&str, InputSource> = pack
-        .fields
+    let mut fields = pack.fields.clone();
+    let names: BTreeMap<String, InputSource> = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.name.as_str(), InputSource::Field(i)))
+        .map(|(i, f)| (f.name.clone(), InputSource::Field(i)))
         .chain(
             pack.indicators
                 .iter()
                 .enumerate()
-                .map(|(i, ind)| (ind.id.as_str(), InputSource::Indicator(i))),
+                .map(|(i, ind)| (ind.id.clone(), InputSource::Indicator(i))),
         )
         .collect();
     let mut scope = Scope::new();
     for name in names.keys() {
-        scope.push_dynamic(*name, rhai::Dynamic::UNIT);
+        scope.push_dynamic(name.as_str(), rhai::Dynamic::UNIT);
     }
 
     let mut formulas = Vec::new();
+    let mut call_count = 0;
     for indicator in &pack.indicators {
         let (text, origin) = match &indicator.formula {
             FormulaSource::Inline { text, location } => {
@@ -155,25 +182,46 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
                 }
             },
         };
-        match engine.compile_with_scope(&scope, &text) {
+        let rewritten = rewrite(&engine, &text, &input_functions, call_count);
+        call_count += rewritten.calls.len();
+        for (message, position) in &rewritten.problems {
+            problems.push(
+                Diagnostic::error(DiagnosticCode::BadInputCall, message.clone(), Some(origin.locate(*position)))
+                    .with_help("input functions such as saldo take one literal text argument, checked when the pack loads"),
+            );
+        }
+        let mut formula_scope = scope.clone();
+        let mut formula_names = names.clone();
+        for (variable, function, canonical) in &rewritten.calls {
+            let column = function.column(canonical);
+            let index = fields
+                .iter()
+                .position(|f| f.column == column)
+                .unwrap_or_else(|| {
+                    fields.push(Field {
+                        name: column.clone(),
+                        column: column.clone(),
+                        description: String::new(),
+                        call: Some((function.name, canonical.clone())),
+                    });
+                    fields.len() - 1
+                });
+            formula_scope.push_dynamic(variable.as_str(), rhai::Dynamic::UNIT);
+            formula_names.insert(variable.clone(), InputSource::Field(index));
+        }
+        match engine.compile_with_scope(&formula_scope, &rewritten.text) {
             Ok(ast) => {
                 for (name, position) in unknown_calls(&ast, &functions) {
-                    let location = match &origin {
-                        FormulaOrigin::Inline(location) => {
-                            locate_in_toml_string(location, position)
-                        }
-                        FormulaOrigin::Call(location) => location.clone(),
-                    };
                     problems.push(
                         Diagnostic::error(
                             DiagnosticCode::UnknownFunction,
                             format!("function `{name}` in the formula of `{}` does not exist", indicator.id),
-                            Some(location),
+                            Some(origin.locate(position)),
                         )
                         .with_help("check the spelling, and that the pack lists the plugin that provides it under pack.plugins"),
                     );
                 }
-                let inputs = collect_inputs(&ast, &names);
+                let inputs = collect_inputs(&ast, &formula_names);
                 formulas.push(CompiledFormula {
                     ast: helpers.merge(&ast),
                     inputs,
@@ -189,9 +237,11 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
     Ok(CompiledRuleSet {
         pack: Arc::new(pack),
         engine,
+        fields,
         formulas,
         order,
         script_functions,
+        plugins,
     })
 }
 
@@ -211,7 +261,7 @@ pub fn compile(pack: RulePack, available: &[&dyn Plugin]) -> Result<CompiledRule
 /// Every problem found while loading and compiling, each once.
 pub fn load_and_compile(
     dir: &std::path::Path,
-    available: &[&dyn Plugin],
+    available: &[&'static dyn Plugin],
 ) -> Result<CompiledRuleSet, Diagnostics> {
     let (pack, mut problems) = RulePack::load_partial(dir);
     let Some(pack) = pack else {
@@ -232,6 +282,7 @@ type Signatures = BTreeMap<String, Vec<String>>;
 fn compile_scripts(
     engine: &Engine,
     scripts: &[Arc<SourceFile>],
+    input_functions: &[InputFunction],
     problems: &mut Vec<Diagnostic>,
 ) -> (AST, BTreeMap<String, Arc<SourceFile>>, Signatures) {
     let mut helpers = AST::empty();
@@ -245,6 +296,22 @@ fn compile_scripts(
                     signatures.insert(
                         f.name.to_owned(),
                         f.params.iter().map(|p| (*p).to_owned()).collect(),
+                    );
+                }
+                let inputs: BTreeSet<String> =
+                    input_functions.iter().map(|f| f.name.to_owned()).collect();
+                for (name, position) in calls_to(&ast, &inputs) {
+                    let offset = file.offset_of(
+                        position.line().unwrap_or(1),
+                        position.position().unwrap_or(1),
+                    );
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::BadInputCall,
+                            format!("`{name}(…)` reads an input, which only formulas in pack.toml can do"),
+                            Some(Location { file: file.clone(), span: offset..offset + name.len() }),
+                        )
+                        .with_help(format!("pass the value in: call the function from a formula with {name}(\"…\") as an argument")),
                     );
                 }
                 helpers = helpers.merge(&ast.clone_functions_only());
@@ -270,12 +337,46 @@ enum FormulaOrigin {
     Call(Location),
 }
 
+impl FormulaOrigin {
+    /// The pack location of a position inside the formula.
+    fn locate(&self, position: Position) -> Location {
+        match self {
+            Self::Inline(location) => locate_in_toml_string(location, position),
+            Self::Call(location) => location.clone(),
+        }
+    }
+}
+
 fn formula_diagnostic(error: &ParseError, origin: &FormulaOrigin, indicator: &str) -> Diagnostic {
-    let location = match origin {
-        FormulaOrigin::Inline(location) => locate_in_toml_string(location, error.1),
-        FormulaOrigin::Call(location) => location.clone(),
-    };
-    parse_error_diagnostic(error, location, Some(indicator))
+    parse_error_diagnostic(error, origin.locate(error.1), Some(indicator))
+}
+
+fn check_data_format(
+    pack: &RulePack,
+    plugins: &[&'static dyn Plugin],
+    problems: &mut Vec<Diagnostic>,
+) {
+    let format = &pack.data.format;
+    if format == WIDE_FORMAT
+        || plugins
+            .iter()
+            .filter_map(|p| p.data_reader())
+            .any(|r| r.format() == format)
+    {
+        return;
+    }
+    let known: Vec<&str> = std::iter::once(WIDE_FORMAT)
+        .chain(
+            plugins
+                .iter()
+                .filter_map(|p| p.data_reader())
+                .map(|r| r.format()),
+        )
+        .collect();
+    problems.push(
+        Diagnostic::error(DiagnosticCode::InvalidValue, format!("data format `{format}` is unknown"), pack.format_location.clone())
+            .with_help(format!("formats of this pack's plugins: {} (a format comes with its plugin: list it under pack.plugins)", known.join(", "))),
+    );
 }
 
 fn parse_error_diagnostic(
@@ -363,7 +464,21 @@ fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<(String, Position)>
     unknown
 }
 
-fn collect_inputs(ast: &AST, names: &BTreeMap<&str, InputSource>) -> Vec<Input> {
+/// Calls to any of `names`, with their positions, function bodies included.
+fn calls_to(ast: &AST, names: &BTreeSet<String>) -> Vec<(String, Position)> {
+    let mut found = Vec::new();
+    ast.walk(&mut |path: &[ASTNode]| {
+        if let Some(ASTNode::Expr(Expr::FnCall(call, position))) = path.last()
+            && names.contains(call.name.as_str())
+        {
+            found.push((call.name.to_string(), *position));
+        }
+        true
+    });
+    found
+}
+
+fn collect_inputs(ast: &AST, names: &BTreeMap<String, InputSource>) -> Vec<Input> {
     let mut inputs: Vec<Input> = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Expr(Expr::Variable(var, ..))) = path.last() {

@@ -74,7 +74,7 @@ impl Table {
     ///
     /// ```
     /// use semaforo_core::{DataShape, Table};
-    /// let shape = DataShape { entity: "entity".into(), period: None, dimensions: vec![] };
+    /// let shape = DataShape::default();
     /// let table = Table::from_csv_reader("entity,a\nX,1.50\nY,\n".as_bytes(), "inline", &shape).unwrap();
     /// assert_eq!(table.column("a").unwrap().value(0).unwrap().to_string(), "1.50");
     /// assert_eq!(table.column("a").unwrap().value(1), None);
@@ -238,6 +238,7 @@ mod tests {
 
     fn shape(period: bool) -> DataShape {
         DataShape {
+            format: crate::WIDE_FORMAT.into(),
             entity: "entity".into(),
             period: period.then(|| "period".into()),
             dimensions: vec!["segment".into()],

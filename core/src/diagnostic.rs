@@ -44,8 +44,11 @@ pub enum DiagnosticCode {
     BadNumber,
     /// A value is not allowed here (e.g. a range without bounds).
     InvalidValue,
-    /// An indicator's `function` does not exist in the pack's `.rhai` files.
+    /// An indicator's `function` does not exist in the pack's `.rhai` files,
+    /// or a formula calls a function that does not exist.
     UnknownFunction,
+    /// An input function (e.g. `saldo`) is called with a bad or non-literal argument.
+    BadInputCall,
 }
 
 impl DiagnosticCode {
@@ -65,6 +68,7 @@ impl DiagnosticCode {
             Self::BadNumber => "SEM010",
             Self::InvalidValue => "SEM011",
             Self::UnknownFunction => "SEM012",
+            Self::BadInputCall => "SEM013",
         }
     }
 }

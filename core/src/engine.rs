@@ -6,12 +6,17 @@ use rhai::packages::{BasicMathPackage, CorePackage, LogicPackage, Package};
 use rhai::{Engine, EvalAltResult, Identifier, Position, Token};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::inputs::InputFunction;
 use crate::limits::Limits;
 use crate::plugin::{Plugin, Registry};
 
-/// Builds the engine for a pack: configured once, then shared by every
-/// evaluation of that pack on every thread.
-pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
+/// Builds the engine for a pack, configured once and then shared by every
+/// evaluation of that pack on every thread, with the input functions the
+/// plugins declared.
+pub(crate) fn build_engine(
+    limits: &Limits,
+    plugins: &[&dyn Plugin],
+) -> (Engine, Vec<InputFunction>) {
     let mut engine = Engine::new_raw();
     engine.register_global_module(CorePackage::new().as_shared_module());
     engine.register_global_module(LogicPackage::new().as_shared_module());
@@ -33,11 +38,12 @@ pub(crate) fn build_engine(limits: &Limits, plugins: &[&dyn Plugin]) -> Engine {
         x.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
     });
     engine.register_fn("round", round_half_away);
-    let mut registry = Registry::new(&mut engine);
+    let mut input_functions = Vec::new();
+    let mut registry = Registry::new(&mut engine, &mut input_functions);
     for plugin in plugins {
         plugin.register(&mut registry);
     }
-    engine
+    (engine, input_functions)
 }
 
 /// `round(x, digits)`: half away from zero; `digits` a whole number 0–28.
@@ -72,7 +78,9 @@ mod tests {
     use rhai::Dynamic;
 
     fn eval(script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-        build_engine(&Limits::default(), &[]).eval::<Dynamic>(script)
+        build_engine(&Limits::default(), &[])
+            .0
+            .eval::<Dynamic>(script)
     }
 
     #[test]
@@ -108,6 +116,7 @@ mod tests {
     fn scripts_cannot_eval_strings() {
         assert!(
             build_engine(&Limits::default(), &[])
+                .0
                 .compile("eval(\"1\")")
                 .is_err()
         );

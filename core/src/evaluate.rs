@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::band::assess;
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
-use crate::pack::FormulaSource;
+use crate::pack::{Field, FormulaSource};
 use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
 use crate::table::{CellProblem, Table};
@@ -40,7 +40,7 @@ use crate::table::{CellProblem, Table};
 /// ```
 pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
     let pack = &rules.pack;
-    let bindings: Vec<Option<usize>> = pack
+    let bindings: Vec<Option<usize>> = rules
         .fields
         .iter()
         .map(|f| table.columns.iter().position(|c| c.name == f.column))
@@ -99,7 +99,7 @@ fn evaluate_cell(
     scope.clear();
     for input in &formula.inputs {
         let value = match input.source {
-            InputSource::Field(f) => field_value(table, pack, bindings, f, row),
+            InputSource::Field(f) => field_value(table, &rules.fields[f], bindings[f], row),
             InputSource::Indicator(j) => done[j].value.ok_or_else(|| CellError::DependencyFailed {
                 indicator: pack.indicators[j].id.clone(),
             }),
@@ -142,13 +142,11 @@ fn failed(error: CellError) -> Cell {
 
 fn field_value(
     table: &Table,
-    pack: &crate::RulePack,
-    bindings: &[Option<usize>],
-    field: usize,
+    spec: &Field,
+    binding: Option<usize>,
     row: usize,
 ) -> Result<Decimal, CellError> {
-    let spec = &pack.fields[field];
-    let Some(at) = bindings[field] else {
+    let Some(at) = binding else {
         return Err(CellError::ColumnAbsent {
             field: spec.name.clone(),
             column: spec.column.clone(),
@@ -177,6 +175,11 @@ fn field_value(
                 column.name,
                 column.position
             ),
+        },
+        Some(CellProblem::Unavailable(reason)) => CellError::InputUnavailable {
+            field: spec.name.clone(),
+            row: row_label(table, row),
+            reason: reason.clone(),
         },
         None => CellError::MissingValue {
             field: spec.name.clone(),

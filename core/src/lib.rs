@@ -40,9 +40,11 @@ mod decimal;
 mod diagnostic;
 mod engine;
 mod evaluate;
+mod inputs;
 mod limits;
 mod pack;
 mod plugin;
+mod reader;
 mod result;
 mod source;
 mod table;
@@ -53,12 +55,14 @@ pub use csv_input::DataError;
 pub use decimal::{parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use evaluate::evaluate;
+pub use inputs::InputFunction;
 pub use limits::Limits;
 pub use pack::{
     DataShape, Direction, Field, FormulaSource, Indicator, Labels, PACK_FILE, PackIdentity,
     RulePack, Standard, Unit,
 };
 pub use plugin::{Plugin, Registry};
+pub use reader::{DataReader, WIDE_FORMAT, read_data};
 pub use result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};

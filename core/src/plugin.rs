@@ -6,6 +6,9 @@
 
 use rhai::Engine;
 
+use crate::inputs::InputFunction;
+use crate::reader::DataReader;
+
 /// A domain plugin: a name packs refer to, and what it registers.
 ///
 /// ```
@@ -31,16 +34,30 @@ pub trait Plugin: Sync {
     fn description(&self) -> &'static str;
     /// Registers the plugin's functions.
     fn register(&self, registry: &mut Registry<'_>);
+    /// The data format this plugin reads (`[data] format = "…"`), if any.
+    fn data_reader(&self) -> Option<&dyn DataReader> {
+        None
+    }
 }
 
 /// What a plugin registers into: the engine of one pack, being built.
 pub struct Registry<'a> {
     engine: &'a mut Engine,
+    input_functions: &'a mut Vec<InputFunction>,
 }
 
 impl<'a> Registry<'a> {
-    pub(crate) fn new(engine: &'a mut Engine) -> Self {
-        Self { engine }
+    pub(crate) fn new(engine: &'a mut Engine, input_functions: &'a mut Vec<InputFunction>) -> Self {
+        Self {
+            engine,
+            input_functions,
+        }
+    }
+
+    /// Declares an input function: its literal calls are bound to columns at
+    /// compile time (see [`InputFunction`]).
+    pub fn input_function(&mut self, function: InputFunction) {
+        self.input_functions.push(function);
     }
 
     /// The pack's rhai engine, for `register_fn` and friends. Numbers reach

@@ -64,6 +64,16 @@ pub enum CellError {
         /// 1-based column in the data file.
         column: usize,
     },
+    /// A data reader could not produce an input for this row.
+    #[error("{field} for {row}: {reason}")]
+    InputUnavailable {
+        /// The input, e.g. `saldo("1411")`.
+        field: String,
+        /// Entity (and period) of the row.
+        row: String,
+        /// Why, e.g. that the account has no balance.
+        reason: String,
+    },
     /// The data has no column for a field the formula reads.
     #[error("field `{field}` reads column `{column}`, which is not in the data")]
     ColumnAbsent {
@@ -129,6 +139,7 @@ impl CellError {
         match self {
             Self::MissingValue { .. } => "missing_value",
             Self::InvalidValue { .. } => "invalid_value",
+            Self::InputUnavailable { .. } => "input_unavailable",
             Self::ColumnAbsent { .. } => "column_absent",
             Self::DependencyFailed { .. } => "dependency_failed",
             Self::DivisionByZero { .. } => "division_by_zero",

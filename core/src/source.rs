@@ -57,20 +57,25 @@ impl SourceFile {
     /// Byte offset of a 1-based line and column (in characters), clamped to the file.
     #[must_use]
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let mut start = 0;
-        for _ in 1..line {
-            match self.text[start..].find('\n') {
-                Some(i) => start += i + 1,
-                None => return self.text.len(),
-            }
-        }
-        let line_text = &self.text[start..];
-        let line_end = line_text.find('\n').unwrap_or(line_text.len());
-        line_text[..line_end]
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(start + line_end, |(i, _)| start + i)
+        offset_in(&self.text, line, column)
     }
+}
+
+/// Byte offset of a 1-based line and column (in characters) in `text`, clamped.
+pub(crate) fn offset_in(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[start..];
+    let line_end = line_text.find('\n').unwrap_or(line_text.len());
+    line_text[..line_end]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(start + line_end, |(i, _)| start + i)
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {

@@ -16,6 +16,9 @@ pub enum CellProblem {
         /// How many fields the row had.
         fields: usize,
     },
+    /// A data reader could not produce the value; the reason says why
+    /// (e.g. an account with no balance for this entity and period).
+    Unavailable(String),
 }
 
 /// One numeric column. Empty cells are `None`; cells that are not numbers
@@ -24,7 +27,7 @@ pub enum CellProblem {
 pub struct NumberColumn {
     /// Header text.
     pub name: String,
-    /// 1-based position of the column in the file.
+    /// 1-based position of the column in the file (0 for a column a reader computed).
     pub position: usize,
     pub(crate) values: Vec<Option<Decimal>>,
     pub(crate) problems: BTreeMap<usize, CellProblem>,
@@ -75,6 +78,80 @@ pub struct Table {
 }
 
 impl Table {
+    /// An empty table for a [`crate::DataReader`] to fill: add every row with
+    /// [`Table::push_row`], then the value columns with [`Table::push_column`].
+    ///
+    /// ```
+    /// use semaforo_core::{CellProblem, Table};
+    /// use rust_decimal::Decimal;
+    /// let mut table = Table::new("balances.csv", true, &[]);
+    /// table.push_row("COAC", Some("2008-12"), 2, vec![]);
+    /// table.push_column("saldo(\"14\")", vec![Ok(Decimal::from(5))]);
+    /// table.push_column("saldo(\"19\")", vec![Err(CellProblem::Unavailable("account 19 has no balance".into()))]);
+    /// assert_eq!(table.column("saldo(\"14\")").unwrap().value(0), Some(Decimal::from(5)));
+    /// assert!(table.column("saldo(\"19\")").unwrap().problem(0).is_some());
+    /// ```
+    #[must_use]
+    pub fn new(source: impl Into<String>, has_periods: bool, dimensions: &[String]) -> Self {
+        Self {
+            source: source.into(),
+            periods: has_periods.then(Vec::new),
+            dimensions: dimensions
+                .iter()
+                .map(|name| TextColumn {
+                    name: name.clone(),
+                    values: Vec::new(),
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Appends a row (its keys, its line in the input and its dimension
+    /// values, in the order given to [`Table::new`]); returns its index.
+    pub fn push_row(
+        &mut self,
+        entity: &str,
+        period: Option<&str>,
+        line: u64,
+        dimensions: Vec<String>,
+    ) -> usize {
+        self.entities.push(entity.to_owned());
+        if let Some(periods) = &mut self.periods {
+            periods.push(period.unwrap_or_default().to_owned());
+        }
+        self.lines.push(line);
+        for (column, value) in self.dimensions.iter_mut().zip(dimensions) {
+            column.values.push(value);
+        }
+        self.entities.len() - 1
+    }
+
+    /// Adds a value column: one value, or the reason there is none, per row.
+    ///
+    /// # Panics
+    /// When `values` does not have one entry per row (a reader bug).
+    pub fn push_column(&mut self, name: &str, values: Vec<Result<Decimal, CellProblem>>) {
+        assert_eq!(values.len(), self.len(), "a column needs one value per row");
+        let mut problems = BTreeMap::new();
+        let values = values
+            .into_iter()
+            .enumerate()
+            .map(|(row, value)| value.map_err(|problem| problems.insert(row, problem)).ok())
+            .collect();
+        self.columns.push(NumberColumn {
+            name: name.to_owned(),
+            position: 0,
+            values,
+            problems,
+        });
+    }
+
+    /// Records something odd that did not stop reading.
+    pub fn push_warning(&mut self, warning: DataWarning) {
+        self.warnings.push(warning);
+    }
+
     /// Where the data came from (a file path, or a name given by the caller).
     #[must_use]
     pub fn source(&self) -> &str {

@@ -251,7 +251,12 @@ impl Checker {
         manifest: &SourceFile,
         scripts: Vec<Arc<SourceFile>>,
     ) -> RulePack {
+        let format_location = m.data.format.as_ref().map(|f| self.at(f));
         let data = DataShape {
+            format: m.data.format.map_or_else(
+                || crate::reader::WIDE_FORMAT.to_owned(),
+                Spanned::into_inner,
+            ),
             entity: m.data.entity,
             period: m.data.period,
             dimensions: m.data.dimensions,
@@ -281,6 +286,7 @@ impl Checker {
                     column: column.unwrap_or_else(|| name.clone()),
                     name,
                     description,
+                    call: None,
                 }
             })
             .collect::<Vec<_>>();
@@ -385,6 +391,7 @@ impl Checker {
                 .map(|p| (p.get_ref().clone(), self.at(&p)))
                 .collect(),
             data,
+            format_location,
             fields,
             labels,
             limits,

@@ -45,6 +45,7 @@ pub(crate) struct PackSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DataSection {
+    pub format: Option<Spanned<String>>,
     #[serde(default = "default_entity")]
     pub entity: String,
     pub period: Option<String>,
@@ -59,6 +60,7 @@ fn default_entity() -> String {
 impl Default for DataSection {
     fn default() -> Self {
         Self {
+            format: None,
             entity: default_entity(),
             period: None,
             dimensions: Vec::new(),

@@ -26,6 +26,7 @@ pub struct RulePack {
     pub(crate) description: String,
     pub(crate) plugins: Vec<(String, Location)>,
     pub(crate) data: DataShape,
+    pub(crate) format_location: Option<Location>,
     pub(crate) fields: Vec<Field>,
     pub(crate) labels: Labels,
     pub(crate) limits: Limits,
@@ -102,8 +103,12 @@ impl fmt::Display for PackIdentity {
 }
 
 /// Which columns of the input identify a row and which describe it.
+///
+/// The default is wide data keyed by an `entity` column, without periods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataShape {
+    /// How the data is laid out: `wide` (default) or a plugin's format, e.g. `balances`.
+    pub format: String,
     /// Column holding the entity key (default `entity`).
     pub entity: String,
     /// Column holding the period key, when the data has periods.
@@ -112,15 +117,28 @@ pub struct DataShape {
     pub dimensions: Vec<String>,
 }
 
+impl Default for DataShape {
+    fn default() -> Self {
+        Self {
+            format: crate::reader::WIDE_FORMAT.to_owned(),
+            entity: "entity".to_owned(),
+            period: None,
+            dimensions: Vec::new(),
+        }
+    }
+}
+
 /// A numeric input the formulas may read, by its variable name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// Name formulas use (a rhai identifier).
+    /// Name formulas use (a rhai identifier); for an input-function call, the call itself.
     pub name: String,
     /// Header of the data column it reads (defaults to `name`).
     pub column: String,
     /// What the field holds.
     pub description: String,
+    /// For an input-function call such as `saldo("14")`: the function and its canonical argument.
+    pub call: Option<(&'static str, String)>,
 }
 
 /// The pack's own words for output.

@@ -1,0 +1,42 @@
+//! Reading data for a compiled pack: the pack's `[data] format` says how.
+//! `wide` (the default) is the core's CSV reader; other formats come from
+//! plugins (e.g. `balances`, long chart-of-accounts balances).
+
+use std::path::Path;
+
+use crate::compile::CompiledRuleSet;
+use crate::csv_input::DataError;
+use crate::table::Table;
+
+/// The core's own format: one row per entity (and period), one column per field.
+pub const WIDE_FORMAT: &str = "wide";
+
+/// A data format a plugin reads into a [`Table`] for a compiled pack.
+pub trait DataReader: Sync {
+    /// The name a pack uses in `[data] format`.
+    fn format(&self) -> &'static str;
+    /// Reads `path` into a table with the columns the pack's fields read,
+    /// including the input-function columns (see [`crate::InputFunction`]).
+    ///
+    /// # Errors
+    /// When the file cannot be read or lacks a key column; bad cells are not errors.
+    fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError>;
+}
+
+/// Reads `path` in the format the pack declares.
+///
+/// ```no_run
+/// use semaforo_core::{load_and_compile, read_data};
+/// use std::path::Path;
+/// let rules = load_and_compile(Path::new("rules/sagrario"), &[]).unwrap();
+/// let table = read_data(&rules, Path::new("examples/sagrario/fichas.csv")).unwrap();
+/// ```
+///
+/// # Errors
+/// When the file cannot be read or lacks a key column.
+pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataError> {
+    match rules.data_reader() {
+        Some(reader) => reader.read(path, rules),
+        None => Table::read_csv(path, rules.pack().data_shape()),
+    }
+}
