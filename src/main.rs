@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use semaforo::{DiagnosticCode, Diagnostics, Table};
+use semaforo::{DiagnosticCode, Diagnostics};
 
 use report::Format;
 
@@ -135,7 +135,7 @@ fn eval(
         Ok(rules) => rules,
         Err(diagnostics) => return refuse(&diagnostics),
     };
-    let table = Table::read_csv(data, rules.pack().data_shape())?;
+    let table = semaforo::read_data(&rules, data)?;
     for warning in table.warnings() {
         match warning.line {
             Some(line) => eprintln!("{}:{line}: warning: {}", table.source(), warning.message),
