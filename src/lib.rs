@@ -18,7 +18,10 @@ use std::path::Path;
 pub use semaforo_core::*;
 
 /// Every plugin compiled into this build, by the name packs use.
-pub const PLUGINS: &[&dyn Plugin] = &[&semaforo_accounts::AccountsPlugin, &semaforo_ratios::RatiosPlugin];
+pub const PLUGINS: &[&dyn Plugin] = &[
+    &semaforo_accounts::AccountsPlugin,
+    &semaforo_ratios::RatiosPlugin,
+];
 
 /// Loads the pack in `dir` and compiles it with [`PLUGINS`].
 ///

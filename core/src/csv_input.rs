@@ -238,10 +238,9 @@ mod tests {
 
     fn shape(period: bool) -> DataShape {
         DataShape {
-            format: crate::WIDE_FORMAT.into(),
-            entity: "entity".into(),
             period: period.then(|| "period".into()),
             dimensions: vec!["segment".into()],
+            ..DataShape::default()
         }
     }
 

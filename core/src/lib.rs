@@ -58,8 +58,8 @@ pub use evaluate::evaluate;
 pub use inputs::InputFunction;
 pub use limits::Limits;
 pub use pack::{
-    DataShape, Direction, Field, FormulaSource, Indicator, Labels, PACK_FILE, PackIdentity,
-    RulePack, Standard, Unit,
+    DataShape, Direction, Field, FormulaSource, Indicator, Labels, Override, PACK_FILE,
+    PackIdentity, RulePack, Standard, Unit,
 };
 pub use plugin::{Plugin, Registry};
 pub use reader::{DataReader, WIDE_FORMAT, read_data};

@@ -1,20 +1,21 @@
-//! Reads a pack directory into a [`RulePack`], collecting every problem.
+//! Loading a pack directory into a [`RulePack`]: read its file and the files
+//! of every pack it extends, resolve them in order (parents first, later
+//! parents over earlier ones, the pack itself last), and check the result,
+//! collecting every problem.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
-use toml::Spanned;
 
-use super::manifest::{FieldSpec, IndicatorSpec, Manifest};
+use super::layer::{BandSets, DataLayer, Draft, Layer, read_layer};
+use super::manifest::LimitsSection;
 use super::{
-    DataShape, Direction, Field, FormulaSource, Indicator, Labels, PackIdentity, RulePack,
-    Standard, Unit,
+    DataShape, Direction, Field, Indicator, Labels, Override, PackIdentity, RulePack, Standard,
+    Unit,
 };
-use crate::band::{BandBasis, BandLevel, BandSet};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
@@ -23,43 +24,29 @@ use crate::source::{Location, SourceFile};
 pub const PACK_FILE: &str = "pack.toml";
 
 impl RulePack {
-    /// Loads the pack in `dir`: `pack.toml` and every `*.rhai` file beside it.
+    /// Loads the pack in `dir`: `pack.toml`, every `*.rhai` file beside it,
+    /// and the packs it `extends`.
     ///
     /// # Errors
     /// Every problem found (unreadable files, TOML errors, unknown band sets,
-    /// bad numbers, duplicate ids, …), each with its location.
+    /// bad numbers, duplicate ids, overrides of unknown indicators, …), each
+    /// with its location.
     pub fn load(dir: &Path) -> Result<RulePack, Diagnostics> {
         let (pack, problems) = Self::load_partial(dir);
         finish(pack, problems)
     }
 
-    /// Loads what can be loaded: the pack (unless `pack.toml` is unreadable
-    /// or not TOML) and every problem found, so compiling can report its own
-    /// problems too.
+    /// Loads what can be loaded, and every problem found, so compiling can
+    /// report its own problems too.
     pub(crate) fn load_partial(dir: &Path) -> (Option<RulePack>, Vec<Diagnostic>) {
-        let manifest_path = dir.join(PACK_FILE);
-        let text = match fs::read_to_string(&manifest_path) {
-            Ok(text) => text,
-            Err(e) => {
-                let problem = Diagnostic::error(
-                    DiagnosticCode::Io,
-                    format!("cannot read {}: {e}", manifest_path.display()),
-                    None,
-                )
-                .with_help("pass the directory that holds the pack's pack.toml");
-                return (None, vec![problem]);
-            }
-        };
-        let (scripts, mut problems) = match read_scripts(dir) {
-            Ok(found) => (found, Vec::new()),
-            Err(d) => (Vec::new(), vec![d]),
-        };
-        let (pack, more) = Self::check_sources(SourceFile::new(manifest_path, text), scripts);
-        problems.extend(more);
-        (pack, problems)
+        let mut problems = Vec::new();
+        let mut stack = Vec::new();
+        let resolved = resolve_dir(dir, &mut stack, None, &mut problems);
+        (resolved.map(|r| r.finalize(&mut problems)), problems)
     }
 
-    /// Builds a pack from its manifest and script files already in memory.
+    /// Builds a pack from its manifest and script files already in memory
+    /// (a pack that `extends` others needs [`RulePack::load`]).
     ///
     /// ```
     /// use semaforo_core::{RulePack, SourceFile};
@@ -85,46 +72,38 @@ impl RulePack {
         manifest: SourceFile,
         scripts: Vec<SourceFile>,
     ) -> Result<RulePack, Diagnostics> {
-        let (pack, problems) = Self::check_sources(manifest, scripts);
-        finish(pack, problems)
-    }
-
-    fn check_sources(
-        manifest: SourceFile,
-        scripts: Vec<SourceFile>,
-    ) -> (Option<RulePack>, Vec<Diagnostic>) {
+        let mut problems = Vec::new();
         let manifest = Arc::new(manifest);
-        let scripts: Vec<Arc<SourceFile>> = scripts.into_iter().map(Arc::new).collect();
-        let parsed: Manifest = match toml::from_str(manifest.text()) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                let location = e.span().map(|span| Location {
-                    file: manifest.clone(),
-                    span,
-                });
-                let problem = Diagnostic::error(
-                    DiagnosticCode::TomlSyntax,
-                    e.message().trim_end().to_owned(),
-                    location,
-                );
-                return (None, vec![problem]);
+        let scripts = scripts.into_iter().map(Arc::new).collect();
+        let pack = read_layer(manifest, scripts, &mut problems).map(|layer| {
+            for (_, location) in &layer.extends {
+                problems.push(Diagnostic::error(
+                    DiagnosticCode::InvalidValue,
+                    "`extends` needs the pack to be loaded from its directory",
+                    Some(location.clone()),
+                ));
             }
-        };
-        let mut checker = Checker {
-            file: manifest.clone(),
-            problems: Vec::new(),
-            checked_orders: BTreeSet::new(),
-        };
-        let pack = checker.check(parsed, &manifest, scripts);
-        (Some(pack), checker.problems)
+            let mut resolved = Resolved::default();
+            resolved.apply(layer, &mut problems);
+            resolved.finalize(&mut problems)
+        });
+        finish(pack, problems)
     }
 }
 
-/// The pack if nothing is wrong, else every problem once, in the order found.
+/// The pack if nothing is wrong, else every problem once, in file order.
 pub(crate) fn finish(
     pack: Option<RulePack>,
     mut problems: Vec<Diagnostic>,
 ) -> Result<RulePack, Diagnostics> {
+    problems.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            d.location
+                .as_ref()
+                .map(|l| (l.file.path().to_path_buf(), l.span.start))
+        };
+        key(a).cmp(&key(b))
+    });
     let mut seen: Vec<Diagnostic> = Vec::new();
     problems.retain(|p| {
         let fresh = !seen.contains(p);
@@ -139,7 +118,7 @@ pub(crate) fn finish(
     }
 }
 
-fn read_scripts(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
+fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
     let io = |e: std::io::Error| {
         Diagnostic::error(
             DiagnosticCode::Io,
@@ -157,7 +136,7 @@ fn read_scripts(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
     paths
         .into_iter()
         .map(|path| match fs::read_to_string(&path) {
-            Ok(text) => Ok(SourceFile::new(path, text)),
+            Ok(text) => Ok(Arc::new(SourceFile::new(path, text))),
             Err(e) => Err(Diagnostic::error(
                 DiagnosticCode::Io,
                 format!("cannot read {}: {e}", path.display()),
@@ -167,14 +146,493 @@ fn read_scripts(dir: &Path) -> Result<Vec<SourceFile>, Diagnostic> {
         .collect()
 }
 
-fn content_hash(manifest: &SourceFile, scripts: &[Arc<SourceFile>]) -> String {
+/// Reads `dir` and the packs it extends into one resolved pack.
+/// `stack` holds the directories being resolved, to reject cycles.
+fn resolve_dir(
+    dir: &Path,
+    stack: &mut Vec<PathBuf>,
+    from: Option<&Location>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Resolved> {
+    let manifest_path = dir.join(PACK_FILE);
+    let text = match fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::Io,
+                    format!("cannot read {}: {e}", manifest_path.display()),
+                    from.cloned(),
+                )
+                .with_help("pass the directory that holds the pack's pack.toml"),
+            );
+            return None;
+        }
+    };
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if let Some(at) = stack.iter().position(|d| *d == canonical) {
+        let cycle: Vec<String> = stack[at..]
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|d| d.display().to_string())
+            .collect();
+        problems.push(
+            Diagnostic::error(
+                DiagnosticCode::DependencyCycle,
+                format!("packs extend each other in a cycle: {}", cycle.join(" → ")),
+                from.cloned(),
+            )
+            .with_help("a pack may extend a library, never a pack that extends it back"),
+        );
+        return None;
+    }
+    let scripts = match read_scripts(dir) {
+        Ok(scripts) => scripts,
+        Err(problem) => {
+            problems.push(problem);
+            Vec::new()
+        }
+    };
+    let layer = read_layer(
+        Arc::new(SourceFile::new(manifest_path, text)),
+        scripts,
+        problems,
+    )?;
+    stack.push(canonical);
+    let mut resolved = Resolved::default();
+    for (parent, location) in &layer.extends {
+        if let Some(parent) = resolve_dir(
+            &normalize(&dir.join(parent)),
+            stack,
+            Some(location),
+            problems,
+        ) {
+            resolved.inherit(parent);
+        }
+    }
+    stack.pop();
+    resolved.apply(layer, problems);
+    Some(resolved)
+}
+
+/// `rules/sagrario/../cooperativas` → `rules/cooperativas`, without touching
+/// the file system (paths in messages stay as the user wrote them).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir
+                if matches!(
+                    out.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
+            {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A pack being resolved, layer over layer.
+#[derive(Debug, Default)]
+struct Resolved {
+    id: String,
+    version: String,
+    description: String,
+    /// `(pack id, file)` of every file that went in, for the content hash.
+    files: Vec<(String, Arc<SourceFile>)>,
+    scripts: Vec<Arc<SourceFile>>,
+    plugins: Vec<(String, Location)>,
+    data: DataLayer,
+    fields: Vec<Field>,
+    not_applicable: Option<String>,
+    units: Vec<(Unit, String)>,
+    limits: LimitsSection,
+    band_sets: BandSets,
+    indicators: Vec<Draft>,
+}
+
+impl Resolved {
+    /// Takes in a resolved parent: its indicators come after earlier parents',
+    /// replacing any with the same id.
+    fn inherit(&mut self, parent: Resolved) {
+        self.files.extend(parent.files);
+        self.scripts.extend(parent.scripts);
+        for plugin in parent.plugins {
+            if !self.plugins.iter().any(|(p, _)| *p == plugin.0) {
+                self.plugins.push(plugin);
+            }
+        }
+        let data = std::mem::take(&mut self.data);
+        self.data = DataLayer {
+            format: parent.data.format.or(data.format),
+            entity: parent.data.entity.or(data.entity),
+            period: parent.data.period.or(data.period),
+            dimensions: parent.data.dimensions.or(data.dimensions),
+            peer_group: parent.data.peer_group.or(data.peer_group),
+        };
+        for field in parent.fields {
+            self.set_field(field);
+        }
+        self.not_applicable = parent.not_applicable.or(self.not_applicable.take());
+        for (unit, suffix) in parent.units {
+            self.set_unit(unit, suffix);
+        }
+        let mut limits = parent.limits;
+        limits.merge_over(&self.limits);
+        self.limits = limits;
+        self.band_sets.extend(parent.band_sets);
+        for indicator in parent.indicators {
+            match self.indicators.iter_mut().find(|i| i.id == indicator.id) {
+                Some(existing) => *existing = indicator,
+                None => self.indicators.push(indicator),
+            }
+        }
+    }
+
+    fn set_field(&mut self, field: Field) {
+        match self.fields.iter_mut().find(|f| f.name == field.name) {
+            Some(existing) => *existing = field,
+            None => self.fields.push(field),
+        }
+    }
+
+    fn set_unit(&mut self, unit: Unit, suffix: String) {
+        self.units.retain(|(u, _)| *u != unit);
+        self.units.push((unit, suffix));
+    }
+
+    /// Applies a pack's own file over what it inherited.
+    fn apply(&mut self, layer: Layer, problems: &mut Vec<Diagnostic>) {
+        self.id = layer.id.clone();
+        self.version = layer.version;
+        self.description = layer.description;
+        self.files.push((layer.id.clone(), layer.manifest));
+        self.files
+            .extend(layer.scripts.iter().map(|s| (layer.id.clone(), s.clone())));
+        self.scripts.extend(layer.scripts);
+        for plugin in layer.plugins {
+            if !self.plugins.iter().any(|(p, _)| *p == plugin.0) {
+                self.plugins.push(plugin);
+            }
+        }
+        let data = layer.data;
+        self.data.format = data.format.or(self.data.format.take());
+        self.data.entity = data.entity.or(self.data.entity.take());
+        self.data.period = data.period.or(self.data.period.take());
+        self.data.dimensions = data.dimensions.or(self.data.dimensions.take());
+        self.data.peer_group = data.peer_group.or(self.data.peer_group.take());
+        for field in layer.fields {
+            self.set_field(field);
+        }
+        self.not_applicable = layer.not_applicable.or(self.not_applicable.take());
+        for (unit, suffix) in layer.units {
+            self.set_unit(unit, suffix);
+        }
+        let mut limits = layer.limits;
+        limits.merge_over(&self.limits);
+        self.limits = limits;
+        for set in layer.band_sets {
+            self.band_sets.insert(set.id.clone(), set);
+        }
+        let inherited = !layer.extends.is_empty();
+        for (id, location) in layer.disable {
+            let before = self.indicators.len();
+            self.indicators.retain(|i| i.id != id);
+            if self.indicators.len() == before {
+                problems.push(unknown_inherited(&id, location, "disable", inherited));
+            }
+        }
+        for over in layer.overrides {
+            let location = over.location.clone();
+            match self.indicators.iter_mut().find(|i| i.id == over.id) {
+                Some(target) => {
+                    let id = over.id.clone();
+                    let keys = target.apply(over);
+                    if keys.is_empty() {
+                        problems.push(
+                            Diagnostic::error(
+                                DiagnosticCode::InvalidValue,
+                                format!("[override.{id}] changes nothing"),
+                                Some(location),
+                            )
+                            .with_help("set the keys to change, e.g. `standard = 5`"),
+                        );
+                    } else {
+                        target.overrides.push((keys, location));
+                    }
+                }
+                None => problems.push(unknown_inherited(&over.id, location, "override", inherited)),
+            }
+        }
+        for indicator in layer.indicators {
+            match self.indicators.iter().find(|i| i.id == indicator.id) {
+                Some(first) => {
+                    let inherited_here = first.location.file != indicator.location.file;
+                    let (message, help) = if inherited_here {
+                        (
+                            format!(
+                                "indicator `{}` is inherited (defined at {})",
+                                indicator.id, first.location
+                            ),
+                            format!(
+                                "change it with [override.{}], or give the new indicator another id",
+                                indicator.id
+                            ),
+                        )
+                    } else {
+                        (
+                            format!(
+                                "indicator `{}` is defined twice (first at {})",
+                                indicator.id, first.location
+                            ),
+                            "give each indicator its own id".to_owned(),
+                        )
+                    };
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::DuplicateId,
+                            message,
+                            Some(indicator.location),
+                        )
+                        .with_help(help),
+                    );
+                }
+                None => self.indicators.push(indicator),
+            }
+        }
+    }
+
+    /// Checks what only the whole pack can tell, and builds it.
+    fn finalize(self, problems: &mut Vec<Diagnostic>) -> RulePack {
+        let band_sets: Vec<_> = self.band_sets.into_values().collect();
+        let band_index: BTreeMap<&str, usize> = band_sets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
+        let field_names: BTreeSet<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        let mut checked_orders = BTreeSet::new();
+        let mut indicators = Vec::new();
+        for draft in self.indicators {
+            let id = draft.id.clone();
+            if field_names.contains(id.as_str()) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::DuplicateId,
+                        format!("indicator `{id}` has the same name as a field"),
+                        Some(draft.location.clone()),
+                    )
+                    .with_help("formulas read both by name; rename one of them"),
+                );
+            } else if !rhai::is_valid_identifier(&id) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::InvalidValue,
+                        format!("indicator id `{id}` cannot be used in formulas"),
+                        Some(draft.location.clone()),
+                    )
+                    .with_help("use letters, digits and `_`, starting with a letter"),
+                );
+            }
+            let direction = draft
+                .direction
+                .as_ref()
+                .map_or(Direction::HigherIsBetter, |(d, _)| *d);
+            let standard = standard(&draft, direction, problems);
+            let band_set = match &draft.bands {
+                None => None,
+                Some((name, location)) => match band_index.get(name.as_str()) {
+                    Some(&i) => {
+                        if checked_orders.insert((i, direction))
+                            && let Some(problem) = band_sets[i].order_problem(direction)
+                        {
+                            problems.push(Diagnostic::error(
+                                DiagnosticCode::BadBandOrder,
+                                format!("band set `{name}`: {problem} (used by `{id}`)"),
+                                Some(band_sets[i].location.clone()),
+                            ));
+                        }
+                        Some(i)
+                    }
+                    None => {
+                        let known: Vec<&str> = band_index.keys().copied().collect();
+                        problems.push(
+                            Diagnostic::error(
+                                DiagnosticCode::UnknownBandSet,
+                                format!("band set `{name}` is not defined"),
+                                Some(location.clone()),
+                            )
+                            .with_help(if known.is_empty() {
+                                "define it under [bands.NAME]".to_owned()
+                            } else {
+                                format!("defined band sets: {}", known.join(", "))
+                            }),
+                        );
+                        None
+                    }
+                },
+            };
+            let Some(formula) = draft.formula else {
+                problems.push(
+                    Diagnostic::error(DiagnosticCode::InvalidValue, format!("indicator `{id}` has no formula"), Some(draft.location))
+                        .with_help("add `formula = \"…\"` (a rhai expression) or `function = \"…\"` (a function of a .rhai file)"),
+                );
+                continue;
+            };
+            indicators.push(Indicator {
+                name: draft.name.unwrap_or_else(|| id.clone()),
+                id,
+                description: draft.description.unwrap_or_default(),
+                group: draft.group.unwrap_or_default(),
+                unit: draft.unit.unwrap_or(Unit::Ratio),
+                direction,
+                standard,
+                band_set,
+                frequency: draft.frequency.unwrap_or_default(),
+                decimals: draft.decimals.unwrap_or(2),
+                responsible: draft.responsible.unwrap_or_default(),
+                formula,
+                location: draft.location,
+                overrides: draft
+                    .overrides
+                    .into_iter()
+                    .map(|(keys, location)| Override { keys, location })
+                    .collect(),
+            });
+        }
+        let data = self.data;
+        let dimensions = data.dimensions.unwrap_or_default();
+        if let Some((group, location)) = &data.peer_group
+            && !dimensions.contains(group)
+        {
+            problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::InvalidValue,
+                    format!("peer_group `{group}` is not one of the data's dimensions"),
+                    Some(location.clone()),
+                )
+                .with_help("list the column under [data] dimensions too"),
+            );
+        }
+        RulePack {
+            identity: PackIdentity {
+                id: self.id,
+                version: self.version,
+                content_hash: content_hash(&self.files),
+            },
+            description: self.description,
+            plugins: self.plugins,
+            format_location: data.format.as_ref().map(|(_, l)| l.clone()),
+            data: DataShape {
+                format: data
+                    .format
+                    .map_or_else(|| crate::reader::WIDE_FORMAT.to_owned(), |(f, _)| f),
+                entity: data.entity.unwrap_or_else(|| "entity".to_owned()),
+                period: data.period,
+                peer_group: data.peer_group.map(|(g, _)| g),
+                dimensions,
+            },
+            fields: self.fields,
+            labels: Labels {
+                not_applicable: self.not_applicable.unwrap_or_else(|| "N/A".into()),
+                units: self.units,
+            },
+            limits: self.limits.over(Limits::default()),
+            band_sets,
+            indicators,
+            scripts: self.scripts,
+        }
+    }
+}
+
+fn unknown_inherited(id: &str, location: Location, what: &str, inherited: bool) -> Diagnostic {
+    let help = if inherited {
+        "check the id against the parent packs' indicators"
+    } else {
+        "this pack extends no other pack: `disable` and [override.ID] change inherited indicators"
+    };
+    Diagnostic::error(
+        DiagnosticCode::UnknownName,
+        format!("cannot {what} `{id}`: no inherited indicator has that id"),
+        Some(location),
+    )
+    .with_help(help)
+}
+
+fn standard(
+    draft: &Draft,
+    direction: Direction,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Standard> {
+    let id = &draft.id;
+    let mut error = |message: String, location: &Location, help: Option<&str>| {
+        let mut problem = Diagnostic::error(
+            DiagnosticCode::InvalidValue,
+            message,
+            Some(location.clone()),
+        );
+        problem.help = help.map(str::to_owned);
+        problems.push(problem);
+    };
+    if direction == Direction::WithinRange {
+        if let Some((_, location)) = &draft.standard {
+            error(
+                format!("indicator `{id}` is `range` but has a single `standard`"),
+                location,
+                Some("give `standard_min` and `standard_max` instead"),
+            );
+            return None;
+        }
+        return match (&draft.standard_min, &draft.standard_max) {
+            (Some((min, _)), Some((max, _))) if min <= max => Some(Standard::Range {
+                min: *min,
+                max: *max,
+            }),
+            (Some((min, location)), Some((max, _))) => {
+                error(
+                    format!("standard_min {min} is above standard_max {max}"),
+                    location,
+                    None,
+                );
+                None
+            }
+            (None, None) => None,
+            _ => {
+                error(
+                    format!("indicator `{id}` needs both `standard_min` and `standard_max`"),
+                    &draft.location,
+                    None,
+                );
+                None
+            }
+        };
+    }
+    if let Some((_, location)) = draft.standard_min.as_ref().or(draft.standard_max.as_ref()) {
+        error(
+            format!(
+                "`standard_min`/`standard_max` need `direction = \"range\"` (indicator `{id}`)"
+            ),
+            location,
+            None,
+        );
+    }
+    draft.standard.as_ref().map(|(d, _)| Standard::Target(*d))
+}
+
+/// SHA-256 over the pack id, name and content of every file that went in.
+fn content_hash(files: &[(String, Arc<SourceFile>)]) -> String {
     let mut hasher = Sha256::new();
-    for file in std::iter::once(manifest).chain(scripts.iter().map(AsRef::as_ref)) {
+    for (pack, file) in files {
         let name = file
             .path()
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let name = format!("{pack}/{name}");
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
         hasher.update((file.text().len() as u64).to_le_bytes());
@@ -187,476 +645,10 @@ fn content_hash(manifest: &SourceFile, scripts: &[Arc<SourceFile>]) -> String {
         .collect()
 }
 
-/// Parses the source text of a TOML number (or quoted number) exactly, never through `f64`.
-pub(crate) fn decimal_from_toml(raw: &str) -> Option<Decimal> {
-    let raw = raw.trim().trim_matches(|c| c == '"' || c == '\'');
-    let cleaned: String = raw.chars().filter(|&c| c != '_').collect();
-    let cleaned = cleaned.strip_prefix('+').unwrap_or(&cleaned);
-    if cleaned.contains(['e', 'E']) {
-        Decimal::from_scientific(cleaned).ok()
-    } else {
-        Decimal::from_str_exact(cleaned).ok()
-    }
-}
-
-struct Checker {
-    file: Arc<SourceFile>,
-    problems: Vec<Diagnostic>,
-    /// Band sets whose threshold order was already checked for a direction.
-    checked_orders: BTreeSet<(usize, Direction)>,
-}
-
-impl Checker {
-    fn at<T>(&self, spanned: &Spanned<T>) -> Location {
-        Location {
-            file: self.file.clone(),
-            span: spanned.span(),
-        }
-    }
-
-    fn error(
-        &mut self,
-        code: DiagnosticCode,
-        message: String,
-        location: Location,
-    ) -> &mut Diagnostic {
-        self.problems
-            .push(Diagnostic::error(code, message, Some(location)));
-        self.problems.last_mut().expect("just pushed")
-    }
-
-    fn decimal(&mut self, value: &Spanned<toml::Value>, what: &str) -> Option<Decimal> {
-        let location = self.at(value);
-        let raw = &self.file.text()[value.span()];
-        let parsed = match value.get_ref() {
-            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::String(_) => {
-                decimal_from_toml(raw)
-            }
-            _ => None,
-        };
-        if parsed.is_none() {
-            self.error(
-                DiagnosticCode::BadNumber,
-                format!("{what} `{raw}` is not a decimal number"),
-                location,
-            )
-            .help = Some("write a plain number such as 4 or 5.52".into());
-        }
-        parsed
-    }
-
-    fn check(
-        &mut self,
-        m: Manifest,
-        manifest: &SourceFile,
-        scripts: Vec<Arc<SourceFile>>,
-    ) -> RulePack {
-        let format_location = m.data.format.as_ref().map(|f| self.at(f));
-        let data = DataShape {
-            format: m.data.format.map_or_else(
-                || crate::reader::WIDE_FORMAT.to_owned(),
-                Spanned::into_inner,
-            ),
-            entity: m.data.entity,
-            period: m.data.period,
-            dimensions: m.data.dimensions,
-        };
-        let fields = m
-            .fields
-            .into_iter()
-            .map(|(name, spec)| {
-                let (column, description) = match spec {
-                    FieldSpec::Described(d) => (None, d),
-                    FieldSpec::Full(table) => (table.column, table.description),
-                };
-                let location = self.at(&name);
-                let name = name.into_inner();
-                if !rhai::is_valid_identifier(&name) {
-                    self.error(
-                        DiagnosticCode::InvalidValue,
-                        format!("field name `{name}` cannot be used in formulas"),
-                        location,
-                    )
-                    .help = Some(
-                        "use letters, digits and `_`; map an awkward header with `column = \"…\"`"
-                            .into(),
-                    );
-                }
-                Field {
-                    column: column.unwrap_or_else(|| name.clone()),
-                    name,
-                    description,
-                    call: None,
-                }
-            })
-            .collect::<Vec<_>>();
-
-        let mut units = Vec::new();
-        for (word, suffix) in m.labels.units {
-            match Unit::parse(&word) {
-                Some(unit) => units.push((unit, suffix)),
-                None => self.problems.push(Diagnostic::error(
-                    DiagnosticCode::InvalidValue,
-                    format!("labels.units names unknown unit `{word}`"),
-                    None,
-                )),
-            }
-        }
-        let labels = Labels {
-            not_applicable: m.labels.not_applicable.unwrap_or_else(|| "N/A".into()),
-            units,
-        };
-
-        let defaults_limits = Limits::default();
-        let limits = Limits {
-            max_operations: m
-                .limits
-                .max_operations
-                .unwrap_or(defaults_limits.max_operations),
-            max_call_levels: m
-                .limits
-                .max_call_levels
-                .unwrap_or(defaults_limits.max_call_levels),
-            max_expr_depth: m
-                .limits
-                .max_expr_depth
-                .unwrap_or(defaults_limits.max_expr_depth),
-            max_string_size: m
-                .limits
-                .max_string_size
-                .unwrap_or(defaults_limits.max_string_size),
-            max_array_size: m
-                .limits
-                .max_array_size
-                .unwrap_or(defaults_limits.max_array_size),
-            max_map_size: m
-                .limits
-                .max_map_size
-                .unwrap_or(defaults_limits.max_map_size),
-        };
-
-        let band_sets = self.band_sets(m.bands);
-        let band_index: BTreeMap<&str, usize> = band_sets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.id.as_str(), i))
-            .collect();
-
-        let field_names: BTreeSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let mut seen: BTreeMap<String, Location> = BTreeMap::new();
-        let mut indicators = Vec::new();
-        for spec in m.indicators {
-            let id_location = self.at(&spec.id);
-            let id = spec.id.get_ref().clone();
-            if let Some(first) = seen.get(&id) {
-                self.error(
-                    DiagnosticCode::DuplicateId,
-                    format!("indicator `{id}` is defined twice (first at {first})"),
-                    id_location.clone(),
-                );
-            } else if field_names.contains(id.as_str()) {
-                self.error(
-                    DiagnosticCode::DuplicateId,
-                    format!("indicator `{id}` has the same name as a field"),
-                    id_location.clone(),
-                )
-                .help = Some("formulas read both by name; rename one of them".into());
-            } else if !rhai::is_valid_identifier(&id) {
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("indicator id `{id}` cannot be used in formulas"),
-                    id_location.clone(),
-                )
-                .help = Some("use letters, digits and `_`, starting with a letter".into());
-            }
-            seen.insert(id, id_location.clone());
-            if let Some(indicator) =
-                self.indicator(spec, &m.defaults, &band_index, &band_sets, id_location)
-            {
-                indicators.push(indicator);
-            }
-        }
-
-        RulePack {
-            identity: PackIdentity {
-                id: m.pack.id.into_inner(),
-                version: m.pack.version,
-                content_hash: content_hash(manifest, &scripts),
-            },
-            description: m.pack.description,
-            plugins: m
-                .pack
-                .plugins
-                .into_iter()
-                .map(|p| (p.get_ref().clone(), self.at(&p)))
-                .collect(),
-            data,
-            format_location,
-            fields,
-            labels,
-            limits,
-            band_sets,
-            indicators,
-            scripts,
-        }
-    }
-
-    fn band_sets(
-        &mut self,
-        specs: BTreeMap<Spanned<String>, super::manifest::BandSetSpec>,
-    ) -> Vec<BandSet> {
-        let mut sets = Vec::new();
-        for (id, spec) in specs {
-            let location = self.at(&id);
-            let basis = match spec.on.as_ref().map(|s| (s.get_ref().as_str(), s)) {
-                None | Some(("compliance", _)) => BandBasis::Compliance,
-                Some(("value", _)) => BandBasis::Value,
-                Some((other, spanned)) => {
-                    let at = self.at(spanned);
-                    self.error(
-                        DiagnosticCode::InvalidValue,
-                        format!("band basis `{other}` is unknown"),
-                        at,
-                    )
-                    .help = Some("use `on = \"compliance\"` or `on = \"value\"`".into());
-                    BandBasis::Compliance
-                }
-            };
-            if spec.levels.is_empty() {
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("band set `{}` has no levels", id.get_ref()),
-                    location.clone(),
-                );
-            }
-            let mut levels = Vec::new();
-            let count = spec.levels.len();
-            for (i, level) in spec.levels.into_iter().enumerate() {
-                let at = self.at(&level);
-                let level = level.into_inner();
-                let threshold = level
-                    .threshold
-                    .as_ref()
-                    .and_then(|t| self.decimal(t, "band threshold"));
-                if level.threshold.is_none() && i + 1 < count {
-                    self.error(
-                        DiagnosticCode::BadBandOrder,
-                        format!("level `{}` has no threshold but is not the last level", level.label),
-                        at,
-                    )
-                    .help = Some("only the last level may omit `threshold`: it catches every remaining score".into());
-                }
-                levels.push(BandLevel {
-                    label: level.label,
-                    threshold,
-                    color: level.color,
-                });
-            }
-            sets.push(BandSet {
-                id: id.into_inner(),
-                basis,
-                levels,
-                location,
-            });
-        }
-        sets
-    }
-
-    fn indicator(
-        &mut self,
-        spec: IndicatorSpec,
-        defaults: &super::manifest::IndicatorDefaults,
-        band_index: &BTreeMap<&str, usize>,
-        band_sets: &[BandSet],
-        location: Location,
-    ) -> Option<Indicator> {
-        let id = spec.id.get_ref().clone();
-        let unit = match spec.unit.as_ref().or(defaults.unit.as_ref()) {
-            None => Unit::Ratio,
-            Some(word) => Unit::parse(word.get_ref()).unwrap_or_else(|| {
-                let at = self.at(word);
-                let all: Vec<_> = Unit::ALL.iter().map(|u| u.as_str()).collect();
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("unit `{}` is unknown", word.get_ref()),
-                    at,
-                )
-                .help = Some(format!("use one of: {}", all.join(", ")));
-                Unit::Ratio
-            }),
-        };
-        let direction = match spec.direction.as_ref().or(defaults.direction.as_ref()) {
-            None => Direction::HigherIsBetter,
-            Some(word) => Direction::parse(word.get_ref()).unwrap_or_else(|| {
-                let at = self.at(word);
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("direction `{}` is unknown", word.get_ref()),
-                    at,
-                )
-                .help = Some("use `higher`, `lower` or `range`".into());
-                Direction::HigherIsBetter
-            }),
-        };
-        let standard = self.standard(&spec, direction, &location);
-        let band_set = match spec.bands.as_ref().or(defaults.bands.as_ref()) {
-            None => None,
-            Some(name) => match band_index.get(name.get_ref().as_str()) {
-                Some(&i) => {
-                    let first_use = self.checked_orders.insert((i, direction));
-                    if let Some(problem) =
-                        band_sets[i].order_problem(direction).filter(|_| first_use)
-                    {
-                        let at = band_sets[i].location.clone();
-                        self.error(
-                            DiagnosticCode::BadBandOrder,
-                            format!("band set `{}`: {problem} (used by `{id}`)", name.get_ref()),
-                            at,
-                        );
-                    }
-                    Some(i)
-                }
-                None => {
-                    let at = self.at(name);
-                    let known: Vec<&str> = band_index.keys().copied().collect();
-                    self.error(
-                        DiagnosticCode::UnknownBandSet,
-                        format!("band set `{}` is not defined", name.get_ref()),
-                        at,
-                    )
-                    .help = Some(if known.is_empty() {
-                        "define it under [bands.NAME]".to_owned()
-                    } else {
-                        format!("defined band sets: {}", known.join(", "))
-                    });
-                    None
-                }
-            },
-        };
-        let formula = match (spec.formula, spec.function) {
-            (Some(text), None) => {
-                let location = self.at(&text);
-                FormulaSource::Inline {
-                    text: text.into_inner(),
-                    location,
-                }
-            }
-            (None, Some(name)) => {
-                let location = self.at(&name);
-                FormulaSource::Function {
-                    name: name.into_inner(),
-                    location,
-                }
-            }
-            (Some(_), Some(function)) => {
-                let at = self.at(&function);
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("indicator `{id}` has both `formula` and `function`"),
-                    at,
-                )
-                .help = Some("keep one of them".into());
-                return None;
-            }
-            (None, None) => {
-                self.error(DiagnosticCode::InvalidValue, format!("indicator `{id}` has no formula"), location)
-                    .help = Some("add `formula = \"…\"` (a rhai expression) or `function = \"…\"` (a function of a .rhai file)".into());
-                return None;
-            }
-        };
-        Some(Indicator {
-            name: spec.name.unwrap_or_else(|| id.clone()),
-            id,
-            description: spec.description.unwrap_or_default(),
-            group: spec
-                .group
-                .or_else(|| defaults.group.clone())
-                .unwrap_or_default(),
-            unit,
-            direction,
-            standard,
-            band_set,
-            frequency: spec
-                .frequency
-                .or_else(|| defaults.frequency.clone())
-                .unwrap_or_default(),
-            decimals: spec.decimals.or(defaults.decimals).unwrap_or(2),
-            responsible: spec.responsible.unwrap_or_default(),
-            formula,
-            location,
-        })
-    }
-
-    fn standard(
-        &mut self,
-        spec: &IndicatorSpec,
-        direction: Direction,
-        location: &Location,
-    ) -> Option<Standard> {
-        let id = spec.id.get_ref();
-        if direction == Direction::WithinRange {
-            if let Some(single) = &spec.standard {
-                let at = self.at(single);
-                self.error(
-                    DiagnosticCode::InvalidValue,
-                    format!("indicator `{id}` is `range` but has a single `standard`"),
-                    at,
-                )
-                .help = Some("give `standard_min` and `standard_max` instead".into());
-                return None;
-            }
-            let min = spec
-                .standard_min
-                .as_ref()
-                .map(|v| self.decimal(v, "standard_min"));
-            let max = spec
-                .standard_max
-                .as_ref()
-                .map(|v| self.decimal(v, "standard_max"));
-            return match (min, max) {
-                (Some(Some(min)), Some(Some(max))) if min <= max => {
-                    Some(Standard::Range { min, max })
-                }
-                (Some(Some(min)), Some(Some(max))) => {
-                    self.error(
-                        DiagnosticCode::InvalidValue,
-                        format!("standard_min {min} is above standard_max {max}"),
-                        location.clone(),
-                    );
-                    None
-                }
-                (None, None) => None,
-                (Some(None), _) | (_, Some(None)) => None,
-                _ => {
-                    self.error(
-                        DiagnosticCode::InvalidValue,
-                        format!("indicator `{id}` needs both `standard_min` and `standard_max`"),
-                        location.clone(),
-                    );
-                    None
-                }
-            };
-        }
-        if let Some(bound) = spec.standard_min.as_ref().or(spec.standard_max.as_ref()) {
-            let at = self.at(bound);
-            self.error(
-                DiagnosticCode::InvalidValue,
-                format!(
-                    "`standard_min`/`standard_max` need `direction = \"range\"` (indicator `{id}`)"
-                ),
-                at,
-            );
-        }
-        spec.standard
-            .as_ref()
-            .and_then(|v| self.decimal(v, "standard"))
-            .map(Standard::Target)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pack::layer::decimal_from_toml;
 
     #[test]
     fn toml_numbers_are_read_from_their_text() {

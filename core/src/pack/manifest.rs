@@ -29,6 +29,8 @@ pub(crate) struct Manifest {
     pub bands: BTreeMap<Spanned<String>, BandSetSpec>,
     #[serde(default, rename = "indicator")]
     pub indicators: Vec<IndicatorSpec>,
+    #[serde(default, rename = "override")]
+    pub overrides: BTreeMap<Spanned<String>, IndicatorSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,32 +42,20 @@ pub(crate) struct PackSection {
     pub description: String,
     #[serde(default)]
     pub plugins: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub extends: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DataSection {
     pub format: Option<Spanned<String>>,
-    #[serde(default = "default_entity")]
-    pub entity: String,
+    pub entity: Option<String>,
     pub period: Option<String>,
-    #[serde(default)]
-    pub dimensions: Vec<String>,
-}
-
-fn default_entity() -> String {
-    "entity".to_owned()
-}
-
-impl Default for DataSection {
-    fn default() -> Self {
-        Self {
-            format: None,
-            entity: default_entity(),
-            period: None,
-            dimensions: Vec::new(),
-        }
-    }
+    pub dimensions: Option<Vec<String>>,
+    pub peer_group: Option<Spanned<String>>,
 }
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.
@@ -137,7 +127,8 @@ pub(crate) struct BandLevelSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IndicatorSpec {
-    pub id: Spanned<String>,
+    /// Required in `[[indicator]]`; refused in `[override.ID]`.
+    pub id: Option<Spanned<String>>,
     pub name: Option<String>,
     pub description: Option<String>,
     pub group: Option<String>,

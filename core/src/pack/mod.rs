@@ -4,6 +4,7 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
+mod layer;
 mod load;
 mod manifest;
 
@@ -115,6 +116,8 @@ pub struct DataShape {
     pub period: Option<String>,
     /// Text columns carried along (department, peer group, …).
     pub dimensions: Vec<String>,
+    /// The dimension that names each entity's peer group, for peer comparison.
+    pub peer_group: Option<String>,
 }
 
 impl Default for DataShape {
@@ -124,6 +127,7 @@ impl Default for DataShape {
             entity: "entity".to_owned(),
             period: None,
             dimensions: Vec::new(),
+            peer_group: None,
         }
     }
 }
@@ -322,6 +326,17 @@ pub struct Indicator {
     pub responsible: String,
     /// The formula.
     pub formula: FormulaSource,
-    /// Where the indicator's id is written.
+    /// Where the indicator's id is written (the file that defined it).
+    pub location: Location,
+    /// The `[override.ID]` tables of tailoring packs that changed it, in order.
+    pub overrides: Vec<Override>,
+}
+
+/// One `[override.ID]` applied to an inherited indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// The keys it set, e.g. `["standard", "bands"]`.
+    pub keys: Vec<&'static str>,
+    /// The `[override.ID]` table.
     pub location: Location,
 }

@@ -1,0 +1,505 @@
+//! One pack file, read on its own: a [`Layer`]. A pack that extends others
+//! is resolved from the layers of its parents and its own (see
+//! [`super::load`]); everything that can be checked inside one file is
+//! checked here, at that file's locations.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use toml::Spanned;
+
+use super::manifest::{
+    BandSetSpec, FieldSpec, IndicatorDefaults, IndicatorSpec, LimitsSection, Manifest,
+};
+use super::{Direction, Field, FormulaSource, Unit};
+use crate::band::{BandBasis, BandLevel, BandSet};
+use crate::diagnostic::{Diagnostic, DiagnosticCode};
+use crate::limits::Limits;
+use crate::source::{Location, SourceFile};
+
+/// An indicator as one or more files describe it; every key optional until
+/// the pack is resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub id: String,
+    pub location: Location,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub group: Option<String>,
+    pub unit: Option<Unit>,
+    pub direction: Option<(Direction, Location)>,
+    pub standard: Option<(Decimal, Location)>,
+    pub standard_min: Option<(Decimal, Location)>,
+    pub standard_max: Option<(Decimal, Location)>,
+    pub bands: Option<(String, Location)>,
+    pub frequency: Option<String>,
+    pub decimals: Option<u32>,
+    pub responsible: Option<String>,
+    pub formula: Option<FormulaSource>,
+    /// Where each override came from, with the keys it set.
+    pub overrides: Vec<(Vec<&'static str>, Location)>,
+}
+
+impl Draft {
+    /// Applies the keys an override sets; returns their names.
+    pub fn apply(&mut self, over: Draft) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        macro_rules! take {
+            ($($field:ident),*) => {$(
+                if over.$field.is_some() {
+                    self.$field = over.$field;
+                    keys.push(stringify!($field));
+                }
+            )*};
+        }
+        take!(
+            name,
+            description,
+            group,
+            unit,
+            direction,
+            standard,
+            standard_min,
+            standard_max,
+            bands,
+            frequency,
+            decimals,
+            responsible,
+            formula
+        );
+        keys
+    }
+}
+
+/// `[data]` keys a file sets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DataLayer {
+    pub format: Option<(String, Location)>,
+    pub entity: Option<String>,
+    pub period: Option<String>,
+    pub dimensions: Option<Vec<String>>,
+    pub peer_group: Option<(String, Location)>,
+}
+
+/// Everything one `pack.toml` (and the `.rhai` files beside it) says.
+#[derive(Debug)]
+pub(crate) struct Layer {
+    pub manifest: Arc<SourceFile>,
+    pub scripts: Vec<Arc<SourceFile>>,
+    pub id: String,
+    pub version: String,
+    pub description: String,
+    pub extends: Vec<(String, Location)>,
+    pub disable: Vec<(String, Location)>,
+    pub plugins: Vec<(String, Location)>,
+    pub data: DataLayer,
+    pub fields: Vec<Field>,
+    pub not_applicable: Option<String>,
+    pub units: Vec<(Unit, String)>,
+    pub limits: LimitsSection,
+    pub band_sets: Vec<BandSet>,
+    pub indicators: Vec<Draft>,
+    pub overrides: Vec<Draft>,
+}
+
+/// Parses TOML source text of a number exactly, never through `f64`.
+pub(crate) fn decimal_from_toml(raw: &str) -> Option<Decimal> {
+    let raw = raw.trim().trim_matches(|c| c == '"' || c == '\'');
+    let cleaned: String = raw.chars().filter(|&c| c != '_').collect();
+    let cleaned = cleaned.strip_prefix('+').unwrap_or(&cleaned);
+    if cleaned.contains(['e', 'E']) {
+        Decimal::from_scientific(cleaned).ok()
+    } else {
+        Decimal::from_str_exact(cleaned).ok()
+    }
+}
+
+impl LimitsSection {
+    /// These keys over `base`.
+    pub fn over(&self, base: Limits) -> Limits {
+        Limits {
+            max_operations: self.max_operations.unwrap_or(base.max_operations),
+            max_call_levels: self.max_call_levels.unwrap_or(base.max_call_levels),
+            max_expr_depth: self.max_expr_depth.unwrap_or(base.max_expr_depth),
+            max_string_size: self.max_string_size.unwrap_or(base.max_string_size),
+            max_array_size: self.max_array_size.unwrap_or(base.max_array_size),
+            max_map_size: self.max_map_size.unwrap_or(base.max_map_size),
+        }
+    }
+
+    /// Keys set here win over `base`'s.
+    pub fn merge_over(&mut self, base: &LimitsSection) {
+        self.max_operations = self.max_operations.or(base.max_operations);
+        self.max_call_levels = self.max_call_levels.or(base.max_call_levels);
+        self.max_expr_depth = self.max_expr_depth.or(base.max_expr_depth);
+        self.max_string_size = self.max_string_size.or(base.max_string_size);
+        self.max_array_size = self.max_array_size.or(base.max_array_size);
+        self.max_map_size = self.max_map_size.or(base.max_map_size);
+    }
+}
+
+/// Reads one file's TOML into a layer, reporting what is wrong inside it.
+pub(crate) fn read_layer(
+    manifest: Arc<SourceFile>,
+    scripts: Vec<Arc<SourceFile>>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Layer> {
+    let parsed: Manifest = match toml::from_str(manifest.text()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let location = e.span().map(|span| Location {
+                file: manifest.clone(),
+                span,
+            });
+            problems.push(Diagnostic::error(
+                DiagnosticCode::TomlSyntax,
+                e.message().trim_end().to_owned(),
+                location,
+            ));
+            return None;
+        }
+    };
+    let mut reader = LayerReader {
+        file: manifest.clone(),
+        problems,
+    };
+    Some(reader.layer(parsed, manifest, scripts))
+}
+
+struct LayerReader<'a> {
+    file: Arc<SourceFile>,
+    problems: &'a mut Vec<Diagnostic>,
+}
+
+impl LayerReader<'_> {
+    fn at<T>(&self, spanned: &Spanned<T>) -> Location {
+        Location {
+            file: self.file.clone(),
+            span: spanned.span(),
+        }
+    }
+
+    fn error(
+        &mut self,
+        code: DiagnosticCode,
+        message: String,
+        location: Location,
+        help: Option<&str>,
+    ) {
+        let mut problem = Diagnostic::error(code, message, Some(location));
+        problem.help = help.map(str::to_owned);
+        self.problems.push(problem);
+    }
+
+    fn decimal(&mut self, value: &Spanned<toml::Value>, what: &str) -> Option<(Decimal, Location)> {
+        let location = self.at(value);
+        let raw = &self.file.text()[value.span()];
+        let parsed = match value.get_ref() {
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::String(_) => {
+                decimal_from_toml(raw)
+            }
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(
+                DiagnosticCode::BadNumber,
+                format!("{what} `{raw}` is not a decimal number"),
+                location.clone(),
+                Some("write a plain number such as 4 or 5.52"),
+            );
+        }
+        parsed.map(|d| (d, location))
+    }
+
+    fn spanned_list(&self, list: Vec<Spanned<String>>) -> Vec<(String, Location)> {
+        list.into_iter()
+            .map(|s| (s.get_ref().clone(), self.at(&s)))
+            .collect()
+    }
+
+    fn layer(
+        &mut self,
+        m: Manifest,
+        manifest: Arc<SourceFile>,
+        scripts: Vec<Arc<SourceFile>>,
+    ) -> Layer {
+        let data = DataLayer {
+            format: m.data.format.map(|f| (f.get_ref().clone(), self.at(&f))),
+            entity: m.data.entity,
+            period: m.data.period,
+            dimensions: m.data.dimensions,
+            peer_group: m
+                .data
+                .peer_group
+                .map(|g| (g.get_ref().clone(), self.at(&g))),
+        };
+        let fields = m
+            .fields
+            .into_iter()
+            .map(|(name, spec)| self.field(name, spec))
+            .collect();
+        let mut units = Vec::new();
+        for (word, suffix) in m.labels.units {
+            match Unit::parse(&word) {
+                Some(unit) => units.push((unit, suffix)),
+                None => self.problems.push(Diagnostic::error(
+                    DiagnosticCode::InvalidValue,
+                    format!(
+                        "labels.units names unknown unit `{word}` ({})",
+                        self.file.path().display()
+                    ),
+                    None,
+                )),
+            }
+        }
+        let band_sets = m
+            .bands
+            .into_iter()
+            .map(|(id, spec)| self.band_set(id, spec))
+            .collect();
+        let mut indicators = Vec::new();
+        for spec in m.indicators {
+            let Some(id) = spec.id.clone() else {
+                let location = Location {
+                    file: self.file.clone(),
+                    span: 0..0,
+                };
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    "an [[indicator]] has no `id`".into(),
+                    location,
+                    Some("give every indicator an id"),
+                );
+                continue;
+            };
+            let location = self.at(&id);
+            let mut draft = self.draft(id.into_inner(), location, spec);
+            self.apply_defaults(&mut draft, &m.defaults);
+            indicators.push(draft);
+        }
+        let mut overrides = Vec::new();
+        for (id, spec) in m.overrides {
+            let location = self.at(&id);
+            if let Some(own) = &spec.id {
+                let at = self.at(own);
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    format!("[override.{}] cannot change the id", id.get_ref()),
+                    at,
+                    Some("an override names its indicator in the table name; remove `id`"),
+                );
+            }
+            overrides.push(self.draft(id.into_inner(), location, spec));
+        }
+        Layer {
+            manifest,
+            scripts,
+            id: m.pack.id.into_inner(),
+            version: m.pack.version,
+            description: m.pack.description,
+            extends: self.spanned_list(m.pack.extends),
+            disable: self.spanned_list(m.pack.disable),
+            plugins: self.spanned_list(m.pack.plugins),
+            data,
+            fields,
+            not_applicable: m.labels.not_applicable,
+            units,
+            limits: m.limits,
+            band_sets,
+            indicators,
+            overrides,
+        }
+    }
+
+    fn field(&mut self, name: Spanned<String>, spec: FieldSpec) -> Field {
+        let (column, description) = match spec {
+            FieldSpec::Described(d) => (None, d),
+            FieldSpec::Full(table) => (table.column, table.description),
+        };
+        let location = self.at(&name);
+        let name = name.into_inner();
+        if !rhai::is_valid_identifier(&name) {
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("field name `{name}` cannot be used in formulas"),
+                location,
+                Some("use letters, digits and `_`; map an awkward header with `column = \"…\"`"),
+            );
+        }
+        Field {
+            column: column.unwrap_or_else(|| name.clone()),
+            name,
+            description,
+            call: None,
+        }
+    }
+
+    fn band_set(&mut self, id: Spanned<String>, spec: BandSetSpec) -> BandSet {
+        let location = self.at(&id);
+        let basis = match spec.on.as_ref().map(|s| (s.get_ref().as_str(), s)) {
+            None | Some(("compliance", _)) => BandBasis::Compliance,
+            Some(("value", _)) => BandBasis::Value,
+            Some((other, spanned)) => {
+                let at = self.at(spanned);
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    format!("band basis `{other}` is unknown"),
+                    at,
+                    Some("use `on = \"compliance\"` or `on = \"value\"`"),
+                );
+                BandBasis::Compliance
+            }
+        };
+        if spec.levels.is_empty() {
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("band set `{}` has no levels", id.get_ref()),
+                location.clone(),
+                None,
+            );
+        }
+        let count = spec.levels.len();
+        let mut levels = Vec::new();
+        for (i, level) in spec.levels.into_iter().enumerate() {
+            let at = self.at(&level);
+            let level = level.into_inner();
+            let threshold = level
+                .threshold
+                .as_ref()
+                .and_then(|t| self.decimal(t, "band threshold"))
+                .map(|(d, _)| d);
+            if level.threshold.is_none() && i + 1 < count {
+                self.error(
+                    DiagnosticCode::BadBandOrder,
+                    format!("level `{}` has no threshold but is not the last level", level.label),
+                    at,
+                    Some("only the last level may omit `threshold`: it catches every remaining score"),
+                );
+            }
+            levels.push(BandLevel {
+                label: level.label,
+                threshold,
+                color: level.color,
+            });
+        }
+        BandSet {
+            id: id.into_inner(),
+            basis,
+            levels,
+            location,
+        }
+    }
+
+    fn draft(&mut self, id: String, location: Location, spec: IndicatorSpec) -> Draft {
+        let unit = spec.unit.as_ref().and_then(|word| self.unit(word));
+        let direction = spec
+            .direction
+            .as_ref()
+            .and_then(|word| self.direction(word));
+        let formula = match (spec.formula, spec.function) {
+            (Some(text), None) => Some(FormulaSource::Inline {
+                location: self.at(&text),
+                text: text.into_inner(),
+            }),
+            (None, Some(name)) => Some(FormulaSource::Function {
+                location: self.at(&name),
+                name: name.into_inner(),
+            }),
+            (Some(_), Some(function)) => {
+                let at = self.at(&function);
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    format!("indicator `{id}` has both `formula` and `function`"),
+                    at,
+                    Some("keep one of them"),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        Draft {
+            standard: spec
+                .standard
+                .as_ref()
+                .and_then(|v| self.decimal(v, "standard")),
+            standard_min: spec
+                .standard_min
+                .as_ref()
+                .and_then(|v| self.decimal(v, "standard_min")),
+            standard_max: spec
+                .standard_max
+                .as_ref()
+                .and_then(|v| self.decimal(v, "standard_max")),
+            bands: spec.bands.map(|b| (b.get_ref().clone(), self.at(&b))),
+            id,
+            location,
+            name: spec.name,
+            description: spec.description,
+            group: spec.group,
+            unit,
+            direction,
+            frequency: spec.frequency,
+            decimals: spec.decimals,
+            responsible: spec.responsible,
+            formula,
+            overrides: Vec::new(),
+        }
+    }
+
+    fn apply_defaults(&mut self, draft: &mut Draft, defaults: &IndicatorDefaults) {
+        if draft.unit.is_none() {
+            draft.unit = defaults.unit.as_ref().and_then(|word| self.unit(word));
+        }
+        if draft.direction.is_none() {
+            draft.direction = defaults
+                .direction
+                .as_ref()
+                .and_then(|word| self.direction(word));
+        }
+        if draft.bands.is_none() {
+            draft.bands = defaults
+                .bands
+                .as_ref()
+                .map(|b| (b.get_ref().clone(), self.at(b)));
+        }
+        draft.group = draft.group.take().or_else(|| defaults.group.clone());
+        draft.frequency = draft
+            .frequency
+            .take()
+            .or_else(|| defaults.frequency.clone());
+        draft.decimals = draft.decimals.or(defaults.decimals);
+    }
+
+    fn unit(&mut self, word: &Spanned<String>) -> Option<Unit> {
+        let unit = Unit::parse(word.get_ref());
+        if unit.is_none() {
+            let at = self.at(word);
+            let all: Vec<_> = Unit::ALL.iter().map(|u| u.as_str()).collect();
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("unit `{}` is unknown", word.get_ref()),
+                at,
+                Some(&format!("use one of: {}", all.join(", "))),
+            );
+        }
+        unit
+    }
+
+    fn direction(&mut self, word: &Spanned<String>) -> Option<(Direction, Location)> {
+        let at = self.at(word);
+        let direction = Direction::parse(word.get_ref());
+        if direction.is_none() {
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("direction `{}` is unknown", word.get_ref()),
+                at.clone(),
+                Some("use `higher`, `lower` or `range`"),
+            );
+        }
+        direction.map(|d| (d, at))
+    }
+}
+
+/// Band sets by id, for merging layers.
+pub(crate) type BandSets = BTreeMap<String, BandSet>;
