@@ -1,7 +1,8 @@
 //! `semaforo`: evaluate rule packs over data from the command line.
 //!
 //! Exit codes: 0 success (eval: results produced, even with cell errors;
-//! check: the pack is valid), 1 the pack is invalid, 2 usage or I/O error.
+//! check: the pack is valid; test: every test passed), 1 the pack is invalid
+//! or a test failed, 2 usage or I/O error.
 
 mod render;
 mod report;
@@ -49,15 +50,29 @@ enum Command {
         quiet: bool,
     },
     /// Load and compile a pack and report every problem with its location.
-    #[command(after_help = "Example:\n  semaforo check rules/sagrario")]
+    #[command(
+        after_help = "Examples:\n  semaforo check rules/sagrario\n  semaforo check rules/sagrario --data examples/sagrario/balances.csv"
+    )]
     Check {
         /// The rule pack directory (holding pack.toml).
+        #[arg(value_name = "DIR")]
+        pack: PathBuf,
+        /// Also read this data file and report what is odd in it (e.g. an
+        /// account whose balance disagrees with its sub-accounts).
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+    },
+    /// Run a pack's own tests (tests/*.toml) and show every failure.
+    #[command(after_help = "Example:\n  semaforo test rules/sagrario")]
+    Test {
+        /// The rule pack directory (holding pack.toml and tests/).
         #[arg(value_name = "DIR")]
         pack: PathBuf,
     },
 }
 
 const INVALID_PACK: u8 = 1;
+const TESTS_FAILED: u8 = 1;
 const USAGE_OR_IO: u8 = 2;
 
 fn main() -> ExitCode {
@@ -87,7 +102,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             quiet,
         } => eval(&pack, &data, format, output.as_deref(), quiet),
-        Command::Check { pack } => check(&pack),
+        Command::Check { pack, data } => check(&pack, data.as_deref()),
+        Command::Test { pack } => test(&pack),
     }
 }
 
@@ -106,22 +122,88 @@ fn refuse(diagnostics: &Diagnostics) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn check(dir: &Path) -> anyhow::Result<ExitCode> {
-    match semaforo::load(dir) {
-        Ok(rules) => {
-            let pack = rules.pack();
-            println!(
-                "{}: ok — {} ({} indicators, {} fields, {} band sets)",
-                dir.display(),
-                pack.identity(),
-                pack.indicators().len(),
-                pack.fields().len(),
-                pack.band_sets().len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(diagnostics) => refuse(&diagnostics),
+fn check(dir: &Path, data: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let rules = match semaforo::load(dir) {
+        Ok(rules) => rules,
+        Err(diagnostics) => return refuse(&diagnostics),
+    };
+    let pack = rules.pack();
+    println!(
+        "{}: ok — {} ({} indicators, {} fields, {} band sets)",
+        dir.display(),
+        pack.identity(),
+        pack.indicators().len(),
+        pack.fields().len(),
+        pack.band_sets().len()
+    );
+    if let Some(data) = data {
+        let table = semaforo::read_data(&rules, data)?;
+        print_warnings(&table);
+        println!(
+            "{}: {} rows, {} warnings",
+            table.source(),
+            table.len(),
+            table.warnings().len()
+        );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_warnings(table: &semaforo::Table) {
+    for warning in table.warnings() {
+        match warning.line {
+            Some(line) => eprintln!("{}:{line}: warning: {}", table.source(), warning.message),
+            None => eprintln!("{}: warning: {}", table.source(), warning.message),
+        }
+    }
+}
+
+fn test(dir: &Path) -> anyhow::Result<ExitCode> {
+    let rules = match semaforo::load(dir) {
+        Ok(rules) => rules,
+        Err(diagnostics) => return refuse(&diagnostics),
+    };
+    let tests = match semaforo::PackTest::load_all(dir) {
+        Ok(tests) => tests,
+        Err(diagnostics) => return refuse(&diagnostics),
+    };
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}: {}", dir.display(), rules.pack().identity())?;
+    if tests.is_empty() {
+        writeln!(out, "no tests: add {}/tests/*.toml", dir.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for test in &tests {
+        let outcome = test.run(&rules);
+        if outcome.failures.is_empty() {
+            passed += 1;
+            writeln!(
+                out,
+                "ok    {} — {} checks",
+                test.path().display(),
+                outcome.checks
+            )?;
+        } else {
+            failed += 1;
+            writeln!(
+                out,
+                "FAIL  {} — {} of {} checks failed",
+                test.path().display(),
+                outcome.failures.len(),
+                outcome.checks
+            )?;
+            for failure in &outcome.failures {
+                writeln!(out, "  {failure}")?;
+            }
+        }
+    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(TESTS_FAILED)
+    })
 }
 
 fn eval(
@@ -136,12 +218,7 @@ fn eval(
         Err(diagnostics) => return refuse(&diagnostics),
     };
     let table = semaforo::read_data(&rules, data)?;
-    for warning in table.warnings() {
-        match warning.line {
-            Some(line) => eprintln!("{}:{line}: warning: {}", table.source(), warning.message),
-            None => eprintln!("{}: warning: {}", table.source(), warning.message),
-        }
-    }
+    print_warnings(&table);
     let results = semaforo::evaluate(&rules, &table);
     let mut out: Box<dyn Write> = match output {
         Some(path) => {

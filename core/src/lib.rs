@@ -43,6 +43,7 @@ mod evaluate;
 mod inputs;
 mod limits;
 mod pack;
+mod pack_tests;
 mod plugin;
 mod reader;
 mod result;
@@ -61,8 +62,9 @@ pub use pack::{
     DataShape, Direction, Field, FormulaSource, Indicator, Labels, Override, PACK_FILE,
     PackIdentity, RulePack, Standard, Unit,
 };
+pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use plugin::{Plugin, Registry};
-pub use reader::{DataReader, WIDE_FORMAT, read_data};
+pub use reader::{DataReader, WIDE_FORMAT, read_data, read_data_from};
 pub use result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};

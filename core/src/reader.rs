@@ -2,6 +2,7 @@
 //! `wide` (the default) is the core's CSV reader; other formats come from
 //! plugins (e.g. `balances`, long chart-of-accounts balances).
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
@@ -21,6 +22,27 @@ pub trait DataReader: Sync {
     /// # Errors
     /// When the file cannot be read or lacks a key column; bad cells are not errors.
     fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError>;
+    /// Reads data already in memory (a pack test's inline `csv`); `source_name`
+    /// names it in messages. Formats that cannot say so.
+    ///
+    /// # Errors
+    /// As [`DataReader::read`].
+    fn read_from(
+        &self,
+        input: &mut dyn Read,
+        source_name: &str,
+        rules: &CompiledRuleSet,
+    ) -> Result<Table, DataError> {
+        let _ = (input, rules);
+        Err(DataError::Csv {
+            source_name: source_name.to_owned(),
+            line: 0,
+            message: format!(
+                "the `{}` format cannot be read from inline text; give a data file",
+                self.format()
+            ),
+        })
+    }
 }
 
 /// Reads `path` in the format the pack declares.
@@ -38,5 +60,20 @@ pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataErro
     match rules.data_reader() {
         Some(reader) => reader.read(path, rules),
         None => Table::read_csv(path, rules.pack().data_shape()),
+    }
+}
+
+/// Reads data held in memory in the format the pack declares.
+///
+/// # Errors
+/// When the input cannot be read or lacks a key column.
+pub fn read_data_from(
+    rules: &CompiledRuleSet,
+    input: &mut dyn Read,
+    source_name: &str,
+) -> Result<Table, DataError> {
+    match rules.data_reader() {
+        Some(reader) => reader.read_from(input, source_name, rules),
+        None => Table::from_csv_reader(input, source_name, rules.pack().data_shape()),
     }
 }

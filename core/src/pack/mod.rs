@@ -4,7 +4,7 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
-mod layer;
+pub(crate) mod layer;
 mod load;
 mod manifest;
 
