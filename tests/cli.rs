@@ -29,12 +29,12 @@ fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
-/// A copy of `rules/sagrario` in a temporary directory, with `edit` applied to pack.toml.
-fn sagrario_copy(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+/// A copy of the wide-fichas fixture pack in a temporary directory, with `edit` applied to pack.toml.
+fn fixture_copy(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for file in ["pack.toml", "fichas.rhai"] {
         fs::copy(
-            root().join("rules/sagrario").join(file),
+            root().join("tests/fixtures/wide-fichas").join(file),
             dir.path().join(file),
         )
         .unwrap();
@@ -64,9 +64,9 @@ fn readme_eval_command_prints_the_fichas_table() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
-        "examples/sagrario/fichas.csv",
+        "tests/fixtures/wide-fichas/fichas.csv",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let table = stdout(&out);
@@ -86,33 +86,33 @@ fn readme_eval_command_prints_the_fichas_table() {
 }
 
 #[test]
-fn golden_csv_of_the_sagrario_example() {
+fn golden_csv_of_the_wide_fichas() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
-        "examples/sagrario/fichas.csv",
+        "tests/fixtures/wide-fichas/fichas.csv",
         "--format",
         "csv",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    insta::assert_snapshot!("sagrario_csv", stdout(&out));
+    insta::assert_snapshot!("wide_fichas_csv", stdout(&out));
 }
 
 #[test]
-fn golden_json_of_the_sagrario_example() {
+fn golden_json_of_the_wide_fichas() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
-        "examples/sagrario/fichas.csv",
+        "tests/fixtures/wide-fichas/fichas.csv",
         "--format",
         "json",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    insta::assert_snapshot!("sagrario_json", stdout(&out));
+    insta::assert_snapshot!("wide_fichas_json", stdout(&out));
 }
 
 #[test]
@@ -122,9 +122,9 @@ fn output_file_receives_the_results() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
-        "examples/sagrario/fichas.csv",
+        "tests/fixtures/wide-fichas/fichas.csv",
         "--format",
         "csv",
         "--output",
@@ -136,11 +136,11 @@ fn output_file_receives_the_results() {
 }
 
 #[test]
-fn check_accepts_the_shipped_pack() {
-    let out = semaforo(&["check", "rules/sagrario"]);
+fn check_accepts_a_valid_pack() {
+    let out = semaforo(&["check", "tests/fixtures/wide-fichas"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).starts_with("rules/sagrario: ok — sagrario 1.0.0"),
+        stdout(&out).starts_with("tests/fixtures/wide-fichas: ok — wide-fichas 1.0.0"),
         "{}",
         stdout(&out)
     );
@@ -149,7 +149,7 @@ fn check_accepts_the_shipped_pack() {
 #[test]
 fn check_points_at_a_syntax_error_inside_a_formula() {
     let broken = "formula = \"percent(cartera_improductiva, , cartera_total)\"";
-    let dir = sagrario_copy(|text| {
+    let dir = fixture_copy(|text| {
         text.replacen(
             "formula = \"percent(cartera_improductiva, cartera_total)\"",
             broken,
@@ -256,13 +256,13 @@ fn check_of_a_missing_directory_is_a_usage_error() {
 
 #[test]
 fn eval_refuses_an_invalid_pack_with_exit_1() {
-    let dir = sagrario_copy(|text| text.replace("standard = 5.52", "standard = \"cinco\""));
+    let dir = fixture_copy(|text| text.replace("standard = 5.52", "standard = \"cinco\""));
     let out = semaforo(&[
         "eval",
         "--pack",
         path(dir.path()),
         "--data",
-        "examples/sagrario/fichas.csv",
+        "tests/fixtures/wide-fichas/fichas.csv",
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -278,7 +278,7 @@ fn eval_of_missing_data_is_a_usage_error() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
         "examples/nothing.csv",
     ]);
@@ -292,7 +292,7 @@ fn eval_of_missing_data_is_a_usage_error() {
 
 #[test]
 fn bad_cells_become_cell_errors_and_every_entity_stays() {
-    let csv = fs::read_to_string(root().join("examples/sagrario/fichas.csv")).unwrap();
+    let csv = fs::read_to_string(root().join("tests/fixtures/wide-fichas/fichas.csv")).unwrap();
     let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
     // Line 3 (Dec-2008): cartera_total (7th column) written with a decimal comma.
     lines[2] = lines[2].replace("37734583.53", "\"37734583,53\"");
@@ -308,7 +308,7 @@ fn bad_cells_become_cell_errors_and_every_entity_stays() {
     let out = semaforo(&[
         "eval",
         "--pack",
-        "rules/sagrario",
+        "tests/fixtures/wide-fichas",
         "--data",
         path(&data),
         "--format",

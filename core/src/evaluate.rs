@@ -49,11 +49,17 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
     let mut cells = Vec::with_capacity(table.len() * width);
     let mut rows = Vec::with_capacity(table.len());
     let mut scope = Scope::new();
+    let peer_group = pack
+        .data
+        .peer_group
+        .as_ref()
+        .and_then(|g| table.dimensions().iter().find(|d| d.name == *g));
     for row in 0..table.len() {
         let key = RowKey {
             entity: table.entity(row).to_owned(),
             period: table.period(row).map(str::to_owned),
             line: table.line(row),
+            peer_group: peer_group.map(|g| g.values[row].clone()),
         };
         let start = cells.len();
         cells.resize(start + width, Cell::default());

@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod analysis;
 mod band;
 mod compile;
 mod csv_input;
@@ -50,6 +51,7 @@ mod result;
 mod source;
 mod table;
 
+pub use analysis::{Analysis, PeerStanding, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;

@@ -175,6 +175,8 @@ pub struct RowKey {
     pub period: Option<String>,
     /// 1-based line in the input.
     pub line: u64,
+    /// The entity's peer group, when the pack names a `peer_group` dimension.
+    pub peer_group: Option<String>,
 }
 
 /// Every row × indicator of one evaluation, with the pack that produced it.

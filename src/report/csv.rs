@@ -2,34 +2,45 @@
 
 use std::io::{self, Write};
 
-use semaforo_core::ResultSet;
+use super::{Sheet, exact_or_none};
 
-use super::Record;
-
-pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
-    let (has_period, mut header) = super::key_columns(results);
+pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
-    header.extend(["value", "unit", "standard", "compliance", "band", "error"]);
-    csv.write_record(&header)?;
-    let indicators = results.pack().indicators().len();
-    for (n, (row, indicator, cell)) in results.cells().enumerate() {
-        let record = Record::new(results, n % indicators, indicator, cell);
-        let mut fields = vec![row.entity.as_str()];
-        if has_period {
-            fields.push(row.period.as_deref().unwrap_or(""));
+    csv.write_record(sheet.columns())?;
+    for r in sheet.records() {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let count = |v: Option<usize>| v.map(|n| n.to_string()).unwrap_or_default();
+        let mut fields = vec![r.row.entity.clone()];
+        if sheet.has_period {
+            fields.push(r.row.period.clone().unwrap_or_default());
         }
         fields.extend([
-            indicator.id.as_str(),
-            record.value.as_deref().unwrap_or(""),
-            record.unit,
-            record.standard.as_deref().unwrap_or(""),
-            record.compliance.as_deref().unwrap_or(""),
-            record.band.unwrap_or(""),
-            record
-                .error
+            r.indicator.id.clone(),
+            text(&r.value),
+            r.indicator.unit.as_str().to_owned(),
+            text(&r.standard),
+            text(&r.compliance),
+            r.band.unwrap_or_default().to_owned(),
+            r.error
                 .as_ref()
-                .map_or("", |(_, message)| message.as_str()),
+                .map(|(_, message)| message.clone())
+                .unwrap_or_default(),
         ]);
+        if sheet.has_period {
+            fields.extend(
+                [r.previous, r.variation, r.variation_pct]
+                    .map(|v| exact_or_none(v).unwrap_or_default()),
+            );
+        }
+        if sheet.has_peers {
+            fields.extend([
+                r.row.peer_group.clone().unwrap_or_default(),
+                count(r.peer_size),
+                exact_or_none(r.peer_mean).unwrap_or_default(),
+                exact_or_none(r.peer_median).unwrap_or_default(),
+                count(r.peer_rank),
+            ]);
+        }
         csv.write_record(&fields)?;
     }
     csv.flush()

@@ -1,12 +1,14 @@
 //! `--format json`: an array of objects, decimals as JSON strings holding
 //! the exact value, `null` where absent. Errors are `{ "kind", "message" }`.
+//! With periods, each object also has `previous`, `variation` and
+//! `variation_pct`; with peer groups, `peer_group`, `peer_size`,
+//! `peer_mean`, `peer_median` and `peer_rank`.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Record;
-use semaforo_core::ResultSet;
+use super::{Sheet, exact_or_none};
 
 /// One entity × indicator, keys in the documented order.
 #[derive(Serialize)]
@@ -21,6 +23,10 @@ struct JsonCell<'a> {
     compliance: Option<String>,
     band: Option<&'a str>,
     error: Option<JsonError>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    variation: Option<JsonVariation>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    peers: Option<JsonPeers<'a>>,
 }
 
 #[derive(Serialize)]
@@ -29,27 +35,47 @@ struct JsonError {
     message: String,
 }
 
-pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
-    let has_period = results.rows().iter().any(|r| r.period.is_some());
-    let indicators = results.pack().indicators().len();
-    let array: Vec<JsonCell<'_>> = results
-        .cells()
-        .enumerate()
-        .map(|(n, (row, indicator, cell))| {
-            let record = Record::new(results, n % indicators, indicator, cell);
-            JsonCell {
-                entity: &row.entity,
-                period: has_period.then_some(row.period.as_deref()),
-                indicator: &indicator.id,
-                value: record.value,
-                unit: record.unit,
-                standard: record.standard,
-                compliance: record.compliance,
-                band: record.band,
-                error: record
-                    .error
-                    .map(|(kind, message)| JsonError { kind, message }),
-            }
+#[derive(Serialize)]
+struct JsonVariation {
+    previous: Option<String>,
+    variation: Option<String>,
+    variation_pct: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonPeers<'a> {
+    peer_group: Option<&'a str>,
+    peer_size: Option<usize>,
+    peer_mean: Option<String>,
+    peer_median: Option<String>,
+    peer_rank: Option<usize>,
+}
+
+pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let array: Vec<JsonCell<'_>> = sheet
+        .records()
+        .map(|r| JsonCell {
+            entity: &r.row.entity,
+            period: sheet.has_period.then_some(r.row.period.as_deref()),
+            indicator: &r.indicator.id,
+            value: r.value,
+            unit: r.indicator.unit.as_str(),
+            standard: r.standard,
+            compliance: r.compliance,
+            band: r.band,
+            error: r.error.map(|(kind, message)| JsonError { kind, message }),
+            variation: sheet.has_period.then_some(JsonVariation {
+                previous: exact_or_none(r.previous),
+                variation: exact_or_none(r.variation),
+                variation_pct: exact_or_none(r.variation_pct),
+            }),
+            peers: sheet.has_peers.then_some(JsonPeers {
+                peer_group: r.row.peer_group.as_deref(),
+                peer_size: r.peer_size,
+                peer_mean: exact_or_none(r.peer_mean),
+                peer_median: exact_or_none(r.peer_median),
+                peer_rank: r.peer_rank,
+            }),
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &array)?;

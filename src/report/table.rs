@@ -4,47 +4,65 @@
 use std::io::{self, Write};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use semaforo_core::{ResultSet, round_for_display};
+use semaforo_core::{Standard, round_for_display};
 
-use super::displayed;
+use super::Sheet;
 
-pub(super) fn write(results: &ResultSet, out: &mut dyn Write) -> io::Result<()> {
-    let (has_period, mut header) = super::key_columns(results);
-    let not_applicable = &results.pack().labels().not_applicable;
+pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let not_applicable = &sheet.results.pack().labels().not_applicable;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    header.extend(["value", "standard", "compliance", "status", "note"]);
+    let mut header = vec!["entity"];
+    if sheet.has_period {
+        header.push("period");
+    }
+    header.extend(["indicator", "value", "standard", "compliance", "status"]);
+    if sheet.has_period {
+        header.push("change");
+    }
+    if sheet.has_peers {
+        header.push("peer rank");
+    }
+    header.push("note");
     table.set_header(header);
-    let indicators = results.pack().indicators().len();
-    for (n, (row, indicator, cell)) in results.cells().enumerate() {
-        let mut line = vec![row.entity.clone()];
-        if has_period {
-            line.push(row.period.clone().unwrap_or_default());
+    for r in sheet.records() {
+        let mut line = vec![r.row.entity.clone()];
+        if sheet.has_period {
+            line.push(r.row.period.clone().unwrap_or_default());
         }
-        line.push(indicator.name.clone());
-        line.push(cell.value.map_or_else(
+        line.push(r.indicator.name.clone());
+        line.push(r.cell.value.map_or_else(
             || not_applicable.clone(),
-            |v| displayed(results, indicator, v),
+            |v| sheet.displayed(r.indicator, v),
         ));
-        line.push(indicator.standard.map_or_else(String::new, |s| match s {
-            semaforo_core::Standard::Target(v) => displayed(results, indicator, v),
+        line.push(r.indicator.standard.map_or_else(String::new, |s| match s {
+            Standard::Target(v) => sheet.displayed(r.indicator, v),
             other => other.to_string(),
         }));
         line.push(
-            cell.compliance
+            r.cell
+                .compliance
                 .map_or_else(String::new, |c| format!("{}%", round_for_display(c, 2))),
         );
-        line.push(
-            results
-                .band_label(n % indicators, cell)
-                .unwrap_or_default()
-                .to_owned(),
-        );
-        line.push(
-            cell.error
-                .as_ref()
-                .map_or_else(String::new, ToString::to_string),
-        );
+        line.push(r.band.unwrap_or_default().to_owned());
+        if sheet.has_period {
+            line.push(r.variation.map_or_else(String::new, |v| {
+                let sign = if v.is_sign_positive() && !v.is_zero() {
+                    "+"
+                } else {
+                    ""
+                };
+                format!("{sign}{}", round_for_display(v, r.indicator.decimals))
+            }));
+        }
+        if sheet.has_peers {
+            line.push(
+                r.peer_rank
+                    .zip(r.peer_size)
+                    .map_or_else(String::new, |(rank, size)| format!("{rank} of {size}")),
+            );
+        }
+        line.push(r.error.map(|(_, message)| message).unwrap_or_default());
         table.add_row(line);
     }
     writeln!(out, "{table}")

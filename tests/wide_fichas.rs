@@ -1,6 +1,8 @@
-//! The El Sagrario fichas (seed 001) reproduced from `rules/sagrario` and
-//! `examples/sagrario/fichas.csv`, against DOMAIN.md §2. Where the seed's
-//! printed figure is wrong, DOMAIN.md's value is expected and the row says so.
+//! The El Sagrario fichas (seed 001) reproduced from wide aggregates — the
+//! `tests/fixtures/wide-fichas` pack and its `fichas.csv` — against DOMAIN.md
+//! §2. Where the seed's printed figure is wrong, DOMAIN.md's value is
+//! expected and the row says so. (`rules/sagrario` computes the same from
+//! chart-of-accounts balances; its own tests live in `rules/sagrario/tests/`.)
 #![expect(
     clippy::unwrap_used,
     reason = "a broken fixture should fail the test loudly"
@@ -12,9 +14,10 @@ use semaforo::{ResultSet, Table, round_for_display};
 
 fn results() -> ResultSet {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let rules = semaforo::load(&root.join("rules/sagrario")).expect("the shipped pack is valid");
+    let rules = semaforo::load(&root.join("tests/fixtures/wide-fichas"))
+        .expect("the shipped pack is valid");
     let table = Table::read_csv(
-        &root.join("examples/sagrario/fichas.csv"),
+        &root.join("tests/fixtures/wide-fichas/fichas.csv"),
         rules.pack().data_shape(),
     )
     .unwrap();
@@ -263,7 +266,29 @@ fn every_result_set_names_its_pack() {
     let identity = results().identity().clone();
     assert_eq!(
         (identity.id.as_str(), identity.version.as_str()),
-        ("sagrario", "1.0.0")
+        ("wide-fichas", "1.0.0")
     );
     assert_eq!(identity.content_hash.len(), 64);
+}
+
+#[test]
+fn roe_variation_from_2007_matches_domain() {
+    // DOMAIN.md §2: ROE 2008 vs 2007 (13.21 %): +0.58 pp, +4.41 %.
+    let results = results();
+    let analysis = semaforo::Analysis::of(&results);
+    let row = results
+        .rows()
+        .iter()
+        .position(|r| r.period.as_deref() == Some("2008-12"))
+        .unwrap();
+    let roe = results
+        .pack()
+        .indicators()
+        .iter()
+        .position(|i| i.id == "roe")
+        .unwrap();
+    let variation = analysis.variation(row, roe).unwrap();
+    assert_eq!(round_for_display(variation.previous, 2), "13.21");
+    assert_eq!(round_for_display(variation.absolute, 2), "0.58");
+    assert_eq!(round_for_display(variation.relative.unwrap(), 2), "4.41");
 }

@@ -1,0 +1,269 @@
+//! Reading results across rows: each cell's variation from the entity's
+//! previous period, and its standing in its peer group (mean, median,
+//! difference from them, rank).
+//!
+//! Periods of an entity are ordered as text (`2008-12` before `2009-01`).
+//! Ranks follow the indicator's direction (1 = best) with ties sharing a
+//! rank (1, 1, 3); cells without a value are not ranked and do not count in
+//! the group's figures.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::pack::{Direction, Standard};
+use crate::result::ResultSet;
+
+/// A cell's change from the entity's previous period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variation {
+    /// The value in the previous period.
+    pub previous: Decimal,
+    /// `current − previous` (percentage points for percentages).
+    pub absolute: Decimal,
+    /// `(current − previous) / previous × 100` over signed values; `None` when `previous` is 0.
+    pub relative: Option<Decimal>,
+}
+
+/// A cell's standing among the entities of its peer group in the same period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStanding {
+    /// Entities of the group with a value for this indicator and period.
+    pub size: usize,
+    /// Mean of their values.
+    pub mean: Decimal,
+    /// Median of their values (mean of the two middle ones for an even count).
+    pub median: Decimal,
+    /// `value − mean`.
+    pub from_mean: Decimal,
+    /// `value − median`.
+    pub from_median: Decimal,
+    /// 1 for the best value of the group, by the indicator's direction.
+    pub rank: usize,
+}
+
+/// Variation and peer standing of every cell, indexed like the result set.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    variations: Vec<Option<Variation>>,
+    standings: Vec<Option<PeerStanding>>,
+    width: usize,
+}
+
+impl Analysis {
+    /// Computes both for `results`.
+    ///
+    /// ```
+    /// use semaforo_core::{compile, evaluate, Analysis, RulePack, SourceFile, Table};
+    /// let pack = RulePack::from_sources(SourceFile::new("pack.toml", r#"
+    /// [pack]
+    /// id = "peers"
+    /// version = "1"
+    /// [data]
+    /// period = "period"
+    /// dimensions = ["group"]
+    /// peer_group = "group"
+    /// [fields]
+    /// x = "x"
+    /// [[indicator]]
+    /// id = "x2"
+    /// formula = "x * 2"
+    /// "#), vec![]).unwrap();
+    /// let rules = compile(pack, &[]).unwrap();
+    /// let csv = "entity,period,group,x\nA,2024-01,g,1\nA,2024-02,g,3\nB,2024-02,g,2\n";
+    /// let table = Table::from_csv_reader(csv.as_bytes(), "inline", rules.pack().data_shape()).unwrap();
+    /// let results = evaluate(&rules, &table);
+    /// let analysis = Analysis::of(&results);
+    /// let variation = analysis.variation(1, 0).unwrap();
+    /// assert_eq!((variation.previous, variation.absolute), (2.into(), 4.into()));
+    /// assert_eq!(analysis.peer_standing(1, 0).unwrap().rank, 1); // A's 6 beats B's 4
+    /// ```
+    #[must_use]
+    pub fn of(results: &ResultSet) -> Self {
+        let width = results.pack().indicators().len();
+        let mut analysis = Self {
+            variations: vec![None; results.rows().len() * width],
+            standings: vec![None; results.rows().len() * width],
+            width,
+        };
+        analysis.variations(results);
+        analysis.standings(results);
+        analysis
+    }
+
+    /// The variation of a cell, if the entity has a previous period with a value.
+    #[must_use]
+    pub fn variation(&self, row: usize, indicator: usize) -> Option<&Variation> {
+        self.variations.get(row * self.width + indicator)?.as_ref()
+    }
+
+    /// The peer standing of a cell, if the pack has peer groups and the cell a value.
+    #[must_use]
+    pub fn peer_standing(&self, row: usize, indicator: usize) -> Option<&PeerStanding> {
+        self.standings.get(row * self.width + indicator)?.as_ref()
+    }
+
+    fn variations(&mut self, results: &ResultSet) {
+        let mut by_entity: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+        for (row, key) in results.rows().iter().enumerate() {
+            if let Some(period) = &key.period {
+                by_entity
+                    .entry(key.entity.as_str())
+                    .or_default()
+                    .push((period.as_str(), row));
+            }
+        }
+        for mut rows in by_entity.into_values() {
+            rows.sort_unstable();
+            for pair in rows.windows(2) {
+                let (previous_row, row) = (pair[0].1, pair[1].1);
+                for indicator in 0..self.width {
+                    let (Some(previous), Some(current)) = (
+                        results.cell(previous_row, indicator).value,
+                        results.cell(row, indicator).value,
+                    ) else {
+                        continue;
+                    };
+                    let Some(absolute) = current.checked_sub(previous) else {
+                        continue;
+                    };
+                    let relative = if previous.is_zero() {
+                        None
+                    } else {
+                        absolute
+                            .checked_div(previous)
+                            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                    };
+                    self.variations[row * self.width + indicator] = Some(Variation {
+                        previous,
+                        absolute,
+                        relative,
+                    });
+                }
+            }
+        }
+    }
+
+    fn standings(&mut self, results: &ResultSet) {
+        let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+        for (row, key) in results.rows().iter().enumerate() {
+            if let Some(group) = &key.peer_group {
+                groups
+                    .entry((key.period.as_deref().unwrap_or(""), group.as_str()))
+                    .or_default()
+                    .push(row);
+            }
+        }
+        let indicators = results.pack().indicators();
+        for rows in groups.into_values() {
+            for (indicator, spec) in indicators.iter().enumerate() {
+                let mut values: Vec<(usize, Decimal)> = rows
+                    .iter()
+                    .filter_map(|&row| Some((row, results.cell(row, indicator).value?)))
+                    .collect();
+                if values.is_empty() {
+                    continue;
+                }
+                let Some((mean, median)) = mean_and_median(&values) else {
+                    continue;
+                };
+                let badness = |v: Decimal| badness(v, spec.direction, spec.standard);
+                values.sort_by_key(|&(_, v)| badness(v));
+                for (i, &(row, value)) in values.iter().enumerate() {
+                    let rank = 1 + values[..i]
+                        .iter()
+                        .filter(|&&(_, other)| badness(other) < badness(value))
+                        .count();
+                    self.standings[row * self.width + indicator] = Some(PeerStanding {
+                        size: values.len(),
+                        mean,
+                        median,
+                        from_mean: value - mean,
+                        from_median: value - median,
+                        rank,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Sort key: smaller is better, by direction.
+fn badness(value: Decimal, direction: Direction, standard: Option<Standard>) -> Decimal {
+    match (direction, standard) {
+        (Direction::LowerIsBetter, _) => value,
+        (Direction::WithinRange, Some(Standard::Range { min, max })) => {
+            if value < min {
+                min - value
+            } else if value > max {
+                value - max
+            } else {
+                Decimal::ZERO
+            }
+        }
+        _ => -value,
+    }
+}
+
+fn mean_and_median(values: &[(usize, Decimal)]) -> Option<(Decimal, Decimal)> {
+    let mut sorted: Vec<Decimal> = values.iter().map(|&(_, v)| v).collect();
+    sorted.sort_unstable();
+    let n = Decimal::from(sorted.len());
+    let sum = sorted
+        .iter()
+        .try_fold(Decimal::ZERO, |acc, v| acc.checked_add(*v))?;
+    let mid = sorted.len() / 2;
+    let median = if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / Decimal::TWO
+    };
+    Some((sum.checked_div(n)?, median))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranks_follow_direction_and_ties_share() {
+        let values = [d("2.87"), d("4.33"), d("2.87"), d("1.5")];
+        let mut lower: Vec<Decimal> = values
+            .iter()
+            .map(|&v| badness(v, Direction::LowerIsBetter, None))
+            .collect();
+        lower.sort_unstable();
+        assert_eq!(lower[0], d("1.5"));
+        assert!(
+            badness(d("130.27"), Direction::HigherIsBetter, None)
+                < badness(d("124.6"), Direction::HigherIsBetter, None)
+        );
+        let range = Some(Standard::Range {
+            min: d("10"),
+            max: d("20"),
+        });
+        assert_eq!(
+            badness(d("15"), Direction::WithinRange, range),
+            Decimal::ZERO
+        );
+        assert_eq!(badness(d("23"), Direction::WithinRange, range), d("3"));
+    }
+
+    #[test]
+    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        let values: Vec<(usize, Decimal)> = ["4", "1", "3", "2"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i, d(v)))
+            .collect();
+        assert_eq!(mean_and_median(&values), Some((d("2.5"), d("2.5"))));
+        assert_eq!(
+            mean_and_median(&values[..3]),
+            Some((d("8") / d("3"), d("3")))
+        );
+    }
+}
