@@ -1,0 +1,402 @@
+//! Reading a balances CSV into a [`Ledger`]: one streaming pass over byte
+//! records, then one sort per entity × period.
+//!
+//! Columns: the pack's entity and period columns, `code`, `value`, an
+//! optional `name` (for people; not read) and the pack's dimensions. A bad
+//! row is a warning, never fatal for the file.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use rust_decimal::Decimal;
+use semaforo_core::{DataError, DataShape, DataWarning, parse_decimal};
+
+use crate::ledger::{Block, Entry, Ledger};
+use crate::query::classify;
+
+/// The header of the account-code column.
+pub(crate) const CODE_COLUMN: &str = "code";
+/// The header of the value column.
+pub(crate) const VALUE_COLUMN: &str = "value";
+
+/// Where each column the format reads sits in a record.
+struct Columns {
+    entity: usize,
+    period: usize,
+    code: usize,
+    value: usize,
+    /// One per pack dimension; `None` when the header lacks it.
+    dimensions: Vec<Option<usize>>,
+}
+
+/// Reads balances from `reader`; `source` names it in messages.
+pub(crate) fn load(
+    reader: impl Read,
+    source: &str,
+    shape: &DataShape,
+) -> Result<(Ledger, Vec<DataWarning>), DataError> {
+    let Some(period_column) = shape.period.as_deref() else {
+        return Err(DataError::Csv {
+            source_name: source.to_owned(),
+            line: 1,
+            message: "the `balances` format needs a period column: name it in the pack's [data] section, e.g. `period = \"period\"`".to_owned(),
+        });
+    };
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let header: Vec<String> = csv
+        .byte_headers()
+        .map_err(|e| csv_error(e, source))?
+        .iter()
+        .map(|h| text(h).trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    let mut builder = Builder::new(source, shape, period_column);
+    let columns = builder.columns(&header)?;
+    let mut record = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(e, source))?
+    {
+        builder.row(&record, &columns)?;
+    }
+    Ok(builder.finish())
+}
+
+fn csv_error(error: csv::Error, source: &str) -> DataError {
+    let line = error.position().map_or(0, csv::Position::line);
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => DataError::Io {
+            source_name: source.to_owned(),
+            error,
+        },
+        _ => DataError::Csv {
+            source_name: source.to_owned(),
+            line,
+            message,
+        },
+    }
+}
+
+/// A field as text (invalid UTF-8 replaced), trimmed; borrowed when valid.
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    }
+}
+
+/// The ledger being read, with the indexes that find a row's block and code.
+struct Builder<'a> {
+    source: &'a str,
+    shape: &'a DataShape,
+    period_column: &'a str,
+    /// Code → id, ids in order of first appearance (ranked in `finish`).
+    codes: BTreeMap<String, u32>,
+    /// Codes outside the grammar, warned once.
+    rejected: BTreeSet<String>,
+    entity_ids: BTreeMap<String, usize>,
+    entities: Vec<String>,
+    /// Per entity: period → block.
+    periods: Vec<BTreeMap<String, usize>>,
+    blocks: Vec<Block>,
+    /// Per block: whether a differing dimension was already warned.
+    dimension_warned: Vec<bool>,
+    /// Raw entity and period of the previous row, and its block.
+    last: Option<(Vec<u8>, Vec<u8>, usize)>,
+    warnings: Vec<DataWarning>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(source: &'a str, shape: &'a DataShape, period_column: &'a str) -> Self {
+        Self {
+            source,
+            shape,
+            period_column,
+            codes: BTreeMap::new(),
+            rejected: BTreeSet::new(),
+            entity_ids: BTreeMap::new(),
+            entities: Vec::new(),
+            periods: Vec::new(),
+            blocks: Vec::new(),
+            dimension_warned: Vec::new(),
+            last: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, line: u64, message: String) {
+        self.warnings.push(DataWarning {
+            line: Some(line),
+            message,
+        });
+    }
+
+    fn columns(&mut self, header: &[String]) -> Result<Columns, DataError> {
+        let find = |name: &str| header.iter().position(|h| h == name);
+        let missing = |column: &str, role: &'static str| DataError::MissingKeyColumn {
+            source_name: self.source.to_owned(),
+            column: column.to_owned(),
+            role,
+        };
+        let entity =
+            find(&self.shape.entity).ok_or_else(|| missing(&self.shape.entity, "entity"))?;
+        let period =
+            find(self.period_column).ok_or_else(|| missing(self.period_column, "period"))?;
+        let required = |name: &str| {
+            find(name).ok_or_else(|| DataError::Csv {
+                source_name: self.source.to_owned(),
+                line: 1,
+                message: format!(
+                    "the header has no `{name}` column, which the `balances` format needs (it reads the entity and period columns, `code`, `value` and an optional `name`; this header has: {})",
+                    header.join(", ")
+                ),
+            })
+        };
+        let code = required(CODE_COLUMN)?;
+        let value = required(VALUE_COLUMN)?;
+        let mut dimensions = Vec::new();
+        for dimension in &self.shape.dimensions {
+            let at = find(dimension);
+            if at.is_none() {
+                self.warn(
+                    1,
+                    format!("the header has no `{dimension}` dimension column"),
+                );
+            }
+            dimensions.push(at);
+        }
+        Ok(Columns {
+            entity,
+            period,
+            code,
+            value,
+            dimensions,
+        })
+    }
+
+    fn row(&mut self, record: &csv::ByteRecord, columns: &Columns) -> Result<(), DataError> {
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let block = self.block(record, columns, line);
+        let code = text(field(columns.code));
+        if code.is_empty() {
+            self.warn(line, "the row has no code; it is ignored".to_owned());
+            return Ok(());
+        }
+        let Some(id) = self.intern(&code, line)? else {
+            return Ok(());
+        };
+        let raw = text(field(columns.value));
+        let value: Option<Decimal> = parse_decimal(&raw);
+        if value.is_none() {
+            let what = if raw.is_empty() {
+                "no value".to_owned()
+            } else {
+                format!("the value `{raw}`, which is not a number")
+            };
+            let message = format!(
+                "{}: code `{code}` has {what}; it has no usable balance",
+                self.describe(block),
+            );
+            self.warn(line, message);
+        }
+        self.blocks[block].entries.push(Entry {
+            value,
+            code: id,
+            line,
+        });
+        Ok(())
+    }
+
+    /// The block of a record's entity × period, created on first sight.
+    fn block(&mut self, record: &csv::ByteRecord, columns: &Columns, line: u64) -> usize {
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let (entity, period) = (field(columns.entity), field(columns.period));
+        if let Some((last_entity, last_period, block)) = &self.last
+            && last_entity.as_slice() == entity
+            && last_period.as_slice() == period
+        {
+            let block = *block;
+            self.check_dimensions(block, record, columns, line);
+            return block;
+        }
+        let entity_text = text(entity);
+        let period_text = text(period);
+        let entity_id = match self.entity_ids.get(entity_text.as_ref()) {
+            Some(&id) => id,
+            None => {
+                let id = self.entities.len();
+                self.entity_ids.insert(entity_text.to_string(), id);
+                self.entities.push(entity_text.to_string());
+                self.periods.push(BTreeMap::new());
+                id
+            }
+        };
+        let block = match self.periods[entity_id].get(period_text.as_ref()) {
+            Some(&block) => {
+                self.check_dimensions(block, record, columns, line);
+                block
+            }
+            None => {
+                let block = self.blocks.len();
+                self.periods[entity_id].insert(period_text.to_string(), block);
+                let dimensions = columns
+                    .dimensions
+                    .iter()
+                    .map(|at| at.map(|i| text(field(i)).into_owned()).unwrap_or_default())
+                    .collect();
+                self.blocks.push(Block {
+                    entity: entity_id,
+                    period: period_text.to_string(),
+                    line,
+                    dimensions,
+                    entries: Vec::new(),
+                });
+                self.dimension_warned.push(false);
+                for (value, column) in [
+                    (&entity_text, self.shape.entity.as_str()),
+                    (&period_text, self.period_column),
+                ] {
+                    if value.is_empty() {
+                        let message = format!("the row has an empty `{column}`");
+                        self.warnings.push(DataWarning {
+                            line: Some(line),
+                            message,
+                        });
+                    }
+                }
+                block
+            }
+        };
+        self.last = Some((entity.to_vec(), period.to_vec(), block));
+        block
+    }
+
+    /// Warns, once per block, when a row's dimension differs from the block's first row.
+    fn check_dimensions(
+        &mut self,
+        block: usize,
+        record: &csv::ByteRecord,
+        columns: &Columns,
+        line: u64,
+    ) {
+        if self.dimension_warned[block] {
+            return;
+        }
+        for (k, at) in columns.dimensions.iter().enumerate() {
+            let Some(at) = *at else { continue };
+            let value = text(record.get(at).unwrap_or_default());
+            let first = &self.blocks[block].dimensions[k];
+            if value != first.as_str() {
+                let message = format!(
+                    "{}: `{}` is `{value}` here but `{first}` on line {}, the first row of this entity and period; the first value is kept",
+                    self.describe(block),
+                    self.shape.dimensions[k],
+                    self.blocks[block].line
+                );
+                self.dimension_warned[block] = true;
+                self.warn(line, message);
+                return;
+            }
+        }
+    }
+
+    /// The id of a code, or `None` (warned once) when it is outside the grammar.
+    fn intern(&mut self, code: &str, line: u64) -> Result<Option<u32>, DataError> {
+        if let Some(&id) = self.codes.get(code) {
+            return Ok(Some(id));
+        }
+        if self.rejected.contains(code) {
+            return Ok(None);
+        }
+        if classify(code).is_none() {
+            self.rejected.insert(code.to_owned());
+            self.warn(
+                line,
+                format!(
+                    "code `{code}` is neither an account code (digits) nor a pseudo-code (a letter or `_`, then letters, digits or `_`); its rows are ignored"
+                ),
+            );
+            return Ok(None);
+        }
+        let id = u32::try_from(self.codes.len()).map_err(|_| DataError::Csv {
+            source_name: self.source.to_owned(),
+            line,
+            message: format!("more than {} distinct codes", u32::MAX),
+        })?;
+        self.codes.insert(code.to_owned(), id);
+        Ok(Some(id))
+    }
+
+    fn describe(&self, block: usize) -> String {
+        let block = &self.blocks[block];
+        format!(
+            "entity `{}` period `{}`",
+            self.entities[block.entity], block.period
+        )
+    }
+
+    /// Ranks the codes, sorts and deduplicates each block, orders the blocks.
+    fn finish(mut self) -> (Ledger, Vec<DataWarning>) {
+        let mut rank_of = vec![0_u32; self.codes.len()];
+        let mut codes = Vec::with_capacity(self.codes.len());
+        for (rank, (code, id)) in std::mem::take(&mut self.codes).into_iter().enumerate() {
+            if let (Some(slot), Ok(rank)) = (
+                usize::try_from(id).ok().and_then(|i| rank_of.get_mut(i)),
+                u32::try_from(rank),
+            ) {
+                *slot = rank;
+            }
+            codes.push(code.into_boxed_str());
+        }
+        let mut warnings = std::mem::take(&mut self.warnings);
+        for block in &mut self.blocks {
+            for entry in &mut block.entries {
+                if let Some(&rank) = usize::try_from(entry.code)
+                    .ok()
+                    .and_then(|i| rank_of.get(i))
+                {
+                    entry.code = rank;
+                }
+            }
+            // Stable: of two rows with one code, the first in the file stays first.
+            block.entries.sort_by_key(|e| e.code);
+            let entries = std::mem::take(&mut block.entries);
+            let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
+            for entry in entries {
+                match kept.last() {
+                    Some(first) if first.code == entry.code => {
+                        let code = usize::try_from(entry.code)
+                            .ok()
+                            .and_then(|i| codes.get(i))
+                            .map_or("", AsRef::as_ref);
+                        warnings.push(DataWarning {
+                            line: Some(entry.line),
+                            message: format!(
+                                "entity `{}` period `{}` repeats code `{code}` (first on line {}); the first value is kept",
+                                self.entities[block.entity], block.period, first.line
+                            ),
+                        });
+                    }
+                    _ => kept.push(entry),
+                }
+            }
+            block.entries = kept;
+        }
+        let mut blocks: Vec<Option<Block>> = self.blocks.into_iter().map(Some).collect();
+        let ordered = self
+            .periods
+            .iter()
+            .flat_map(BTreeMap::values)
+            .filter_map(|&b| blocks.get_mut(b).and_then(Option::take))
+            .collect();
+        let ledger = Ledger {
+            source: self.source.to_owned(),
+            codes,
+            entities: self.entities,
+            blocks: ordered,
+        };
+        (ledger, warnings)
+    }
+}

@@ -1,0 +1,330 @@
+//! The `balances` data format: a long CSV of account balances turned into
+//! the table a compiled pack evaluates, one row per entity × period and one
+//! column per input the pack's formulas read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use semaforo_core::{CellProblem, CompiledRuleSet, DataError, DataReader, Field, Table};
+
+use crate::consistency;
+use crate::functions::BalanceFunction;
+use crate::ledger::Ledger;
+use crate::load::load;
+use crate::query::Query;
+
+/// The name packs give this format: `[data] format = "balances"`.
+pub const BALANCES_FORMAT: &str = "balances";
+
+/// Reads the `balances` format (see the crate docs for the columns and the
+/// balance rule).
+///
+/// Rows: one per entity × period, entities in order of first appearance,
+/// the periods of an entity sorted as text (write them so that text order
+/// is time order, e.g. `2008-12`); a row's line is its block's first line.
+/// Columns: one per `saldo`, `saldo_anterior` and `saldo_promedio` call,
+/// and one per plain pack field whose column is a single code (e.g.
+/// `socios = { column = "SOCIOS_TOTAL" }`).
+///
+/// ```
+/// use semaforo_accounts::{AccountsPlugin, BalancesReader};
+/// use semaforo_core::{compile, DataReader, RulePack, SourceFile};
+/// let pack = RulePack::from_sources(SourceFile::new("pack.toml", r#"
+/// [pack]
+/// id = "demo"
+/// version = "1"
+/// plugins = ["accounts"]
+/// [data]
+/// format = "balances"
+/// period = "period"
+/// [[indicator]]
+/// id = "cash"
+/// formula = "saldo(\"11 - 1103\")"
+/// "#), vec![]).unwrap();
+/// let rules = compile(pack, &[&AccountsPlugin]).unwrap();
+/// let csv = "entity,period,code,value\nA,2008-12,1101,40\nA,2008-12,1103,15\n";
+/// let table = BalancesReader.read_from(&mut csv.as_bytes(), "inline", &rules).unwrap();
+/// let column = table.column("saldo(\"11-1103\")").unwrap();
+/// assert_eq!(column.value(0).unwrap().to_string(), "40"); // 11 = 1101 + 1103 = 55
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BalancesReader;
+
+impl DataReader for BalancesReader {
+    fn format(&self) -> &'static str {
+        BALANCES_FORMAT
+    }
+
+    fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|error| DataError::Io {
+            source_name: name.clone(),
+            error,
+        })?;
+        self.read_from(&mut BufReader::new(file), &name, rules)
+    }
+
+    fn read_from(
+        &self,
+        input: &mut dyn Read,
+        source_name: &str,
+        rules: &CompiledRuleSet,
+    ) -> Result<Table, DataError> {
+        let shape = rules.pack().data_shape();
+        let (ledger, mut warnings) = load(input, source_name, shape)?;
+        warnings.extend(consistency::check(&ledger));
+        // Stable: warnings about one line keep the order they were found in.
+        warnings.sort_by_key(|w| w.line);
+        let mut table = Table::new(source_name, true, &shape.dimensions);
+        for block in &ledger.blocks {
+            table.push_row(
+                &ledger.entities[block.entity],
+                Some(&block.period),
+                block.line,
+                block.dimensions.clone(),
+            );
+        }
+        for (name, values) in columns(&ledger, rules.fields()) {
+            table.push_column(&name, values);
+        }
+        for warning in warnings {
+            table.push_warning(warning);
+        }
+        Ok(table)
+    }
+}
+
+type Column = Vec<Result<Decimal, CellProblem>>;
+
+/// The value columns for `fields`: each query's balances are computed once
+/// and shared by the functions that read them.
+fn columns(ledger: &Ledger, fields: &[Field]) -> Vec<(String, Column)> {
+    let mut balances: BTreeMap<String, Vec<Result<Decimal, String>>> = BTreeMap::new();
+    let mut done = BTreeSet::new();
+    let mut out = Vec::new();
+    for field in fields {
+        let (function, query) = match &field.call {
+            Some((name, canonical)) => {
+                let Some(function) = BalanceFunction::from_name(name) else {
+                    continue;
+                };
+                (function, Query::parse(canonical))
+            }
+            None => match Query::parse(&field.column) {
+                Ok(query) if query.code().is_some() => (BalanceFunction::Saldo, Ok(query)),
+                _ => continue,
+            },
+        };
+        if !done.insert(field.column.clone()) {
+            continue;
+        }
+        let values = match query {
+            Ok(query) => {
+                let current = balances
+                    .entry(query.to_string())
+                    .or_insert_with(|| ledger.balances(&query));
+                function.column(ledger, current)
+            }
+            // Only reachable if another plugin declared a function of the same name.
+            Err(error) => {
+                let reason = format!("`{}` is not a balance query: {error}", field.column);
+                vec![Err(CellProblem::Unavailable(reason)); ledger.blocks.len()]
+            }
+        };
+        out.push((field.column.clone(), values));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AccountsPlugin;
+    use semaforo_core::{RulePack, SourceFile, compile};
+
+    fn rules(extra: &str) -> CompiledRuleSet {
+        let manifest = format!(
+            r#"[pack]
+id = "t"
+version = "1"
+plugins = ["accounts"]
+[data]
+format = "balances"
+entity = "coac"
+period = "period"
+dimensions = ["segment"]
+{extra}"#
+        );
+        let pack = RulePack::from_sources(SourceFile::new("pack.toml", &manifest), vec![]).unwrap();
+        compile(pack, &[&AccountsPlugin]).unwrap()
+    }
+
+    fn read(rules: &CompiledRuleSet, csv: &str) -> Result<Table, DataError> {
+        BalancesReader.read_from(&mut csv.as_bytes(), "b.csv", rules)
+    }
+
+    fn warnings(table: &Table) -> Vec<(Option<u64>, &str)> {
+        table
+            .warnings()
+            .iter()
+            .map(|w| (w.line, w.message.as_str()))
+            .collect()
+    }
+
+    const INDICATORS: &str = r#"
+[fields]
+socios = { column = "SOCIOS_TOTAL", description = "members" }
+activos = { column = "1" }
+texto = { column = "not a code" }
+[[indicator]]
+id = "a"
+formula = "saldo(\"14\") + saldo_anterior(\"14\") + socios + activos + texto"
+[[indicator]]
+id = "b"
+formula = "saldo_promedio(\"14\") + saldo( \"14\" )"
+"#;
+
+    #[test]
+    fn rows_are_entities_in_file_order_with_sorted_periods() {
+        let rules = rules(INDICATORS);
+        let csv = "coac,period,segment,code,value,name\n\
+                   Z,2008-12,big,14,5,Loans\n\
+                   A,2008-12,small,14,1,Loans\n\
+                   Z,2007-12,big,14,4,Loans\n\
+                   Z,2008-12,big,1,5,Assets\n";
+        let table = read(&rules, csv).unwrap();
+        let rows: Vec<(&str, Option<&str>, u64)> = (0..table.len())
+            .map(|r| (table.entity(r), table.period(r), table.line(r)))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Z", Some("2007-12"), 4),
+                ("Z", Some("2008-12"), 2),
+                ("A", Some("2008-12"), 3)
+            ]
+        );
+        assert_eq!(table.dimensions()[0].values, ["big", "big", "small"]);
+        assert_eq!(warnings(&table), []);
+    }
+
+    #[test]
+    fn one_column_per_call_and_per_plain_code_field() {
+        let rules = rules(INDICATORS);
+        let csv =
+            "coac,period,segment,code,value\nZ,1,s,14,4\nZ,2,s,14,6\nZ,2,s,SOCIOS_TOTAL,100\n";
+        let table = read(&rules, csv).unwrap();
+        let value = |column: &str, row: usize| {
+            let column = table.column(column).unwrap();
+            column
+                .value(row)
+                .map(|d| d.to_string())
+                .ok_or_else(|| column.problem(row).cloned())
+        };
+        assert_eq!(value("saldo(\"14\")", 1), Ok("6".into()));
+        assert_eq!(value("saldo_anterior(\"14\")", 1), Ok("4".into()));
+        assert_eq!(value("saldo_promedio(\"14\")", 1), Ok("5".into()));
+        assert_eq!(value("SOCIOS_TOTAL", 1), Ok("100".into()));
+        assert_eq!(
+            value("SOCIOS_TOTAL", 0),
+            Err(Some(CellProblem::Unavailable(
+                "item SOCIOS_TOTAL has no value for entity `Z` period `1` (it is not in the file)"
+                    .into()
+            )))
+        );
+        assert!(table.column("1").is_some());
+        assert!(table.column("not a code").is_none());
+        let names: Vec<&str> = rules.fields().iter().map(|f| f.column.as_str()).collect();
+        assert_eq!(names.iter().filter(|n| **n == "saldo(\"14\")").count(), 1);
+    }
+
+    #[test]
+    fn bad_values_repeated_codes_and_dimension_drift_are_warned() {
+        let rules = rules(INDICATORS);
+        let csv = "coac,period,segment,code,value\n\
+                   A,1,big,1411,12x\n\
+                   A,1,big,14,\n\
+                   A,1,small,1411,3\n\
+                   A,1,big,14.01,3\n\
+                   A,1,big,,3\n\
+                   ,1,big,1,3\n";
+        let table = read(&rules, csv).unwrap();
+        assert_eq!(
+            warnings(&table),
+            [
+                (
+                    Some(2),
+                    "entity `A` period `1`: code `1411` has the value `12x`, which is not a number; it has no usable balance"
+                ),
+                (
+                    Some(3),
+                    "entity `A` period `1`: code `14` has no value; it has no usable balance"
+                ),
+                (
+                    Some(4),
+                    "entity `A` period `1`: `segment` is `small` here but `big` on line 2, the first row of this entity and period; the first value is kept"
+                ),
+                (
+                    Some(4),
+                    "entity `A` period `1` repeats code `1411` (first on line 2); the first value is kept"
+                ),
+                (
+                    Some(5),
+                    "code `14.01` is neither an account code (digits) nor a pseudo-code (a letter or `_`, then letters, digits or `_`); its rows are ignored"
+                ),
+                (Some(6), "the row has no code; it is ignored"),
+                (Some(7), "the row has an empty `coac`"),
+            ]
+        );
+        let saldo = table.column("saldo(\"14\")").unwrap();
+        assert_eq!(
+            saldo.problem(0),
+            Some(&CellProblem::Unavailable(
+                "account 14 has no usable balance for entity `A` period `1`: b.csv:3 gives account 14 no readable value".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn missing_columns_and_periods_are_errors() {
+        let rules = rules(INDICATORS);
+        let err = read(&rules, "coac,period,codigo,value\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.csv:1: the header has no `code` column, which the `balances` format needs (it reads the entity and period columns, `code`, `value` and an optional `name`; this header has: coac, period, codigo, value)"
+        );
+        let err = read(&rules, "coac,code,value\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.csv:1: the header has no `period` column, which the pack's [data] section names as the period"
+        );
+        let no_period = RulePack::from_sources(
+            SourceFile::new(
+                "pack.toml",
+                "[pack]\nid = \"t\"\nversion = \"1\"\nplugins = [\"accounts\"]\n[data]\nformat = \"balances\"\n",
+            ),
+            vec![],
+        )
+        .unwrap();
+        let rules = compile(no_period, &[&AccountsPlugin]).unwrap();
+        let err = read(&rules, "entity,code,value\nA,1,1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.csv:1: the `balances` format needs a period column: name it in the pack's [data] section, e.g. `period = \"period\"`"
+        );
+    }
+
+    #[test]
+    fn a_missing_dimension_column_is_warned_and_left_empty() {
+        let rules = rules(INDICATORS);
+        let table = read(&rules, "coac,period,code,value\nA,1,14,1\n").unwrap();
+        assert_eq!(
+            warnings(&table),
+            [(Some(1), "the header has no `segment` dimension column")]
+        );
+        assert_eq!(table.dimensions()[0].values, [""]);
+    }
+}
