@@ -59,8 +59,150 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Copies `rules/cooperativas`, `rules/sagrario` and the El Sagrario balances
+/// into a temporary tree with the same layout.
+fn shipped_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [
+        "rules/cooperativas",
+        "rules/cooperativas/tests",
+        "rules/sagrario",
+        "rules/sagrario/tests",
+        "examples/sagrario",
+    ] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for entry in fs::read_dir(root().join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                fs::copy(&path, dir.path().join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
 #[test]
-fn readme_eval_command_prints_the_fichas_table() {
+fn readme_eval_command_evaluates_the_sagrario_balances() {
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        "rules/sagrario",
+        "--data",
+        "examples/sagrario/balances.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    // DOMAIN.md §2 worked examples, Dec-2008, from chart-of-accounts balances.
+    for (indicator, figures) in [
+        (
+            "MOROSIDAD ",
+            "┆ 2.87%   ┆ 4.00%    ┆ 71.83%     ┆ CUMPLIO                   ┆ -0.19",
+        ),
+        (
+            "ACTIVOS IMPRODUCTIVOS ",
+            "┆ 6.62%   ┆ 5.52%    ┆ 119.87%    ┆ Brecha de no cumplimiento ┆ -0.61",
+        ),
+        (
+            "ROE ",
+            "┆ 13.80%  ┆ 10.17%   ┆ 135.66%    ┆ CUMPLIO                   ┆ +0.58",
+        ),
+    ] {
+        let line = table
+            .lines()
+            .find(|l| l.contains("2008-12") && l.contains(&format!("┆ {indicator}")))
+            .unwrap_or_else(|| panic!("no 2008 {indicator} line in\n{table}"));
+        assert!(line.contains(figures), "`{figures}` not in\n{line}");
+    }
+    assert!(
+        stderr(&out).contains("sagrario 2.0.0 ("),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn semaforo_test_passes_on_the_shipped_pack_and_fails_with_a_diff_when_an_expectation_is_edited() {
+    let out = semaforo(&["test", "rules/sagrario"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).ends_with("1 passed, 0 failed\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    let tree = shipped_copy();
+    let tests = tree.path().join("rules/sagrario/tests/fichas.toml");
+    let text = fs::read_to_string(&tests).unwrap();
+    let edited = text.replacen(
+        "indicator = \"morosidad\"\nvalue = \"2.87\"",
+        "indicator = \"morosidad\"\nvalue = \"2.88\"",
+        1,
+    );
+    assert_ne!(edited, text);
+    fs::write(&tests, edited).unwrap();
+    let out = semaforo(&["test", path(&tree.path().join("rules/sagrario"))]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout(&out);
+    assert!(
+        report.contains("`morosidad` for COAC_EL_SAGRARIO 2008-12: value expected 2.88, got 2.87 (2.87323603065084630072767627"),
+        "{report}"
+    );
+    assert!(report.contains("— 1 of "), "{report}");
+    assert!(report.ends_with("0 passed, 1 failed\n"), "{report}");
+}
+
+#[test]
+fn a_library_edit_changes_the_tailored_packs_fingerprint() {
+    let tree = shipped_copy();
+    let check = || {
+        stdout(&semaforo(&[
+            "check",
+            path(&tree.path().join("rules/sagrario")),
+        ]))
+    };
+    let before = check();
+    let library = tree.path().join("rules/cooperativas/pack.toml");
+    let text = fs::read_to_string(&library).unwrap();
+    fs::write(&library, text + "\n# a comment is a change too\n").unwrap();
+    let after = check();
+    assert!(before.contains("ok — sagrario 2.0.0 ("), "{before}");
+    assert_ne!(before, after, "the hash must change");
+}
+
+#[test]
+fn check_with_data_warns_when_sub_accounts_disagree_with_their_parent() {
+    let tree = shipped_copy();
+    let data = tree.path().join("balances.csv");
+    fs::write(
+        &data,
+        "entity,period,code,value,grupo\nA,2024-01,14,1000,g\nA,2024-01,1401,600,g\nA,2024-01,1402,300,g\n\
+         B,2024-01,14,900,g\nB,2024-01,1401,600,g\nB,2024-01,1402,300,g\n",
+    )
+    .unwrap();
+    let out = semaforo(&[
+        "check",
+        path(&tree.path().join("rules/cooperativas")),
+        "--data",
+        path(&data),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    let expected = format!(
+        "{}:2: warning: entity `A` period `2024-01`: account `14` reports 1000 but its sub-accounts add up to 900 (difference 100)",
+        data.display()
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in\n{err}");
+    assert!(!err.contains("entity `B`"), "{err}");
+}
+
+#[test]
+fn wide_data_prints_the_fichas_table() {
     let out = semaforo(&[
         "eval",
         "--pack",

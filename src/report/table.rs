@@ -1,5 +1,6 @@
 //! `--format table` (the default): a readable table, values rounded for
-//! display (half away from zero, the indicator's `decimals`).
+//! display (half away from zero, the indicator's `decimals`). Cell errors
+//! are numbered notes under the table, each message written once.
 
 use std::io::{self, Write};
 
@@ -25,6 +26,7 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     header.push("note");
     table.set_header(header);
+    let mut notes: Vec<String> = Vec::new();
     for r in sheet.records() {
         let mut line = vec![r.row.entity.clone()];
         if sheet.has_period {
@@ -62,8 +64,18 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                     .map_or_else(String::new, |(rank, size)| format!("{rank} of {size}")),
             );
         }
-        line.push(r.error.map(|(_, message)| message).unwrap_or_default());
+        line.push(r.error.map_or_else(String::new, |(kind, message)| {
+            let number = notes.iter().position(|m| *m == message).unwrap_or_else(|| {
+                notes.push(message);
+                notes.len() - 1
+            }) + 1;
+            format!("[{number}] {}", kind.replace('_', " "))
+        }));
         table.add_row(line);
     }
-    writeln!(out, "{table}")
+    writeln!(out, "{table}")?;
+    for (number, message) in notes.iter().enumerate() {
+        writeln!(out, "[{}] {message}", number + 1)?;
+    }
+    Ok(())
 }
