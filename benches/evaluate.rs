@@ -1,9 +1,9 @@
 //! Evaluation throughput on seeded generated data.
 //!
-//! Loads the shipped pack `rules/sagrario` and generates, from a fixed seed, a
+//! Loads the wide El Sagrario pack `tests/fixtures/wide-fichas` and generates, from a fixed seed, a
 //! wide CSV in memory (`entity,period,<every field of the pack>`, one period
 //! per cooperative) whose values are the real El Sagrario Dec-2008 figures of
-//! `examples/sagrario/fichas.csv` scaled by random factors. Two groups:
+//! `tests/fixtures/wide-fichas/fichas.csv` scaled by random factors. Two groups:
 //!
 //! - `evaluate/<n>`: `semaforo::evaluate` over a table of `n` rows, already
 //!   parsed; throughput in cells (rows × indicators).
@@ -39,12 +39,12 @@ fn root() -> &'static Path {
 }
 
 fn load_rules() -> CompiledRuleSet {
-    semaforo::load(&root().join("rules/sagrario")).expect("the shipped sagrario pack compiles")
+    semaforo::load(&root().join("tests/fixtures/wide-fichas")).expect("the wide fichas pack compiles")
 }
 
 /// The real El Sagrario row of `PERIOD`, as `(column, value)` for every field of the pack.
 fn real_figures(rules: &CompiledRuleSet) -> Vec<(String, Decimal)> {
-    let path = root().join("examples/sagrario/fichas.csv");
+    let path = root().join("tests/fixtures/wide-fichas/fichas.csv");
     let table = Table::read_csv(&path, rules.pack().data_shape()).expect("the example data reads");
     let row = (0..table.len())
         .find(|&r| table.period(r) == Some(PERIOD))
