@@ -39,7 +39,8 @@ fn root() -> &'static Path {
 }
 
 fn load_rules() -> CompiledRuleSet {
-    semaforo::load(&root().join("tests/fixtures/wide-fichas")).expect("the wide fichas pack compiles")
+    semaforo::load(&root().join("tests/fixtures/wide-fichas"))
+        .expect("the wide fichas pack compiles")
 }
 
 /// The real El Sagrario row of `PERIOD`, as `(column, value)` for every field of the pack.

@@ -6,7 +6,7 @@
 //! ```no_run
 //! use std::path::Path;
 //! let rules = semaforo::load(Path::new("rules/sagrario")).expect("a valid pack");
-//! let table = semaforo::Table::read_csv(Path::new("examples/sagrario/fichas.csv"), rules.pack().data_shape()).unwrap();
+//! let table = semaforo::read_data(&rules, Path::new("examples/sagrario/balances.csv")).unwrap();
 //! let results = semaforo::evaluate(&rules, &table);
 //! println!("{} cells, {} errors", results.rows().len() * rules.pack().indicators().len(), results.error_count());
 //! ```

@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Evaluate every indicator of a pack for every row of a data file.
     #[command(
-        after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/fichas.csv --format json"
+        after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/balances.csv --format json"
     )]
     Eval {
         /// The rule pack directory (holding pack.toml).

@@ -54,8 +54,8 @@ impl Table {
     /// ```no_run
     /// use semaforo_core::{RulePack, Table};
     /// use std::path::Path;
-    /// let pack = RulePack::load(Path::new("rules/sagrario")).unwrap();
-    /// let table = Table::read_csv(Path::new("examples/sagrario/fichas.csv"), pack.data_shape()).unwrap();
+    /// let pack = RulePack::load(Path::new("tests/fixtures/wide-fichas")).unwrap();
+    /// let table = Table::read_csv(Path::new("tests/fixtures/wide-fichas/fichas.csv"), pack.data_shape()).unwrap();
     /// println!("{} rows", table.len());
     /// ```
     ///

@@ -51,7 +51,7 @@ pub trait DataReader: Sync {
 /// use semaforo_core::{load_and_compile, read_data};
 /// use std::path::Path;
 /// let rules = load_and_compile(Path::new("rules/sagrario"), &[]).unwrap();
-/// let table = read_data(&rules, Path::new("examples/sagrario/fichas.csv")).unwrap();
+/// let table = read_data(&rules, Path::new("examples/sagrario/balances.csv")).unwrap();
 /// ```
 ///
 /// # Errors
