@@ -569,3 +569,54 @@ fn integer_literals_in_formulas_are_decimals() {
         stdout(&out)
     );
 }
+
+#[test]
+fn peer_groups_get_mean_median_difference_and_rank() {
+    let dir = pack(
+        "[pack]\nid = \"peers\"\nversion = \"1\"\n[data]\nperiod = \"period\"\ndimensions = [\"grupo\"]\npeer_group = \"grupo\"\n\
+         [fields]\nnpl = \"npl\"\nloans = \"loans\"\n\
+         [[indicator]]\nid = \"morosidad\"\nunit = \"percent\"\ndirection = \"lower\"\nformula = \"npl / loans * 100\"\n",
+        &[],
+    );
+    let data = dir.path().join("d.csv");
+    fs::write(
+        &data,
+        "entity,period,grupo,npl,loans\nA,2024-01,g1,2,100\nB,2024-01,g1,4,100\nC,2024-01,g1,4,100\nD,2024-01,g2,1,100\nA,2024-02,g1,3,100\n",
+    )
+    .unwrap();
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        path(dir.path()),
+        "--data",
+        path(&data),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let csv = stdout(&out);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "entity,period,indicator,value,unit,standard,compliance,band,error,previous,variation,variation_pct,\
+         peer_group,peer_size,peer_mean,peer_median,from_peer_mean,from_peer_median,peer_rank"
+    );
+    // Lower is better: A's 2 % ranks first; B and C tie at 4 % and share rank 2.
+    assert_eq!(
+        lines[1],
+        "A,2024-01,morosidad,2,percent,,,,,,,,g1,3,3.3333333333333333333333333333,4,-1.3333333333333333333333333333,-2,1"
+    );
+    assert!(
+        lines[2]
+            .ends_with(",g1,3,3.3333333333333333333333333333,4,0.6666666666666666666666666667,0,2"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].ends_with(",0,2"), "{}", lines[3]);
+    assert!(lines[4].ends_with(",g2,1,1,1,0,0,1"), "{}", lines[4]);
+    // A's second month: +1 pp, +50 %, alone in its group that month.
+    assert_eq!(
+        lines[5],
+        "A,2024-02,morosidad,3,percent,,,,,2,1,50,g1,1,3,3,0,0,1"
+    );
+}

@@ -38,6 +38,8 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                 count(r.peer_size),
                 exact_or_none(r.peer_mean).unwrap_or_default(),
                 exact_or_none(r.peer_median).unwrap_or_default(),
+                exact_or_none(r.from_peer_mean).unwrap_or_default(),
+                exact_or_none(r.from_peer_median).unwrap_or_default(),
                 count(r.peer_rank),
             ]);
         }

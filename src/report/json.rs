@@ -2,7 +2,8 @@
 //! the exact value, `null` where absent. Errors are `{ "kind", "message" }`.
 //! With periods, each object also has `previous`, `variation` and
 //! `variation_pct`; with peer groups, `peer_group`, `peer_size`,
-//! `peer_mean`, `peer_median` and `peer_rank`.
+//! `peer_mean`, `peer_median`, `from_peer_mean`, `from_peer_median` and
+//! `peer_rank`.
 
 use std::io::{self, Write};
 
@@ -48,6 +49,8 @@ struct JsonPeers<'a> {
     peer_size: Option<usize>,
     peer_mean: Option<String>,
     peer_median: Option<String>,
+    from_peer_mean: Option<String>,
+    from_peer_median: Option<String>,
     peer_rank: Option<usize>,
 }
 
@@ -74,6 +77,8 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                 peer_size: r.peer_size,
                 peer_mean: exact_or_none(r.peer_mean),
                 peer_median: exact_or_none(r.peer_median),
+                from_peer_mean: exact_or_none(r.from_peer_mean),
+                from_peer_median: exact_or_none(r.from_peer_median),
                 peer_rank: r.peer_rank,
             }),
         })

@@ -62,6 +62,8 @@ struct Record<'a> {
     peer_size: Option<usize>,
     peer_mean: Option<Decimal>,
     peer_median: Option<Decimal>,
+    from_peer_mean: Option<Decimal>,
+    from_peer_median: Option<Decimal>,
     peer_rank: Option<usize>,
 }
 
@@ -99,6 +101,8 @@ impl<'a> Sheet<'a> {
                 "peer_size",
                 "peer_mean",
                 "peer_median",
+                "from_peer_mean",
+                "from_peer_median",
                 "peer_rank",
             ]);
         }
@@ -133,6 +137,8 @@ impl<'a> Sheet<'a> {
                     peer_size: standing.map(|s| s.size),
                     peer_mean: standing.map(|s| s.mean),
                     peer_median: standing.map(|s| s.median),
+                    from_peer_mean: standing.map(|s| s.from_mean),
+                    from_peer_median: standing.map(|s| s.from_median),
                     peer_rank: standing.map(|s| s.rank),
                 }
             })
