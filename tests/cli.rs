@@ -92,26 +92,44 @@ fn readme_eval_command_evaluates_the_sagrario_balances() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let table = stdout(&out);
-    // DOMAIN.md §2 worked examples, Dec-2008, from chart-of-accounts balances.
-    for (indicator, figures) in [
-        (
-            "MOROSIDAD ",
-            "┆ 2.87%   ┆ 4.00%    ┆ 71.83%     ┆ CUMPLIO                   ┆ -0.19",
-        ),
-        (
-            "ACTIVOS IMPRODUCTIVOS ",
-            "┆ 6.62%   ┆ 5.52%    ┆ 119.87%    ┆ Brecha de no cumplimiento ┆ -0.61",
-        ),
-        (
-            "ROE ",
-            "┆ 13.80%  ┆ 10.17%   ┆ 135.66%    ┆ CUMPLIO                   ┆ +0.58",
-        ),
+    // DOMAIN.md §2 worked examples, Dec-2008, from chart-of-accounts balances:
+    // value, standard, compliance, status, change from Dec-2007, peer rank.
+    let cells = |line: &str| -> Vec<String> {
+        line.split(['│', '┆'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for expected in [
+        [
+            "MOROSIDAD",
+            "2.87%",
+            "4.00%",
+            "71.83%",
+            "CUMPLIO",
+            "-0.19",
+            "1 of 1",
+        ],
+        [
+            "ACTIVOS IMPRODUCTIVOS",
+            "6.62%",
+            "5.52%",
+            "119.87%",
+            "Brecha de no cumplimiento",
+            "-0.61",
+            "1 of 1",
+        ],
+        [
+            "ROE", "13.80%", "10.17%", "135.66%", "CUMPLIO", "+0.58", "1 of 1",
+        ],
     ] {
-        let line = table
+        let row = table
             .lines()
-            .find(|l| l.contains("2008-12") && l.contains(&format!("┆ {indicator}")))
-            .unwrap_or_else(|| panic!("no 2008 {indicator} line in\n{table}"));
-        assert!(line.contains(figures), "`{figures}` not in\n{line}");
+            .map(cells)
+            .find(|c| c.len() > 2 && c[1] == "2008-12" && c[2] == expected[0])
+            .unwrap_or_else(|| panic!("no 2008 {} row in\n{table}", expected[0]));
+        assert_eq!(row[2..9], expected, "{row:?}");
     }
     assert!(
         stderr(&out).contains("sagrario 2.0.0 ("),
