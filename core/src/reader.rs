@@ -2,7 +2,8 @@
 //! `wide` (the default) is the core's CSV reader; other formats come from
 //! plugins (e.g. `balances`, long chart-of-accounts balances).
 
-use std::io::Read;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
@@ -16,32 +17,31 @@ pub const WIDE_FORMAT: &str = "wide";
 pub trait DataReader: Sync {
     /// The name a pack uses in `[data] format`.
     fn format(&self) -> &'static str;
-    /// Reads `path` into a table with the columns the pack's fields read,
-    /// including the input-function columns (see [`crate::InputFunction`]).
+
+    /// Reads `input` into a table with the columns the pack's fields read,
+    /// including the input-function columns (see [`crate::InputFunction`]);
+    /// `source_name` names the input in messages.
     ///
     /// # Errors
-    /// When the file cannot be read or lacks a key column; bad cells are not errors.
-    fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError>;
-    /// Reads data already in memory (a pack test's inline `csv`); `source_name`
-    /// names it in messages. Formats that cannot say so.
-    ///
-    /// # Errors
-    /// As [`DataReader::read`].
+    /// When the input cannot be read or lacks a key column; bad cells are not errors.
     fn read_from(
         &self,
         input: &mut dyn Read,
         source_name: &str,
         rules: &CompiledRuleSet,
-    ) -> Result<Table, DataError> {
-        let _ = (input, rules);
-        Err(DataError::Csv {
-            source_name: source_name.to_owned(),
-            line: 0,
-            message: format!(
-                "the `{}` format cannot be read from inline text; give a data file",
-                self.format()
-            ),
-        })
+    ) -> Result<Table, DataError>;
+
+    /// Reads the file at `path` (see [`DataReader::read_from`]).
+    ///
+    /// # Errors
+    /// When the file cannot be opened, and as [`DataReader::read_from`].
+    fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|error| DataError::Io {
+            source_name: name.clone(),
+            error,
+        })?;
+        self.read_from(&mut BufReader::new(file), &name, rules)
     }
 }
 

@@ -3,9 +3,7 @@
 //! column per input the pack's formulas read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::Path;
+use std::io::Read;
 
 use rust_decimal::Decimal;
 use semaforo_core::{CellProblem, CompiledRuleSet, DataError, DataReader, Field, Table};
@@ -56,15 +54,6 @@ pub struct BalancesReader;
 impl DataReader for BalancesReader {
     fn format(&self) -> &'static str {
         BALANCES_FORMAT
-    }
-
-    fn read(&self, path: &Path, rules: &CompiledRuleSet) -> Result<Table, DataError> {
-        let name = path.display().to_string();
-        let file = File::open(path).map_err(|error| DataError::Io {
-            source_name: name.clone(),
-            error,
-        })?;
-        self.read_from(&mut BufReader::new(file), &name, rules)
     }
 
     fn read_from(
