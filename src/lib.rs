@@ -20,6 +20,9 @@ pub use semaforo_core::*;
 /// Every plugin compiled into this build, by the name packs use.
 pub const PLUGINS: &[&dyn Plugin] = &[
     &semaforo_accounts::AccountsPlugin,
+    &semaforo_calendar::CalendarPlugin,
+    &semaforo_matrix::MatrixPlugin,
+    &semaforo_poa::PoaPlugin,
     &semaforo_ratios::RatiosPlugin,
 ];
 

@@ -231,6 +231,9 @@ fn eval(
     report::write(&results, format, &mut out)?;
     out.flush()?;
     if !quiet {
+        for line in report::selection_summary(&results) {
+            eprintln!("{line}");
+        }
         eprintln!(
             "{}: {} rows × {} indicators = {} cells, {} with errors",
             results.identity(),

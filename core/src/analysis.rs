@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::pack::{Direction, Standard};
+use crate::pack::{Direction, Matrix, SelectionRule, Standard, TieRule};
 use crate::result::ResultSet;
 
 /// A cell's change from the entity's previous period.
@@ -42,11 +42,39 @@ pub struct PeerStanding {
     pub rank: usize,
 }
 
-/// Variation and peer standing of every cell, indexed like the result set.
+/// A matrix's selection in one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixCut {
+    /// The matrix.
+    pub matrix: String,
+    /// The period (`None` when the data has none).
+    pub period: Option<String>,
+    /// Items with a score.
+    pub items: usize,
+    /// How many the rule asks for (`None` for a threshold).
+    pub k: Option<usize>,
+    /// The score at the cut (the k-th item's, or the threshold).
+    pub cut: Option<Decimal>,
+    /// How many were selected.
+    pub selected: usize,
+}
+
+/// A score cell's place in its matrix's selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranking {
+    /// 1 for the highest priority; tied scores share a rank.
+    pub rank: usize,
+    /// Whether the selection took it.
+    pub selected: bool,
+}
+
+/// Variation, peer standing and matrix selection of every cell, indexed like the result set.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     variations: Vec<Option<Variation>>,
     standings: Vec<Option<PeerStanding>>,
+    rankings: Vec<Option<Ranking>>,
+    cuts: Vec<MatrixCut>,
     width: usize,
 }
 
@@ -84,11 +112,134 @@ impl Analysis {
         let mut analysis = Self {
             variations: vec![None; results.rows().len() * width],
             standings: vec![None; results.rows().len() * width],
+            rankings: vec![None; results.rows().len() * width],
+            cuts: Vec::new(),
             width,
         };
         analysis.variations(results);
         analysis.standings(results);
+        for matrix in results.pack().matrices() {
+            analysis.select(results, matrix);
+        }
         analysis
+    }
+
+    /// The rank and selection of a matrix's score cell.
+    #[must_use]
+    pub fn ranking(&self, row: usize, indicator: usize) -> Option<&Ranking> {
+        self.rankings.get(row * self.width + indicator)?.as_ref()
+    }
+
+    /// Each matrix's selection, period by period.
+    #[must_use]
+    pub fn cuts(&self) -> &[MatrixCut] {
+        &self.cuts
+    }
+
+    fn select(&mut self, results: &ResultSet, matrix: &Matrix) {
+        let mut periods: BTreeMap<Option<&str>, Vec<(usize, Decimal)>> = BTreeMap::new();
+        for (row, key) in results.rows().iter().enumerate() {
+            if let Some(score) = results.cell(row, matrix.score).value {
+                periods
+                    .entry(key.period.as_deref())
+                    .or_default()
+                    .push((row, score));
+            }
+        }
+        let selection = &matrix.selection;
+        for (period, mut items) in periods {
+            // Best first; equal scores keep input order until a tie rule says otherwise.
+            let better = |a: Decimal, b: Decimal| if selection.descending { a > b } else { a < b };
+            items.sort_by(|a, b| {
+                if better(a.1, b.1) {
+                    std::cmp::Ordering::Less
+                } else if better(b.1, a.1) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+            let n = items.len();
+            let rank = |score: Decimal| 1 + items.iter().filter(|(_, s)| better(*s, score)).count();
+            let (k, cut, chosen): (Option<usize>, Option<Decimal>, Vec<usize>) = match selection
+                .rule
+            {
+                SelectionRule::AtLeast(threshold) => {
+                    let chosen = items
+                        .iter()
+                        .filter(|(_, s)| !better(threshold, *s))
+                        .map(|(r, _)| *r)
+                        .collect();
+                    (None, Some(threshold), chosen)
+                }
+                SelectionRule::TopPercent(_) | SelectionRule::Top(_) => {
+                    let k = match selection.rule {
+                        SelectionRule::TopPercent(p) => usize::try_from(
+                            (p * Decimal::from(n) / Decimal::ONE_HUNDRED)
+                                .ceil()
+                                .mantissa(),
+                        )
+                        .unwrap_or(n),
+                        SelectionRule::Top(t) => usize::try_from(t).unwrap_or(n),
+                        SelectionRule::AtLeast(_) => unreachable!("handled above"),
+                    }
+                    .min(n);
+                    if k == 0 {
+                        (Some(0), None, Vec::new())
+                    } else {
+                        let cut = items[k - 1].1;
+                        let at_least_cut: Vec<usize> = items
+                            .iter()
+                            .filter(|(_, s)| !better(cut, *s))
+                            .map(|(r, _)| *r)
+                            .collect();
+                        let chosen = match &selection.ties {
+                            TieRule::Include => at_least_cut,
+                            TieRule::Exclude if at_least_cut.len() <= k => at_least_cut,
+                            TieRule::Exclude => items
+                                .iter()
+                                .filter(|(_, s)| better(*s, cut))
+                                .map(|(r, _)| *r)
+                                .collect(),
+                            TieRule::BreakBy(criterion) => {
+                                let mut ordered = items.clone();
+                                ordered.sort_by(|a, b| {
+                                    if better(a.1, b.1) {
+                                        return std::cmp::Ordering::Less;
+                                    }
+                                    if better(b.1, a.1) {
+                                        return std::cmp::Ordering::Greater;
+                                    }
+                                    let (ca, cb) = (
+                                        results.cell(a.0, *criterion).value,
+                                        results.cell(b.0, *criterion).value,
+                                    );
+                                    cb.cmp(&ca).then_with(|| {
+                                        results.rows()[a.0].entity.cmp(&results.rows()[b.0].entity)
+                                    })
+                                });
+                                ordered.iter().take(k).map(|(r, _)| *r).collect()
+                            }
+                        };
+                        (Some(k), Some(cut), chosen)
+                    }
+                }
+            };
+            for &(row, score) in &items {
+                self.rankings[row * self.width + matrix.score] = Some(Ranking {
+                    rank: rank(score),
+                    selected: chosen.contains(&row),
+                });
+            }
+            self.cuts.push(MatrixCut {
+                matrix: matrix.id.clone(),
+                period: period.map(str::to_owned),
+                items: n,
+                k,
+                cut,
+                selected: chosen.len(),
+            });
+        }
     }
 
     /// The variation of a cell, if the entity has a previous period with a value.

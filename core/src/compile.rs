@@ -9,8 +9,9 @@ use rhai::{AST, ASTNode, Engine, Expr, ParseError, ParseErrorType, Position, Sco
 
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::engine::build_engine;
+use crate::grain::{AggregateCall, AggregateFn, rewrite_aggregates};
 use crate::inputs::{InputFunction, rewrite};
-use crate::pack::Field;
+use crate::pack::{Field, FieldKind, Indicator};
 use crate::pack::{FormulaSource, RulePack};
 use crate::plugin::Plugin;
 use crate::reader::{DataReader, WIDE_FORMAT};
@@ -71,10 +72,31 @@ impl CompiledRuleSet {
 /// Where a formula reads one of its inputs from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InputSource {
-    /// Index into the pack's fields.
+    /// Index into the compiled set's fields.
     Field(usize),
     /// Index into the pack's indicators.
     Indicator(usize),
+    /// Index into the pack's parameters.
+    Parameter(usize),
+    /// Index into the formula's aggregates (grain formulas only).
+    Aggregate(usize),
+}
+
+/// What an aggregate reads from each row of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operand {
+    Field(usize),
+    Indicator(usize),
+}
+
+/// One aggregate of a grain formula.
+#[derive(Debug, Clone)]
+pub(crate) struct Aggregate {
+    pub function: AggregateFn,
+    /// The value, then the weight for `weighted_mean`; none for `count()`.
+    pub operands: Vec<Operand>,
+    /// The call as written (normalised), for messages.
+    pub text: String,
 }
 
 /// A formula's input: the variable name it uses and where the value comes from.
@@ -87,6 +109,7 @@ pub(crate) struct Input {
 pub(crate) struct CompiledFormula {
     pub ast: AST,
     pub inputs: Vec<Input>,
+    pub aggregates: Vec<Aggregate>,
 }
 
 /// Compiles a pack with the plugins it declares, taken from `available`.
@@ -118,39 +141,187 @@ pub fn compile(
     }
     check_data_format(&pack, &plugins, &mut problems);
     let (engine, input_functions) = build_engine(&pack.limits, &plugins);
-
     let (helpers, script_functions, signatures) =
         compile_scripts(&engine, &pack.scripts, &input_functions, &mut problems);
-
     let functions = known_functions(&engine, &signatures);
-    let mut fields = pack.fields.clone();
-    let names: BTreeMap<String, InputSource> = fields
+
+    let mut compiler = FormulaCompiler {
+        pack: &pack,
+        engine: &engine,
+        helpers: &helpers,
+        functions: &functions,
+        input_functions: &input_functions,
+        signatures: &signatures,
+        fields: pack.fields.clone(),
+        call_count: 0,
+        problems: &mut problems,
+    };
+    let formulas: Vec<Option<CompiledFormula>> = pack
+        .indicators
         .iter()
-        .enumerate()
-        .map(|(i, f)| (f.name.clone(), InputSource::Field(i)))
-        .chain(
-            pack.indicators
-                .iter()
-                .enumerate()
-                .map(|(i, ind)| (ind.id.clone(), InputSource::Indicator(i))),
-        )
+        .map(|indicator| compiler.compile(indicator))
         .collect();
-    let mut scope = Scope::new();
-    for name in names.keys() {
-        scope.push_dynamic(name.as_str(), rhai::Dynamic::UNIT);
+    let fields = compiler.fields;
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let formulas: Vec<CompiledFormula> = formulas
+        .into_iter()
+        .map(|f| f.expect("no problems, so every formula compiled"))
+        .collect();
+    let order = dependency_order(&pack, &formulas)?;
+    Ok(CompiledRuleSet {
+        pack: Arc::new(pack),
+        engine,
+        fields,
+        formulas,
+        order,
+        script_functions,
+        plugins,
+    })
+}
+
+/// Compiles formulas one by one, sharing what every formula needs.
+struct FormulaCompiler<'a> {
+    pack: &'a RulePack,
+    engine: &'a Engine,
+    helpers: &'a AST,
+    functions: &'a BTreeSet<String>,
+    input_functions: &'a [InputFunction],
+    signatures: &'a Signatures,
+    /// The pack's fields, then one per distinct input-function call.
+    fields: Vec<Field>,
+    call_count: usize,
+    problems: &'a mut Vec<Diagnostic>,
+}
+
+impl FormulaCompiler<'_> {
+    /// The names a formula of `indicator` may read, with their sources.
+    fn names(&self, indicator: &Indicator) -> BTreeMap<String, InputSource> {
+        let parameters = self
+            .pack
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), InputSource::Parameter(i)));
+        let indicators = self
+            .pack
+            .indicators
+            .iter()
+            .enumerate()
+            .filter(|(_, other)| other.grain == indicator.grain)
+            .map(|(i, other)| (other.id.clone(), InputSource::Indicator(i)));
+        let fields = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), InputSource::Field(i)));
+        match indicator.grain {
+            // A grain formula reads fields and per-row indicators only through aggregates.
+            Some(_) => parameters.chain(indicators).collect(),
+            None => parameters.chain(indicators).chain(fields).collect(),
+        }
     }
 
-    let mut formulas = Vec::new();
-    let mut call_count = 0;
-    for indicator in &pack.indicators {
-        let (text, origin) = match &indicator.formula {
-            FormulaSource::Inline { text, location } => {
-                (text.clone(), FormulaOrigin::Inline(location.clone()))
+    fn compile(&mut self, indicator: &Indicator) -> Option<CompiledFormula> {
+        let mut names = self.names(indicator);
+        let (text, origin) = self.formula_text(indicator, &names)?;
+        let rewritten = rewrite(self.engine, &text, self.input_functions, self.call_count);
+        self.call_count += rewritten.calls.len();
+        for (message, position) in &rewritten.problems {
+            self.problems.push(
+                Diagnostic::error(DiagnosticCode::BadInputCall, message.clone(), Some(origin.locate(*position)))
+                    .with_help("input functions such as saldo take one literal text argument, checked when the pack loads"),
+            );
+        }
+        for (variable, function, canonical) in &rewritten.calls {
+            let index = self.input_field(*function, canonical);
+            names.insert(variable.clone(), InputSource::Field(index));
+        }
+        let mut text = rewritten.text;
+        let mut aggregates = Vec::new();
+        if indicator.grain.is_some() {
+            let aggregated = rewrite_aggregates(self.engine, &text, 0);
+            for (message, position) in &aggregated.problems {
+                self.problems.push(Diagnostic::error(
+                    DiagnosticCode::FormulaSyntax,
+                    message.clone(),
+                    Some(origin.locate(*position)),
+                ));
             }
-            FormulaSource::Function { name, location } => match signatures.get(name) {
+            for call in &aggregated.calls {
+                if let Some(aggregate) = self.aggregate(indicator, call, &origin) {
+                    names.insert(
+                        call.variable.clone(),
+                        InputSource::Aggregate(aggregates.len()),
+                    );
+                    aggregates.push(aggregate);
+                }
+            }
+            text = aggregated.text;
+        }
+        let mut scope = Scope::new();
+        for name in names.keys() {
+            scope.push_dynamic(name.as_str(), rhai::Dynamic::UNIT);
+        }
+        match self.engine.compile_with_scope(&scope, &text) {
+            Ok(ast) => {
+                for (name, position) in unknown_calls(&ast, self.functions) {
+                    self.problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::UnknownFunction,
+                            format!("function `{name}` in the formula of `{}` does not exist", indicator.id),
+                            Some(origin.locate(position)),
+                        )
+                        .with_help("check the spelling, and that the pack lists the plugin that provides it under pack.plugins"),
+                    );
+                }
+                let inputs = collect_inputs(&ast, &names);
+                Some(CompiledFormula {
+                    ast: self.helpers.merge(&ast),
+                    inputs,
+                    aggregates,
+                })
+            }
+            Err(error) => {
+                let mut problem = formula_diagnostic(&error, &origin, &indicator.id);
+                if let ParseErrorType::VariableUndefined(name) = error.0.as_ref()
+                    && indicator.grain.is_some()
+                    && self.fields.iter().any(|f| f.name == *name)
+                        | self
+                            .pack
+                            .indicators
+                            .iter()
+                            .any(|i| i.id == *name && i.grain.is_none())
+                {
+                    problem.help = Some(format!(
+                        "`{}` has a grain: read `{name}` through an aggregate, e.g. sum({name}) or mean({name})",
+                        indicator.id
+                    ));
+                }
+                self.problems.push(problem);
+                None
+            }
+        }
+    }
+
+    /// The formula's text, and where its positions point.
+    fn formula_text(
+        &mut self,
+        indicator: &Indicator,
+        names: &BTreeMap<String, InputSource>,
+    ) -> Option<(String, FormulaOrigin)> {
+        match &indicator.formula {
+            FormulaSource::Inline { text, location } => {
+                Some((text.clone(), FormulaOrigin::Inline(location.clone())))
+            }
+            FormulaSource::Generated { text, location } => {
+                Some((text.clone(), FormulaOrigin::Call(location.clone())))
+            }
+            FormulaSource::Function { name, location } => match self.signatures.get(name) {
                 Some(params) => {
                     for param in params.iter().filter(|p| !names.contains_key(p.as_str())) {
-                        problems.push(
+                        self.problems.push(
                             Diagnostic::error(
                                 DiagnosticCode::UnknownName,
                                 format!("parameter `{param}` of function `{name}` is neither a field nor an indicator"),
@@ -159,14 +330,14 @@ pub fn compile(
                             .with_help("a function used as a formula receives the fields and indicators its parameters name"),
                         );
                     }
-                    (
+                    Some((
                         format!("{name}({})", params.join(", ")),
                         FormulaOrigin::Call(location.clone()),
-                    )
+                    ))
                 }
                 None => {
-                    let known: Vec<&str> = signatures.keys().map(String::as_str).collect();
-                    problems.push(
+                    let known: Vec<&str> = self.signatures.keys().map(String::as_str).collect();
+                    self.problems.push(
                         Diagnostic::error(
                             DiagnosticCode::UnknownFunction,
                             format!("function `{name}` is not defined in the pack's .rhai files"),
@@ -178,71 +349,73 @@ pub fn compile(
                             format!("defined functions: {}", known.join(", "))
                         }),
                     );
-                    continue;
+                    None
                 }
             },
-        };
-        let rewritten = rewrite(&engine, &text, &input_functions, call_count);
-        call_count += rewritten.calls.len();
-        for (message, position) in &rewritten.problems {
-            problems.push(
-                Diagnostic::error(DiagnosticCode::BadInputCall, message.clone(), Some(origin.locate(*position)))
-                    .with_help("input functions such as saldo take one literal text argument, checked when the pack loads"),
-            );
         }
-        let mut formula_scope = scope.clone();
-        let mut formula_names = names.clone();
-        for (variable, function, canonical) in &rewritten.calls {
-            let column = function.column(canonical);
-            let index = fields
+    }
+
+    /// The field an input-function call reads, added on first use.
+    fn input_field(&mut self, function: InputFunction, canonical: &str) -> usize {
+        let column = function.column(canonical);
+        self.fields
+            .iter()
+            .position(|f| f.column == column)
+            .unwrap_or_else(|| {
+                self.fields.push(Field {
+                    name: column.clone(),
+                    column,
+                    description: String::new(),
+                    call: Some((function.name, canonical.to_owned())),
+                    kind: FieldKind::Number,
+                    when_missing: None,
+                    flag: None,
+                });
+                self.fields.len() - 1
+            })
+    }
+
+    /// Resolves an aggregate's arguments to fields or per-row indicators.
+    fn aggregate(
+        &mut self,
+        indicator: &Indicator,
+        call: &AggregateCall,
+        origin: &FormulaOrigin,
+    ) -> Option<Aggregate> {
+        let mut operands = Vec::new();
+        for name in &call.arguments {
+            let field = self
+                .fields
                 .iter()
-                .position(|f| f.column == column)
-                .unwrap_or_else(|| {
-                    fields.push(Field {
-                        name: column.clone(),
-                        column: column.clone(),
-                        description: String::new(),
-                        call: Some((function.name, canonical.clone())),
-                    });
-                    fields.len() - 1
-                });
-            formula_scope.push_dynamic(variable.as_str(), rhai::Dynamic::UNIT);
-            formula_names.insert(variable.clone(), InputSource::Field(index));
-        }
-        match engine.compile_with_scope(&formula_scope, &rewritten.text) {
-            Ok(ast) => {
-                for (name, position) in unknown_calls(&ast, &functions) {
-                    problems.push(
+                .position(|f| f.name == *name && f.kind == FieldKind::Number)
+                .map(Operand::Field);
+            let row_indicator = self
+                .pack
+                .indicators
+                .iter()
+                .position(|i| i.id == *name && i.grain.is_none())
+                .map(Operand::Indicator);
+            match field.or(row_indicator) {
+                Some(operand) => operands.push(operand),
+                None => {
+                    self.problems.push(
                         Diagnostic::error(
-                            DiagnosticCode::UnknownFunction,
-                            format!("function `{name}` in the formula of `{}` does not exist", indicator.id),
-                            Some(origin.locate(position)),
+                            DiagnosticCode::UnknownName,
+                            format!("`{name}` in {}(…) of `{}` is neither a number field nor a per-row indicator", call.function.name(), indicator.id),
+                            Some(origin.locate(call.position)),
                         )
-                        .with_help("check the spelling, and that the pack lists the plugin that provides it under pack.plugins"),
+                        .with_help("aggregates read the group's rows: number fields and indicators without a grain"),
                     );
+                    return None;
                 }
-                let inputs = collect_inputs(&ast, &formula_names);
-                formulas.push(CompiledFormula {
-                    ast: helpers.merge(&ast),
-                    inputs,
-                });
             }
-            Err(error) => problems.push(formula_diagnostic(&error, &origin, &indicator.id)),
         }
+        Some(Aggregate {
+            function: call.function,
+            operands,
+            text: format!("{}({})", call.function.name(), call.arguments.join(", ")),
+        })
     }
-    if !problems.is_empty() {
-        return Err(Diagnostics(problems));
-    }
-    let order = dependency_order(&pack, &formulas)?;
-    Ok(CompiledRuleSet {
-        pack: Arc::new(pack),
-        engine,
-        fields,
-        formulas,
-        order,
-        script_functions,
-        plugins,
-    })
 }
 
 /// Loads the pack in `dir` and compiles it, reporting the problems of both
@@ -508,8 +681,19 @@ fn dependency_order(
                 .iter()
                 .filter_map(|i| match i.source {
                     InputSource::Indicator(j) => Some(j),
-                    InputSource::Field(_) => None,
+                    InputSource::Field(_)
+                    | InputSource::Parameter(_)
+                    | InputSource::Aggregate(_) => None,
                 })
+                .chain(
+                    f.aggregates
+                        .iter()
+                        .flat_map(|a| &a.operands)
+                        .filter_map(|o| match o {
+                            Operand::Indicator(j) => Some(*j),
+                            Operand::Field(_) => None,
+                        }),
+                )
                 .collect()
         })
         .collect();

@@ -135,7 +135,7 @@ impl Table {
             if i == entity_at || Some(i) == period_at {
                 continue;
             }
-            if shape.dimensions.contains(h) {
+            if shape.dimensions.contains(h) || shape.text_columns.contains(h) {
                 dimension_at.push(i);
                 table.dimensions.push(TextColumn {
                     name: h.clone(),

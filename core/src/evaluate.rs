@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::band::assess;
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
-use crate::pack::{Field, FormulaSource};
+use crate::pack::{Field, FieldKind, FormulaSource, RulePack, Value};
 use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
 use crate::table::{CellProblem, Table};
@@ -40,11 +40,7 @@ use crate::table::{CellProblem, Table};
 /// ```
 pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
     let pack = &rules.pack;
-    let bindings: Vec<Option<usize>> = rules
-        .fields
-        .iter()
-        .map(|f| table.columns.iter().position(|c| c.name == f.column))
-        .collect();
+    let inputs = RowInputs::bind(rules, table);
     let width = pack.indicators.len();
     let mut cells = Vec::with_capacity(table.len() * width);
     let mut rows = Vec::with_capacity(table.len());
@@ -54,20 +50,25 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
         .peer_group
         .as_ref()
         .and_then(|g| table.dimensions().iter().find(|d| d.name == *g));
+    let row_order: Vec<usize> = rules
+        .order
+        .iter()
+        .copied()
+        .filter(|&i| pack.indicators[i].grain.is_none())
+        .collect();
     for row in 0..table.len() {
-        let key = RowKey {
+        rows.push(RowKey {
             entity: table.entity(row).to_owned(),
             period: table.period(row).map(str::to_owned),
             line: table.line(row),
             peer_group: peer_group.map(|g| g.values[row].clone()),
-        };
+        });
         let start = cells.len();
         cells.resize(start + width, Cell::default());
-        for &i in &rules.order {
-            let cell = evaluate_cell(
+        for &i in &row_order {
+            let cell = evaluate_row_cell(
                 rules,
-                table,
-                &bindings,
+                &inputs,
                 row,
                 i,
                 &cells[start..start + width],
@@ -75,26 +76,140 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
             );
             cells[start + i] = cell;
         }
-        rows.push(key);
     }
+    let groups = crate::grain::evaluate_groups(rules, &inputs, &cells);
     ResultSet {
         pack: pack.clone(),
         rows,
         cells,
+        groups,
     }
 }
 
-fn row_label(table: &Table, row: usize) -> String {
+pub(crate) fn row_label(table: &Table, row: usize) -> String {
     match table.period(row) {
         Some(period) => format!("entity `{}` period `{period}`", table.entity(row)),
         None => format!("entity `{}`", table.entity(row)),
     }
 }
 
-fn evaluate_cell(
+/// Where each field's values are in a table, and the parameters' values.
+pub(crate) struct RowInputs<'a> {
+    pub table: &'a Table,
+    fields: &'a [Field],
+    bindings: Vec<Binding>,
+    pub parameters: Vec<Dynamic>,
+}
+
+/// Where a field's column is in the table.
+#[derive(Debug, Clone, Copy)]
+enum Binding {
+    Number(usize),
+    Text(usize),
+    Absent,
+}
+
+/// A value read for a formula, with the flag it carries if it stood in for an empty cell.
+pub(crate) type Read<'a> = Result<(Dynamic, Option<&'a str>), CellError>;
+
+impl<'a> RowInputs<'a> {
+    pub(crate) fn bind(rules: &'a CompiledRuleSet, table: &'a Table) -> Self {
+        let bindings = rules
+            .fields
+            .iter()
+            .map(|f| match f.kind {
+                FieldKind::Text => table
+                    .dimensions
+                    .iter()
+                    .position(|c| c.name == f.column)
+                    .map_or(Binding::Absent, Binding::Text),
+                _ => table
+                    .columns
+                    .iter()
+                    .position(|c| c.name == f.column)
+                    .map_or(Binding::Absent, Binding::Number),
+            })
+            .collect();
+        let parameters = rules
+            .pack
+            .parameters
+            .iter()
+            .map(|p| match &p.value {
+                Value::Number(n) => Dynamic::from_decimal(*n),
+                Value::Text(t) => Dynamic::from(t.clone()),
+            })
+            .collect();
+        Self {
+            table,
+            fields: &rules.fields,
+            bindings,
+            parameters,
+        }
+    }
+
+    /// The value of field `field` in `row`.
+    pub(crate) fn field(&self, field: usize, row: usize) -> Read<'a> {
+        let spec = &self.fields[field];
+        let table = self.table;
+        let missing = |error: CellError| match &spec.when_missing {
+            Some(Value::Number(n)) => Ok((Dynamic::from_decimal(*n), spec.flag.as_deref())),
+            Some(Value::Text(t)) => Ok((Dynamic::from(t.clone()), spec.flag.as_deref())),
+            None => Err(error),
+        };
+        let missing_value = || CellError::MissingValue {
+            field: spec.name.clone(),
+            row: row_label(table, row),
+            detail: String::new(),
+        };
+        match self.bindings[field] {
+            Binding::Absent => Err(CellError::ColumnAbsent {
+                field: spec.name.clone(),
+                column: spec.column.clone(),
+            }),
+            Binding::Text(at) => match table.dimensions[at].values[row].as_str() {
+                "" => missing(missing_value()),
+                text => Ok((Dynamic::from(text.to_owned()), None)),
+            },
+            Binding::Number(at) => {
+                let column = &table.columns[at];
+                if let Some(v) = column.value(row) {
+                    return Ok((Dynamic::from_decimal(v), None));
+                }
+                match column.problem(row) {
+                    Some(CellProblem::Unparsable(text)) => Err(CellError::InvalidValue {
+                        field: spec.name.clone(),
+                        row: row_label(table, row),
+                        text: text.clone(),
+                        source_name: table.source.clone(),
+                        line: table.line(row),
+                        column: column.position,
+                    }),
+                    Some(CellProblem::ShortRow { fields }) => missing(CellError::MissingValue {
+                        field: spec.name.clone(),
+                        row: row_label(table, row),
+                        detail: format!(
+                            " ({}:{}: the row has {fields} fields, column `{}` is field {})",
+                            table.source,
+                            table.line(row),
+                            column.name,
+                            column.position
+                        ),
+                    }),
+                    Some(CellProblem::Unavailable(reason)) => Err(CellError::InputUnavailable {
+                        field: spec.name.clone(),
+                        row: row_label(table, row),
+                        reason: reason.clone(),
+                    }),
+                    None => missing(missing_value()),
+                }
+            }
+        }
+    }
+}
+
+fn evaluate_row_cell(
     rules: &CompiledRuleSet,
-    table: &Table,
-    bindings: &[Option<usize>],
+    inputs: &RowInputs<'_>,
     row: usize,
     indicator: usize,
     done: &[Cell],
@@ -103,24 +218,62 @@ fn evaluate_cell(
     let formula = &rules.formulas[indicator];
     let pack = &rules.pack;
     scope.clear();
+    let mut flags: Vec<String> = Vec::new();
     for input in &formula.inputs {
         let value = match input.source {
-            InputSource::Field(f) => field_value(table, &rules.fields[f], bindings[f], row),
-            InputSource::Indicator(j) => done[j].value.ok_or_else(|| CellError::DependencyFailed {
-                indicator: pack.indicators[j].id.clone(),
-            }),
+            InputSource::Field(f) => inputs.field(f, row),
+            InputSource::Indicator(j) => indicator_value(pack, done, j, &mut flags),
+            InputSource::Parameter(p) => Ok((inputs.parameters[p].clone(), None)),
+            InputSource::Aggregate(_) => unreachable!("per-row formulas have no aggregates"),
         };
         match value {
-            Ok(v) => {
-                scope.push_constant_dynamic(input.name.clone(), Dynamic::from_decimal(v));
+            Ok((v, flag)) => {
+                if let Some(flag) = flag {
+                    add_flag(&mut flags, flag);
+                }
+                scope.push_constant_dynamic(input.name.clone(), v);
             }
             Err(error) => return failed(error),
         }
     }
-    let ind = &pack.indicators[indicator];
+    run(rules, indicator, scope, flags)
+}
+
+/// A computed indicator's value for a formula, carrying its flags along.
+pub(crate) fn indicator_value<'a>(
+    pack: &RulePack,
+    done: &[Cell],
+    j: usize,
+    flags: &mut Vec<String>,
+) -> Read<'a> {
+    let cell = &done[j];
+    for flag in &cell.flags {
+        add_flag(flags, flag);
+    }
+    cell.value
+        .map(|v| (Dynamic::from_decimal(v), None))
+        .ok_or_else(|| CellError::DependencyFailed {
+            indicator: pack.indicators[j].id.clone(),
+        })
+}
+
+pub(crate) fn add_flag(flags: &mut Vec<String>, flag: &str) {
+    if !flags.iter().any(|f| f == flag) {
+        flags.push(flag.to_owned());
+    }
+}
+
+/// Runs an indicator's formula over a filled scope and assesses the value.
+pub(crate) fn run(
+    rules: &CompiledRuleSet,
+    indicator: usize,
+    scope: &mut Scope<'_>,
+    flags: Vec<String>,
+) -> Cell {
+    let ind = &rules.pack.indicators[indicator];
     let value = match rules
         .engine
-        .eval_ast_with_scope::<Dynamic>(scope, &formula.ast)
+        .eval_ast_with_scope::<Dynamic>(scope, &rules.formulas[indicator].ast)
     {
         Ok(result) => match to_decimal(result) {
             Ok(v) => v,
@@ -128,7 +281,7 @@ fn evaluate_cell(
         },
         Err(error) => return failed(classify(rules, &ind.formula, &error)),
     };
-    let set = ind.band_set.map(|b| &pack.band_sets[b]);
+    let set = ind.band_set.map(|b| &rules.pack.band_sets[b]);
     let assessment = assess(value, ind.direction, ind.standard, set);
     Cell {
         value: Some(value),
@@ -136,63 +289,15 @@ fn evaluate_cell(
         met: assessment.met,
         band: assessment.band,
         error: None,
+        flags,
     }
 }
 
-fn failed(error: CellError) -> Cell {
+pub(crate) fn failed(error: CellError) -> Cell {
     Cell {
         error: Some(Box::new(error)),
         ..Cell::default()
     }
-}
-
-fn field_value(
-    table: &Table,
-    spec: &Field,
-    binding: Option<usize>,
-    row: usize,
-) -> Result<Decimal, CellError> {
-    let Some(at) = binding else {
-        return Err(CellError::ColumnAbsent {
-            field: spec.name.clone(),
-            column: spec.column.clone(),
-        });
-    };
-    let column = &table.columns[at];
-    if let Some(v) = column.value(row) {
-        return Ok(v);
-    }
-    Err(match column.problem(row) {
-        Some(CellProblem::Unparsable(text)) => CellError::InvalidValue {
-            field: spec.name.clone(),
-            row: row_label(table, row),
-            text: text.clone(),
-            source_name: table.source.clone(),
-            line: table.line(row),
-            column: column.position,
-        },
-        Some(CellProblem::ShortRow { fields }) => CellError::MissingValue {
-            field: spec.name.clone(),
-            row: row_label(table, row),
-            detail: format!(
-                " ({}:{}: the row has {fields} fields, column `{}` is field {})",
-                table.source,
-                table.line(row),
-                column.name,
-                column.position
-            ),
-        },
-        Some(CellProblem::Unavailable(reason)) => CellError::InputUnavailable {
-            field: spec.name.clone(),
-            row: row_label(table, row),
-            reason: reason.clone(),
-        },
-        None => CellError::MissingValue {
-            field: spec.name.clone(),
-            row: row_label(table, row),
-            detail: String::new(),
-        },
-    })
 }
 
 fn to_decimal(result: Dynamic) -> Result<Decimal, CellError> {
@@ -273,8 +378,8 @@ fn locate(formula: &FormulaSource, position: rhai::Position) -> Option<Location>
         FormulaSource::Inline { location, .. } if !position.is_none() => {
             locate_in_toml_string(location, position)
         }
-        FormulaSource::Inline { location, .. } | FormulaSource::Function { location, .. } => {
-            location.clone()
-        }
+        FormulaSource::Inline { location, .. }
+        | FormulaSource::Function { location, .. }
+        | FormulaSource::Generated { location, .. } => location.clone(),
     })
 }

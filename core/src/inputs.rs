@@ -50,9 +50,7 @@ pub(crate) fn rewrite(
         out.text = text.to_owned();
         return out;
     }
-    let inputs = [text];
-    let (tokens, _control) = engine.lex(&inputs);
-    let tokens: Vec<(Token, Position)> = tokens.take_while(|(t, _)| *t != Token::EOF).collect();
+    let tokens = tokens(engine, text);
     let mut replacements: Vec<(usize, usize, String)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -105,22 +103,40 @@ pub(crate) fn rewrite(
             }
         }
     }
+    out.text = replace_spans(text, replacements);
+    out
+}
+
+/// The formula's tokens with their positions, as rhai reads them.
+pub(crate) fn tokens(engine: &Engine, text: &str) -> Vec<(Token, Position)> {
+    let inputs = [text];
+    let (tokens, _control) = engine.lex(&inputs);
+    tokens.take_while(|(t, _)| *t != Token::EOF).collect()
+}
+
+/// Replaces each `(start, end)` byte span by its variable, padded with spaces
+/// (newlines kept) so every other token keeps its line and column.
+/// The spans are in order and the variables no longer than their spans.
+pub(crate) fn replace_spans(text: &str, replacements: Vec<(usize, usize, String)>) -> String {
     let mut rewritten = String::with_capacity(text.len());
     let mut last = 0;
     for (start, end, variable) in replacements {
         rewritten.push_str(&text[last..start]);
-        let mut filler = text[start..end].chars().skip(variable.len());
         rewritten.push_str(&variable);
-        rewritten.extend(filler.by_ref().map(|c| if c == '\n' { '\n' } else { ' ' }));
+        rewritten.extend(
+            text[start..end]
+                .chars()
+                .skip(variable.len())
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
         last = end;
     }
     rewritten.push_str(&text[last..]);
-    out.text = rewritten;
-    out
+    rewritten
 }
 
 /// Byte offset of a rhai position (1-based line and character column) in `text`.
-fn offset(text: &str, position: Position) -> usize {
+pub(crate) fn offset(text: &str, position: Position) -> usize {
     crate::source::offset_in(
         text,
         position.line().unwrap_or(1),

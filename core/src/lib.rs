@@ -41,6 +41,7 @@ mod decimal;
 mod diagnostic;
 mod engine;
 mod evaluate;
+mod grain;
 mod inputs;
 mod limits;
 mod pack;
@@ -51,7 +52,7 @@ mod result;
 mod source;
 mod table;
 
-pub use analysis::{Analysis, PeerStanding, Variation};
+pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
@@ -61,13 +62,14 @@ pub use evaluate::evaluate;
 pub use inputs::InputFunction;
 pub use limits::Limits;
 pub use pack::{
-    DataShape, Direction, Field, FormulaSource, Indicator, Labels, Override, PACK_FILE,
-    PackIdentity, RulePack, Standard, Unit,
+    DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
+    PACK_FILE, PackIdentity, Parameter, RulePack, Selection, SelectionRule, Standard, TieRule,
+    Unit, Value,
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use plugin::{Plugin, Registry};
 pub use reader::{DataReader, WIDE_FORMAT, read_data, read_data_from};
-pub use result::{Cell, CellError, LimitKind, ResultSet, RowKey};
+pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 

@@ -13,6 +13,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::analysis::Analysis;
 use crate::compile::CompiledRuleSet;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::evaluate::evaluate;
@@ -40,6 +41,7 @@ struct TestFileSpec {
 struct ExpectSpec {
     entity: String,
     period: Option<String>,
+    level: Option<String>,
     indicator: String,
     value: Option<Spanned<toml::Value>>,
     compliance: Option<Spanned<toml::Value>>,
@@ -47,6 +49,9 @@ struct ExpectSpec {
     met: Option<bool>,
     error: Option<String>,
     message: Option<String>,
+    flags: Option<Vec<String>>,
+    rank: Option<usize>,
+    selected: Option<bool>,
 }
 
 /// Where a test's data comes from.
@@ -84,6 +89,7 @@ struct Expectation {
     location: Location,
     entity: String,
     period: Option<String>,
+    level: Option<String>,
     indicator: String,
     value: Option<Expected>,
     compliance: Option<Expected>,
@@ -91,6 +97,9 @@ struct Expectation {
     met: Option<bool>,
     error: Option<String>,
     message: Option<String>,
+    flags: Option<Vec<String>>,
+    rank: Option<usize>,
+    selected: Option<bool>,
 }
 
 /// One test file of a pack, read and checked.
@@ -252,6 +261,10 @@ impl PackTest {
                 met: entry.met,
                 error: entry.error,
                 message: entry.message,
+                level: entry.level,
+                flags: entry.flags,
+                rank: entry.rank,
+                selected: entry.selected,
             });
         }
         Some(PackTest {
@@ -312,8 +325,9 @@ impl PackTest {
             .enumerate()
             .map(|(i, r)| ((r.entity.as_str(), r.period.as_deref()), i))
             .collect();
+        let analysis = Analysis::of(&results);
         for expectation in &self.expectations {
-            check(&results, &index, expectation, &mut outcome);
+            check(&results, &analysis, &index, expectation, &mut outcome);
         }
         outcome
     }
@@ -321,6 +335,7 @@ impl PackTest {
 
 fn check(
     results: &ResultSet,
+    analysis: &Analysis,
     rows: &BTreeMap<(&str, Option<&str>), usize>,
     e: &Expectation,
     outcome: &mut TestOutcome,
@@ -338,23 +353,49 @@ fn check(
             actual,
         });
     };
-    let row = rows.get(&(e.entity.as_str(), e.period.as_deref()));
     let indicator = results
         .pack()
         .indicators()
         .iter()
         .position(|i| i.id == e.indicator);
-    let (Some(&row), Some(indicator)) = (row, indicator) else {
-        outcome.checks += 1;
-        let missing = if row.is_none() {
-            "no such entity and period in the data"
+    let level = e.level.as_deref().unwrap_or("row");
+    let found = indicator.and_then(|indicator| {
+        if level == "row" {
+            let row = *rows.get(&(e.entity.as_str(), e.period.as_deref()))?;
+            Some((
+                results.cell(row, indicator),
+                analysis.ranking(row, indicator).copied(),
+            ))
         } else {
-            "no such indicator in the pack"
+            results
+                .groups()
+                .iter()
+                .find(|g| {
+                    g.indicator == indicator
+                        && g.level == level
+                        && g.entity == e.entity
+                        && g.period == e.period
+                })
+                .map(|g| (&g.cell, None))
+        }
+    });
+    let (Some(indicator), Some((cell, ranking))) = (indicator, found) else {
+        outcome.checks += 1;
+        let missing = if results
+            .pack()
+            .indicators()
+            .iter()
+            .all(|i| i.id != e.indicator)
+        {
+            "no such indicator in the pack".to_owned()
+        } else if level == "row" {
+            "no such entity and period in the data".to_owned()
+        } else {
+            format!("no group `{}` at level `{level}`", e.entity)
         };
-        fail("cell", "a result".into(), missing.into());
+        fail("cell", "a result".into(), missing);
         return;
     };
-    let cell = results.cell(row, indicator);
     let shown =
         |d: Option<Decimal>| d.map_or_else(|| "nothing".to_owned(), |d| d.normalize().to_string());
     let error_text = || {
@@ -409,6 +450,36 @@ fn check(
                 |err| format!("{} ({err})", err.kind()),
             );
             fail("error", expected.clone(), actual);
+        }
+    }
+    if let Some(expected) = &e.flags {
+        outcome.checks += 1;
+        if cell.flags != *expected {
+            fail(
+                "flags",
+                format!("{expected:?}"),
+                format!("{:?}", cell.flags),
+            );
+        }
+    }
+    if let Some(expected) = e.rank {
+        outcome.checks += 1;
+        if ranking.map(|r| r.rank) != Some(expected) {
+            fail(
+                "rank",
+                expected.to_string(),
+                ranking.map_or_else(|| "no rank".to_owned(), |r| r.rank.to_string()),
+            );
+        }
+    }
+    if let Some(expected) = e.selected {
+        outcome.checks += 1;
+        if ranking.map(|r| r.selected) != Some(expected) {
+            fail(
+                "selected",
+                expected.to_string(),
+                ranking.map_or_else(|| "not ranked".to_owned(), |r| r.selected.to_string()),
+            );
         }
     }
     if let Some(expected) = &e.message {

@@ -74,6 +74,18 @@ pub enum CellError {
         /// Why, e.g. that the account has no balance.
         reason: String,
     },
+    /// Rows of a group gave an aggregate no value.
+    #[error("{aggregate}: {failed} of {rows} rows have no value; first: {first}")]
+    AggregateInput {
+        /// The aggregate, e.g. `mean(cumplimiento)`.
+        aggregate: String,
+        /// Rows without a value.
+        failed: usize,
+        /// Rows in the group.
+        rows: usize,
+        /// The first of them, with its error.
+        first: String,
+    },
     /// The data has no column for a field the formula reads.
     #[error("field `{field}` reads column `{column}`, which is not in the data")]
     ColumnAbsent {
@@ -140,6 +152,7 @@ impl CellError {
             Self::MissingValue { .. } => "missing_value",
             Self::InvalidValue { .. } => "invalid_value",
             Self::InputUnavailable { .. } => "input_unavailable",
+            Self::AggregateInput { .. } => "aggregate_input",
             Self::ColumnAbsent { .. } => "column_absent",
             Self::DependencyFailed { .. } => "dependency_failed",
             Self::DivisionByZero { .. } => "division_by_zero",
@@ -164,6 +177,26 @@ pub struct Cell {
     pub band: Option<usize>,
     /// Why there is no value.
     pub error: Option<Box<CellError>>,
+    /// Marks from the inputs, e.g. `MISSING_REPORT` when a field's empty cell
+    /// was replaced by its `when_missing` value.
+    pub flags: Vec<String>,
+}
+
+/// The result of an indicator with a grain, for one group of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupResult {
+    /// Index of the indicator in the pack.
+    pub indicator: usize,
+    /// The grain's columns joined with `+`, or `all` for the whole table.
+    pub level: String,
+    /// The group's values of the grain's non-period columns, joined with ` / ` (`*` for none).
+    pub entity: String,
+    /// The group's period, when the grain includes the period column.
+    pub period: Option<String>,
+    /// How many rows the group has.
+    pub rows: usize,
+    /// Value, compliance, band or error.
+    pub cell: Cell,
 }
 
 /// One input row's keys.
@@ -186,6 +219,7 @@ pub struct ResultSet {
     pub(crate) pack: Arc<RulePack>,
     pub(crate) rows: Vec<RowKey>,
     pub(crate) cells: Vec<Cell>,
+    pub(crate) groups: Vec<GroupResult>,
 }
 
 impl ResultSet {
@@ -223,10 +257,21 @@ impl ResultSet {
             .map(|((row, ind), cell)| (row, ind, cell))
     }
 
-    /// Number of cells that carry an error.
+    /// The results of the indicators with a grain, after the per-row ones:
+    /// indicator by indicator, groups in order of first appearance.
+    #[must_use]
+    pub fn groups(&self) -> &[GroupResult] {
+        &self.groups
+    }
+
+    /// Number of cells, per-row and per-group, that carry an error.
     #[must_use]
     pub fn error_count(&self) -> usize {
-        self.cells.iter().filter(|c| c.error.is_some()).count()
+        self.cells
+            .iter()
+            .chain(self.groups.iter().map(|g| &g.cell))
+            .filter(|c| c.error.is_some())
+            .count()
     }
 
     /// The band label of a cell, if it has a band.

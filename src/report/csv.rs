@@ -1,4 +1,4 @@
-//! `--format csv`: one record per entity × indicator, exact decimals.
+//! `--format csv`: one record per entity (or group) × indicator, exact decimals.
 
 use std::io::{self, Write};
 
@@ -8,39 +8,49 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(sheet.columns())?;
     for r in sheet.records() {
-        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let decimal = |v| exact_or_none(v).unwrap_or_default();
         let count = |v: Option<usize>| v.map(|n| n.to_string()).unwrap_or_default();
-        let mut fields = vec![r.row.entity.clone()];
+        let mut fields = Vec::new();
+        if sheet.has_levels {
+            fields.push(r.level.to_owned());
+        }
+        fields.push(r.entity.to_owned());
         if sheet.has_period {
-            fields.push(r.row.period.clone().unwrap_or_default());
+            fields.push(r.period.unwrap_or_default().to_owned());
         }
         fields.extend([
             r.indicator.id.clone(),
-            text(&r.value),
+            r.value.clone().unwrap_or_default(),
             r.indicator.unit.as_str().to_owned(),
-            text(&r.standard),
-            text(&r.compliance),
+            r.standard.clone().unwrap_or_default(),
+            r.compliance.clone().unwrap_or_default(),
             r.band.unwrap_or_default().to_owned(),
             r.error
                 .as_ref()
                 .map(|(_, message)| message.clone())
                 .unwrap_or_default(),
         ]);
+        if sheet.has_flags {
+            fields.push(r.cell.flags.join(";"));
+        }
         if sheet.has_period {
-            fields.extend(
-                [r.previous, r.variation, r.variation_pct]
-                    .map(|v| exact_or_none(v).unwrap_or_default()),
-            );
+            fields.extend([r.previous, r.variation, r.variation_pct].map(decimal));
         }
         if sheet.has_peers {
             fields.extend([
-                r.row.peer_group.clone().unwrap_or_default(),
+                r.peer_group.unwrap_or_default().to_owned(),
                 count(r.peer_size),
-                exact_or_none(r.peer_mean).unwrap_or_default(),
-                exact_or_none(r.peer_median).unwrap_or_default(),
-                exact_or_none(r.from_peer_mean).unwrap_or_default(),
-                exact_or_none(r.from_peer_median).unwrap_or_default(),
+                decimal(r.peer_mean),
+                decimal(r.peer_median),
+                decimal(r.from_peer_mean),
+                decimal(r.from_peer_median),
                 count(r.peer_rank),
+            ]);
+        }
+        if sheet.has_matrices {
+            fields.extend([
+                count(r.rank),
+                r.selected.map(|s| s.to_string()).unwrap_or_default(),
             ]);
         }
         csv.write_record(&fields)?;

@@ -1,7 +1,7 @@
 //! Writing a [`ResultSet`] for people (a table) and for programs (CSV, JSON).
 //! One format per file; every format writes every cell, errors included.
 //! `Sheet` prepares what all formats share: which optional columns apply and
-//! each cell's exact figures as text.
+//! each cell's exact figures.
 
 mod csv;
 mod json;
@@ -10,7 +10,7 @@ mod table;
 use std::io::{self, Write};
 
 use rust_decimal::Decimal;
-use semaforo_core::{Analysis, Cell, Indicator, ResultSet, RowKey, Standard, round_for_display};
+use semaforo_core::{Analysis, Cell, Indicator, ResultSet, Standard, round_for_display};
 
 /// An output format of `semaforo eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,6 +36,42 @@ pub fn write(results: &ResultSet, format: Format, out: &mut dyn Write) -> io::Re
     }
 }
 
+/// One line per matrix and period: how many were selected and the cut.
+#[must_use]
+pub fn selection_summary(results: &ResultSet) -> Vec<String> {
+    Analysis::of(results)
+        .cuts()
+        .iter()
+        .map(|cut| {
+            let period = cut
+                .period
+                .as_deref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default();
+            let rule = match &results
+                .pack()
+                .matrices()
+                .iter()
+                .find(|m| m.id == cut.matrix)
+                .map(|m| m.selection.rule)
+            {
+                Some(semaforo_core::SelectionRule::TopPercent(p)) => {
+                    format!("top {p} % → k = {}", cut.k.unwrap_or_default())
+                }
+                Some(semaforo_core::SelectionRule::Top(n)) => format!("top {n}"),
+                _ => "threshold".to_owned(),
+            };
+            let score = cut
+                .cut
+                .map_or_else(|| "none".to_owned(), |c| c.normalize().to_string());
+            format!(
+                "{}{period}: {} of {} selected ({rule}), cut score {score}",
+                cut.matrix, cut.selected, cut.items
+            )
+        })
+        .collect()
+}
+
 /// The results with what every format needs to lay them out.
 struct Sheet<'a> {
     results: &'a ResultSet,
@@ -44,11 +80,20 @@ struct Sheet<'a> {
     has_period: bool,
     /// The pack names a peer group: show each cell's standing in it.
     has_peers: bool,
+    /// The pack has indicators with a grain: show each record's level.
+    has_levels: bool,
+    /// The pack flags cells (a field with `flag`): show the flags.
+    has_flags: bool,
+    /// The pack has matrices: show rank and selection.
+    has_matrices: bool,
 }
 
-/// One entity × indicator, exact decimals as text.
+/// One entity (or group) × indicator, exact decimals as text.
 struct Record<'a> {
-    row: &'a RowKey,
+    entity: &'a str,
+    period: Option<&'a str>,
+    level: &'a str,
+    peer_group: Option<&'a str>,
     indicator: &'a Indicator,
     cell: &'a Cell,
     value: Option<String>,
@@ -65,21 +110,31 @@ struct Record<'a> {
     from_peer_mean: Option<Decimal>,
     from_peer_median: Option<Decimal>,
     peer_rank: Option<usize>,
+    rank: Option<usize>,
+    selected: Option<bool>,
 }
 
 impl<'a> Sheet<'a> {
     fn new(results: &'a ResultSet) -> Self {
+        let pack = results.pack();
         Self {
             results,
             analysis: Analysis::of(results),
             has_period: results.rows().iter().any(|r| r.period.is_some()),
             has_peers: results.rows().iter().any(|r| r.peer_group.is_some()),
+            has_levels: !results.groups().is_empty(),
+            has_flags: pack.fields().iter().any(|f| f.flag.is_some()),
+            has_matrices: !pack.matrices().is_empty(),
         }
     }
 
     /// The columns of the machine-readable formats, in order.
     fn columns(&self) -> Vec<&'static str> {
-        let mut columns = vec!["entity"];
+        let mut columns = Vec::new();
+        if self.has_levels {
+            columns.push("level");
+        }
+        columns.push("entity");
         if self.has_period {
             columns.push("period");
         }
@@ -92,6 +147,9 @@ impl<'a> Sheet<'a> {
             "band",
             "error",
         ]);
+        if self.has_flags {
+            columns.push("flags");
+        }
         if self.has_period {
             columns.extend(["previous", "variation", "variation_pct"]);
         }
@@ -106,31 +164,29 @@ impl<'a> Sheet<'a> {
                 "peer_rank",
             ]);
         }
+        if self.has_matrices {
+            columns.extend(["rank", "selected"]);
+        }
         columns
     }
 
+    /// Every record: the rows' cells, then the groups'.
     fn records(&self) -> impl Iterator<Item = Record<'_>> {
         let width = self.results.pack().indicators().len();
-        self.results
+        let rows = self
+            .results
             .cells()
             .enumerate()
             .map(move |(n, (row, indicator, cell))| {
                 let (row_index, index) = (n / width, n % width);
                 let variation = self.analysis.variation(row_index, index);
                 let standing = self.analysis.peer_standing(row_index, index);
+                let ranking = self.analysis.ranking(row_index, index);
                 Record {
-                    row,
-                    indicator,
-                    cell,
-                    value: cell.value.map(exact),
-                    standard: indicator.standard.map(|s| match s {
-                        Standard::Target(v) => exact(v),
-                        Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
-                        _ => s.to_string(),
-                    }),
-                    compliance: cell.compliance.map(exact),
-                    band: self.results.band_label(index, cell),
-                    error: cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
+                    entity: &row.entity,
+                    period: row.period.as_deref(),
+                    level: "row",
+                    peer_group: row.peer_group.as_deref(),
                     previous: variation.map(|v| v.previous),
                     variation: variation.map(|v| v.absolute),
                     variation_pct: variation.and_then(|v| v.relative),
@@ -140,8 +196,53 @@ impl<'a> Sheet<'a> {
                     from_peer_mean: standing.map(|s| s.from_mean),
                     from_peer_median: standing.map(|s| s.from_median),
                     peer_rank: standing.map(|s| s.rank),
+                    rank: ranking.map(|r| r.rank),
+                    selected: ranking.map(|r| r.selected),
+                    ..self.record(index, indicator, cell)
                 }
-            })
+            });
+        let groups = self.results.groups().iter().map(move |group| {
+            let indicator = &self.results.pack().indicators()[group.indicator];
+            Record {
+                entity: &group.entity,
+                period: group.period.as_deref(),
+                level: &group.level,
+                ..self.record(group.indicator, indicator, &group.cell)
+            }
+        });
+        rows.chain(groups)
+    }
+
+    /// The figures every record has.
+    fn record(&self, index: usize, indicator: &'a Indicator, cell: &'a Cell) -> Record<'a> {
+        Record {
+            entity: "",
+            period: None,
+            level: "row",
+            peer_group: None,
+            indicator,
+            cell,
+            value: cell.value.map(exact),
+            standard: indicator.standard.map(|s| match s {
+                Standard::Target(v) => exact(v),
+                Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
+                _ => s.to_string(),
+            }),
+            compliance: cell.compliance.map(exact),
+            band: self.results.band_label(index, cell),
+            error: cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
+            previous: None,
+            variation: None,
+            variation_pct: None,
+            peer_size: None,
+            peer_mean: None,
+            peer_median: None,
+            from_peer_mean: None,
+            from_peer_median: None,
+            peer_rank: None,
+            rank: None,
+            selected: None,
+        }
     }
 
     /// A value rounded for display with its unit's suffix.

@@ -13,7 +13,11 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let not_applicable = &sheet.results.pack().labels().not_applicable;
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
-    let mut header = vec!["entity"];
+    let mut header = Vec::new();
+    if sheet.has_levels {
+        header.push("level");
+    }
+    header.push("entity");
     if sheet.has_period {
         header.push("period");
     }
@@ -24,13 +28,20 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     if sheet.has_peers {
         header.push("peer rank");
     }
+    if sheet.has_matrices {
+        header.push("priority");
+    }
     header.push("note");
     table.set_header(header);
     let mut notes: Vec<String> = Vec::new();
     for r in sheet.records() {
-        let mut line = vec![r.row.entity.clone()];
+        let mut line = Vec::new();
+        if sheet.has_levels {
+            line.push(r.level.to_owned());
+        }
+        line.push(r.entity.to_owned());
         if sheet.has_period {
-            line.push(r.row.period.clone().unwrap_or_default());
+            line.push(r.period.unwrap_or_default().to_owned());
         }
         line.push(r.indicator.name.clone());
         line.push(r.cell.value.map_or_else(
@@ -64,13 +75,27 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                     .map_or_else(String::new, |(rank, size)| format!("{rank} of {size}")),
             );
         }
-        line.push(r.error.map_or_else(String::new, |(kind, message)| {
+        if sheet.has_matrices {
+            line.push(r.rank.map_or_else(String::new, |rank| {
+                format!(
+                    "#{rank}{}",
+                    if r.selected == Some(true) {
+                        " selected"
+                    } else {
+                        ""
+                    }
+                )
+            }));
+        }
+        let mut note: Vec<String> = r.cell.flags.clone();
+        if let Some((kind, message)) = r.error {
             let number = notes.iter().position(|m| *m == message).unwrap_or_else(|| {
                 notes.push(message);
                 notes.len() - 1
             }) + 1;
-            format!("[{number}] {}", kind.replace('_', " "))
-        }));
+            note.push(format!("[{number}] {}", kind.replace('_', " ")));
+        }
+        line.push(note.join(" "));
         table.add_row(line);
     }
     writeln!(out, "{table}")?;

@@ -10,9 +10,10 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::manifest::{
-    BandSetSpec, FieldSpec, IndicatorDefaults, IndicatorSpec, LimitsSection, Manifest,
+    BandSetSpec, FieldSpec, IndicatorDefaults, IndicatorSpec, LimitsSection, Manifest, MatrixSpec,
+    ScaleSpec,
 };
-use super::{Direction, Field, FormulaSource, Unit};
+use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule, Unit, Value};
 use crate::band::{BandBasis, BandLevel, BandSet};
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::limits::Limits;
@@ -37,6 +38,7 @@ pub(crate) struct Draft {
     pub decimals: Option<u32>,
     pub responsible: Option<String>,
     pub formula: Option<FormulaSource>,
+    pub grain: Option<Vec<String>>,
     /// Where each override came from, with the keys it set.
     pub overrides: Vec<(Vec<&'static str>, Location)>,
 }
@@ -66,7 +68,8 @@ impl Draft {
             frequency,
             decimals,
             responsible,
-            formula
+            formula,
+            grain
         );
         keys
     }
@@ -101,6 +104,62 @@ pub(crate) struct Layer {
     pub band_sets: Vec<BandSet>,
     pub indicators: Vec<Draft>,
     pub overrides: Vec<Draft>,
+    pub parameters: Vec<Parameter>,
+    pub matrices: Vec<MatrixDraft>,
+}
+
+/// A matrix as one file describes it; expanded into indicators when the pack is resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct MatrixDraft {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub location: Location,
+    pub scale: Scale,
+    pub score: ScoreRule,
+    pub criteria: Vec<CriterionDraft>,
+    pub selection: Option<(SelectionRule, TieDraft, bool)>,
+}
+
+/// A criterion scale: bounds, none, or the matrix's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scale {
+    Inherit,
+    Unchecked,
+    Bounds(Decimal, Decimal),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ScoreRule {
+    Sum,
+    WeightedSum,
+    Formula(String, Location),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum TieDraft {
+    Include,
+    Exclude,
+    BreakBy(String, Location),
+}
+
+/// What of its source a criterion reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CriterionUse {
+    Value,
+    Compliance,
+    Unmet,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CriterionDraft {
+    pub id: String,
+    pub location: Location,
+    pub from: (String, Location),
+    pub weight: Decimal,
+    pub invert: bool,
+    pub use_: CriterionUse,
+    pub scale: Scale,
 }
 
 /// Parses TOML source text of a number exactly, never through `f64`.
@@ -292,6 +351,35 @@ impl LayerReader<'_> {
             }
             overrides.push(self.draft(id.into_inner(), location, spec));
         }
+        let parameters = m
+            .parameters
+            .iter()
+            .filter_map(|(name, value)| {
+                let location = self.at(name);
+                if !rhai::is_valid_identifier(name.get_ref()) {
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!(
+                            "parameter name `{}` cannot be used in formulas",
+                            name.get_ref()
+                        ),
+                        location.clone(),
+                        None,
+                    );
+                }
+                let value = self.value(value, "parameter")?;
+                Some(Parameter {
+                    name: name.get_ref().clone(),
+                    value,
+                    location,
+                })
+            })
+            .collect();
+        let matrices = m
+            .matrices
+            .into_iter()
+            .filter_map(|spec| self.matrix(spec))
+            .collect();
         Layer {
             manifest,
             scripts,
@@ -309,13 +397,230 @@ impl LayerReader<'_> {
             band_sets,
             indicators,
             overrides,
+            parameters,
+            matrices,
         }
     }
 
+    fn scale(&mut self, spec: Option<&Spanned<ScaleSpec>>, default: Scale) -> Scale {
+        let Some(spec) = spec else { return default };
+        let at = self.at(spec);
+        match spec.get_ref() {
+            ScaleSpec::Word(word) if word == "none" => Scale::Unchecked,
+            ScaleSpec::Word(word) => {
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    format!("scale `{word}` is unknown"),
+                    at,
+                    Some("write `scale = { min = 1, max = 5 }` or `scale = \"none\"`"),
+                );
+                default
+            }
+            ScaleSpec::Bounds { min, max } => {
+                let bound = |v: &toml::Value| match v {
+                    toml::Value::Integer(i) => Some(Decimal::from(*i)),
+                    toml::Value::String(s) => decimal_from_toml(s),
+                    _ => None,
+                };
+                match (bound(min), bound(max)) {
+                    (Some(min), Some(max)) if min < max => Scale::Bounds(min, max),
+                    _ => {
+                        self.error(
+                            DiagnosticCode::InvalidValue,
+                            "a scale needs whole-number (or quoted decimal) bounds with min < max"
+                                .into(),
+                            at,
+                            None,
+                        );
+                        default
+                    }
+                }
+            }
+        }
+    }
+
+    fn matrix(&mut self, spec: Spanned<MatrixSpec>) -> Option<MatrixDraft> {
+        let spec = spec.into_inner();
+        let location = self.at(&spec.id);
+        let id = spec.id.into_inner();
+        let scale = self.scale(spec.scale.as_ref(), Scale::Unchecked);
+        let score = match spec.score.as_ref().map(|s| (s.get_ref().as_str(), s)) {
+            None | Some(("sum", _)) => ScoreRule::Sum,
+            Some(("weighted_sum", _)) => ScoreRule::WeightedSum,
+            Some((formula, spanned)) => ScoreRule::Formula(formula.to_owned(), self.at(spanned)),
+        };
+        let mut criteria = Vec::new();
+        for criterion in spec.criteria {
+            let criterion = criterion.into_inner();
+            let use_ = match criterion.use_.as_ref().map(|u| (u.get_ref().as_str(), u)) {
+                None | Some(("value", _)) => CriterionUse::Value,
+                Some(("compliance", _)) => CriterionUse::Compliance,
+                Some(("unmet", _)) => CriterionUse::Unmet,
+                Some((other, spanned)) => {
+                    let at = self.at(spanned);
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!("criterion use `{other}` is unknown"),
+                        at,
+                        Some("use `value`, `compliance` or `unmet`"),
+                    );
+                    CriterionUse::Value
+                }
+            };
+            let weight = criterion
+                .weight
+                .as_ref()
+                .and_then(|w| self.decimal(w, "weight"))
+                .map_or(Decimal::ONE, |(d, _)| d);
+            let scale = self.scale(criterion.scale.as_ref(), Scale::Inherit);
+            criteria.push(CriterionDraft {
+                location: self.at(&criterion.id),
+                id: criterion.id.into_inner(),
+                from: (criterion.from.get_ref().clone(), self.at(&criterion.from)),
+                weight,
+                invert: criterion.invert,
+                use_,
+                scale,
+            });
+        }
+        if criteria.is_empty() {
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("matrix `{id}` has no criteria"),
+                location.clone(),
+                Some("add [[matrix.criterion]] tables"),
+            );
+        }
+        let selection = spec.select.map(|select| {
+            let at = self.at(&select);
+            let select = select.into_inner();
+            let rule = match (&select.top_percent, &select.top, &select.at_least) {
+                (Some(p), None, None) => self
+                    .decimal(p, "top_percent")
+                    .map(|(d, _)| SelectionRule::TopPercent(d)),
+                (None, Some(n), None) => Some(SelectionRule::Top(*n.get_ref())),
+                (None, None, Some(t)) => self
+                    .decimal(t, "at_least")
+                    .map(|(d, _)| SelectionRule::AtLeast(d)),
+                _ => {
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        "a selection needs exactly one of `top_percent`, `top`, `at_least`".into(),
+                        at.clone(),
+                        None,
+                    );
+                    None
+                }
+            };
+            let ties = match select.ties.as_ref().map(|t| (t.get_ref().as_str(), t)) {
+                None | Some(("include", _)) => TieDraft::Include,
+                Some(("exclude", _)) => TieDraft::Exclude,
+                Some((word, spanned)) => match word.strip_prefix("break_by:") {
+                    Some(criterion) => {
+                        TieDraft::BreakBy(criterion.trim().to_owned(), self.at(spanned))
+                    }
+                    None => {
+                        let at = self.at(spanned);
+                        self.error(
+                            DiagnosticCode::InvalidValue,
+                            format!("tie rule `{word}` is unknown"),
+                            at,
+                            Some("use `include`, `exclude` or `break_by:<criterion id>`"),
+                        );
+                        TieDraft::Include
+                    }
+                },
+            };
+            let descending = match select.order.as_ref().map(|o| (o.get_ref().as_str(), o)) {
+                None | Some(("desc", _)) => true,
+                Some(("asc", _)) => false,
+                Some((word, spanned)) => {
+                    let at = self.at(spanned);
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!("order `{word}` is unknown"),
+                        at,
+                        Some("use `desc` (higher score first) or `asc`"),
+                    );
+                    true
+                }
+            };
+            rule.map(|rule| (rule, ties, descending))
+        });
+        Some(MatrixDraft {
+            id,
+            name: spec.name.unwrap_or_default(),
+            description: spec.description.unwrap_or_default(),
+            location,
+            scale,
+            score,
+            criteria,
+            selection: selection.flatten(),
+        })
+    }
+
     fn field(&mut self, name: Spanned<String>, spec: FieldSpec) -> Field {
-        let (column, description) = match spec {
-            FieldSpec::Described(d) => (None, d),
-            FieldSpec::Full(table) => (table.column, table.description),
+        let (column, description, kind, when_missing, flag) = match spec {
+            FieldSpec::Described(d) => (None, d, FieldKind::Number, None, None),
+            FieldSpec::Full(table) => {
+                let at = self.at(&name);
+                let kind = match table.kind.as_deref() {
+                    None | Some("number") => FieldKind::Number,
+                    Some("text") => FieldKind::Text,
+                    Some(other) => {
+                        self.error(
+                            DiagnosticCode::InvalidValue,
+                            format!("field type `{other}` is unknown"),
+                            at.clone(),
+                            Some("use `type = \"number\"` (the default) or `type = \"text\"`"),
+                        );
+                        FieldKind::Number
+                    }
+                };
+                let when_missing = match &table.when_missing {
+                    None => None,
+                    Some(toml::Value::String(text)) if kind == FieldKind::Text => {
+                        Some(Value::Text(text.clone()))
+                    }
+                    Some(toml::Value::Integer(i)) => Some(Value::Number(Decimal::from(*i))),
+                    // A TOML float's shortest text is what was written (`0.5`), read exactly.
+                    Some(toml::Value::Float(f)) => {
+                        decimal_from_toml(&f.to_string()).map(Value::Number)
+                    }
+                    Some(toml::Value::String(text)) => decimal_from_toml(text).map(Value::Number),
+                    Some(_) => None,
+                };
+                if table.when_missing.is_some() && when_missing.is_none() {
+                    self.error(
+                        DiagnosticCode::BadNumber,
+                        format!(
+                            "`when_missing` of field `{}` is not a value of its type",
+                            name.get_ref()
+                        ),
+                        at,
+                        Some("a number field takes a number, a text field a quoted text"),
+                    );
+                }
+                if table.flag.is_some() && when_missing.is_none() {
+                    let at = self.at(&name);
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!(
+                            "field `{}` has a `flag` but no `when_missing`",
+                            name.get_ref()
+                        ),
+                        at,
+                        Some("a flag marks cells that used `when_missing`"),
+                    );
+                }
+                (
+                    table.column,
+                    table.description,
+                    kind,
+                    when_missing,
+                    table.flag,
+                )
+            }
         };
         let location = self.at(&name);
         let name = name.into_inner();
@@ -332,6 +637,17 @@ impl LayerReader<'_> {
             name,
             description,
             call: None,
+            kind,
+            when_missing,
+            flag,
+        }
+    }
+
+    /// A TOML number (read exactly from its text) or text.
+    fn value(&mut self, value: &Spanned<toml::Value>, what: &str) -> Option<Value> {
+        match value.get_ref() {
+            toml::Value::String(text) => Some(Value::Text(text.clone())),
+            _ => self.decimal(value, what).map(|(d, _)| Value::Number(d)),
         }
     }
 
@@ -443,6 +759,7 @@ impl LayerReader<'_> {
             decimals: spec.decimals,
             responsible: spec.responsible,
             formula,
+            grain: spec.grain.map(Spanned::into_inner),
             overrides: Vec::new(),
         }
     }

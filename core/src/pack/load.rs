@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::layer::{BandSets, DataLayer, Draft, Layer, read_layer};
+use super::layer::{BandSets, DataLayer, Draft, Layer, MatrixDraft, read_layer};
 use super::manifest::LimitsSection;
+use super::matrix;
 use super::{
-    DataShape, Direction, Field, Indicator, Labels, Override, PackIdentity, RulePack, Standard,
-    Unit,
+    DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
+    RulePack, Standard, Unit,
 };
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::limits::Limits;
@@ -253,6 +254,8 @@ struct Resolved {
     limits: LimitsSection,
     band_sets: BandSets,
     indicators: Vec<Draft>,
+    parameters: Vec<Parameter>,
+    matrices: Vec<MatrixDraft>,
 }
 
 impl Resolved {
@@ -285,6 +288,12 @@ impl Resolved {
         limits.merge_over(&self.limits);
         self.limits = limits;
         self.band_sets.extend(parent.band_sets);
+        for parameter in parent.parameters {
+            self.set_parameter(parameter);
+        }
+        for matrix in parent.matrices {
+            self.set_matrix(matrix);
+        }
         for indicator in parent.indicators {
             match self.indicators.iter_mut().find(|i| i.id == indicator.id) {
                 Some(existing) => *existing = indicator,
@@ -297,6 +306,24 @@ impl Resolved {
         match self.fields.iter_mut().find(|f| f.name == field.name) {
             Some(existing) => *existing = field,
             None => self.fields.push(field),
+        }
+    }
+
+    fn set_parameter(&mut self, parameter: Parameter) {
+        match self
+            .parameters
+            .iter_mut()
+            .find(|p| p.name == parameter.name)
+        {
+            Some(existing) => *existing = parameter,
+            None => self.parameters.push(parameter),
+        }
+    }
+
+    fn set_matrix(&mut self, matrix: MatrixDraft) {
+        match self.matrices.iter_mut().find(|m| m.id == matrix.id) {
+            Some(existing) => *existing = matrix,
+            None => self.matrices.push(matrix),
         }
     }
 
@@ -337,6 +364,12 @@ impl Resolved {
         self.limits = limits;
         for set in layer.band_sets {
             self.band_sets.insert(set.id.clone(), set);
+        }
+        for parameter in layer.parameters {
+            self.set_parameter(parameter);
+        }
+        for matrix in layer.matrices {
+            self.set_matrix(matrix);
         }
         let inherited = !layer.extends.is_empty();
         for (id, location) in layer.disable {
@@ -407,7 +440,46 @@ impl Resolved {
     }
 
     /// Checks what only the whole pack can tell, and builds it.
-    fn finalize(self, problems: &mut Vec<Diagnostic>) -> RulePack {
+    fn finalize(mut self, problems: &mut Vec<Diagnostic>) -> RulePack {
+        let field_list: Vec<String> = self.fields.iter().map(|f| f.name.clone()).collect();
+        for matrix in &self.matrices {
+            if !self.plugins.iter().any(|(p, _)| p == matrix::MATRIX_PLUGIN) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::UnknownPlugin,
+                        format!("matrix `{}` needs the `matrix` plugin", matrix.id),
+                        Some(matrix.location.clone()),
+                    )
+                    .with_help("add \"matrix\" to [pack] plugins"),
+                );
+            }
+            matrix::expand(matrix, &mut self.indicators, &field_list, problems);
+        }
+        let parameter_names: BTreeSet<&str> =
+            self.parameters.iter().map(|p| p.name.as_str()).collect();
+        for draft in &self.indicators {
+            if parameter_names.contains(draft.id.as_str())
+                || self
+                    .fields
+                    .iter()
+                    .any(|f| parameter_names.contains(f.name.as_str()) && f.name == draft.id)
+            {
+                problems.push(Diagnostic::error(
+                    DiagnosticCode::DuplicateId,
+                    format!("`{}` is both a parameter and an indicator", draft.id),
+                    Some(draft.location.clone()),
+                ));
+            }
+        }
+        for parameter in &self.parameters {
+            if self.fields.iter().any(|f| f.name == parameter.name) {
+                problems.push(Diagnostic::error(
+                    DiagnosticCode::DuplicateId,
+                    format!("`{}` is both a parameter and a field", parameter.name),
+                    Some(parameter.location.clone()),
+                ));
+            }
+        }
         let band_sets: Vec<_> = self.band_sets.into_values().collect();
         let band_index: BTreeMap<&str, usize> = band_sets
             .iter()
@@ -496,6 +568,7 @@ impl Resolved {
                 decimals: draft.decimals.unwrap_or(2),
                 responsible: draft.responsible.unwrap_or_default(),
                 formula,
+                grain: draft.grain,
                 location: draft.location,
                 overrides: draft
                     .overrides
@@ -504,6 +577,32 @@ impl Resolved {
                     .collect(),
             });
         }
+        for indicator in &indicators {
+            for column in indicator.grain.iter().flatten() {
+                let known = *column == self.data.entity.as_deref().unwrap_or("entity")
+                    || Some(column) == self.data.period.as_ref()
+                    || self.data.dimensions.iter().flatten().any(|d| d == column);
+                if !known {
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::UnknownName,
+                            format!("grain column `{column}` of `{}` is not the entity, the period or a dimension", indicator.id),
+                            Some(indicator.location.clone()),
+                        )
+                        .with_help("list the column under [data] dimensions"),
+                    );
+                }
+            }
+        }
+        let ids: Vec<&str> = indicators
+            .iter()
+            .map(|i: &Indicator| i.id.as_str())
+            .collect();
+        let matrices = self
+            .matrices
+            .iter()
+            .filter_map(|m| matrix::finish(m, &ids, problems))
+            .collect();
         let data = self.data;
         let dimensions = data.dimensions.unwrap_or_default();
         if let Some((group, location)) = &data.peer_group
@@ -534,6 +633,12 @@ impl Resolved {
                 entity: data.entity.unwrap_or_else(|| "entity".to_owned()),
                 period: data.period,
                 peer_group: data.peer_group.map(|(g, _)| g),
+                text_columns: self
+                    .fields
+                    .iter()
+                    .filter(|f| f.kind == FieldKind::Text)
+                    .map(|f| f.column.clone())
+                    .collect(),
                 dimensions,
             },
             fields: self.fields,
@@ -545,6 +650,8 @@ impl Resolved {
             band_sets,
             indicators,
             scripts: self.scripts,
+            parameters: self.parameters,
+            matrices,
         }
     }
 }

@@ -31,6 +31,54 @@ pub(crate) struct Manifest {
     pub indicators: Vec<IndicatorSpec>,
     #[serde(default, rename = "override")]
     pub overrides: BTreeMap<Spanned<String>, IndicatorSpec>,
+    #[serde(default)]
+    pub parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default, rename = "matrix")]
+    pub matrices: Vec<Spanned<MatrixSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MatrixSpec {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub scale: Option<Spanned<ScaleSpec>>,
+    pub score: Option<Spanned<String>>,
+    #[serde(default, rename = "criterion")]
+    pub criteria: Vec<Spanned<CriterionSpec>>,
+    pub select: Option<Spanned<SelectSpec>>,
+}
+
+/// `{ min = 1, max = 5 }`, or the word `"none"` (no scale check).
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a scale `{ min = 1, max = 5 }` or \"none\"")]
+pub(crate) enum ScaleSpec {
+    Word(String),
+    Bounds { min: toml::Value, max: toml::Value },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CriterionSpec {
+    pub id: Spanned<String>,
+    pub from: Spanned<String>,
+    pub weight: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub invert: bool,
+    #[serde(rename = "use")]
+    pub use_: Option<Spanned<String>>,
+    pub scale: Option<Spanned<ScaleSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SelectSpec {
+    pub top_percent: Option<Spanned<toml::Value>>,
+    pub top: Option<Spanned<u32>>,
+    pub at_least: Option<Spanned<toml::Value>>,
+    pub ties: Option<Spanned<String>>,
+    pub order: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +123,11 @@ pub(crate) struct FieldTable {
     pub column: Option<String>,
     #[serde(default)]
     pub description: String,
+    // Plain types: spans do not survive the untagged `FieldSpec` around them.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub when_missing: Option<toml::Value>,
+    pub flag: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,4 +196,5 @@ pub(crate) struct IndicatorSpec {
     pub responsible: Option<String>,
     pub formula: Option<Spanned<String>>,
     pub function: Option<Spanned<String>>,
+    pub grain: Option<Spanned<Vec<String>>>,
 }

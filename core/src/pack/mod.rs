@@ -7,6 +7,7 @@
 pub(crate) mod layer;
 mod load;
 mod manifest;
+mod matrix;
 
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct RulePack {
     pub(crate) band_sets: Vec<BandSet>,
     pub(crate) indicators: Vec<Indicator>,
     pub(crate) scripts: Vec<Arc<SourceFile>>,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) matrices: Vec<Matrix>,
 }
 
 impl RulePack {
@@ -78,6 +81,113 @@ impl RulePack {
     pub fn band_sets(&self) -> &[BandSet] {
         &self.band_sets
     }
+
+    /// Named constants formulas may read (`[parameters]`).
+    #[must_use]
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+
+    /// Prioritisation matrices (`[[matrix]]`), each with its score indicator.
+    #[must_use]
+    pub fn matrices(&self) -> &[Matrix] {
+        &self.matrices
+    }
+}
+
+/// A number or a text, as a parameter, a missing-value default or a formula input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Value {
+    /// An exact decimal.
+    Number(Decimal),
+    /// A text.
+    Text(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+/// A named constant of the pack (`[parameters]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// Name formulas use.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// Where it is set (the last pack that set it).
+    pub location: Location,
+}
+
+/// How a field's cells are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// Exact decimals (the default).
+    #[default]
+    Number,
+    /// Text, passed to formulas as a string.
+    Text,
+}
+
+/// A prioritisation matrix: criteria scored on scales, a score, a selection.
+/// Its criteria and score are indicators of the pack (`<id>_<criterion>` and
+/// `<id>`); the selection ranks items (data rows) by the score, per period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix {
+    /// Id of the matrix, which is also its score indicator's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Index of the score indicator among the pack's indicators.
+    pub score: usize,
+    /// Indices of the criterion indicators, in declaration order, with the criterion ids.
+    pub criteria: Vec<(String, usize)>,
+    /// How items are selected.
+    pub selection: Selection,
+    /// Where the matrix is defined.
+    pub location: Location,
+}
+
+/// Which items a matrix selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// How many.
+    pub rule: SelectionRule,
+    /// What happens to items tied at the cut.
+    pub ties: TieRule,
+    /// `true` when a higher score means a higher priority (the default).
+    pub descending: bool,
+}
+
+/// How many items a matrix selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SelectionRule {
+    /// The best `k = ceil(percent × n / 100)` items (Pareto: 20).
+    TopPercent(Decimal),
+    /// The best `n` items.
+    Top(u32),
+    /// Every item scoring at least (or at most, ascending) this.
+    AtLeast(Decimal),
+}
+
+/// What happens to items tied at the cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TieRule {
+    /// Select every item tied at the cut (more than k may be selected).
+    Include,
+    /// Select none of the items tied at the cut unless they all fit in k.
+    Exclude,
+    /// Order tied items by this criterion indicator (higher first), then by entity; take exactly k.
+    BreakBy(usize),
 }
 
 /// What identifies a resolved pack, so a report can be reproduced.
@@ -118,6 +228,8 @@ pub struct DataShape {
     pub dimensions: Vec<String>,
     /// The dimension that names each entity's peer group, for peer comparison.
     pub peer_group: Option<String>,
+    /// Columns read as text for `type = "text"` fields.
+    pub text_columns: Vec<String>,
 }
 
 impl Default for DataShape {
@@ -128,6 +240,7 @@ impl Default for DataShape {
             period: None,
             dimensions: Vec::new(),
             peer_group: None,
+            text_columns: Vec::new(),
         }
     }
 }
@@ -143,6 +256,12 @@ pub struct Field {
     pub description: String,
     /// For an input-function call such as `saldo("14")`: the function and its canonical argument.
     pub call: Option<(&'static str, String)>,
+    /// Number or text.
+    pub kind: FieldKind,
+    /// Used when the cell is empty, instead of a missing-value error.
+    pub when_missing: Option<Value>,
+    /// Put on every indicator cell that used `when_missing`.
+    pub flag: Option<String>,
 }
 
 /// The pack's own words for output.
@@ -297,6 +416,13 @@ pub enum FormulaSource {
         /// The `function = "…"` value in `pack.toml`.
         location: Location,
     },
+    /// A formula the pack builds itself (a matrix criterion or score).
+    Generated {
+        /// The expression.
+        text: String,
+        /// What it was built from.
+        location: Location,
+    },
 }
 
 /// One indicator of a pack, checked.
@@ -330,6 +456,9 @@ pub struct Indicator {
     pub location: Location,
     /// The `[override.ID]` tables of tailoring packs that changed it, in order.
     pub overrides: Vec<Override>,
+    /// The columns whose values group the rows it is computed over (`grain`);
+    /// `None` for a per-row indicator, empty for the whole table.
+    pub grain: Option<Vec<String>>,
 }
 
 /// One `[override.ID]` applied to an inherited indicator.
