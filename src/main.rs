@@ -234,12 +234,22 @@ fn eval(
         for line in report::selection_summary(&results) {
             eprintln!("{line}");
         }
+        let per_row = rules
+            .pack()
+            .indicators()
+            .iter()
+            .filter(|i| i.grain.is_none())
+            .count();
+        let groups = if results.groups().is_empty() {
+            String::new()
+        } else {
+            format!(" + {} group cells", results.groups().len())
+        };
         eprintln!(
-            "{}: {} rows × {} indicators = {} cells, {} with errors",
+            "{}: {} rows × {per_row} indicators = {} cells{groups}, {} with errors",
             results.identity(),
             results.rows().len(),
-            rules.pack().indicators().len(),
-            results.rows().len() * rules.pack().indicators().len(),
+            results.rows().len() * per_row,
             results.error_count()
         );
     }

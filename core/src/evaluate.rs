@@ -277,7 +277,11 @@ pub(crate) fn run(
     {
         Ok(result) => match to_decimal(result) {
             Ok(v) => v,
-            Err(error) => return failed(error),
+            Err(type_name) => {
+                return failed(CellError::NotANumber {
+                    type_name: rules.engine.map_type_name(&type_name).to_owned(),
+                });
+            }
         },
         Err(error) => return failed(classify(rules, &ind.formula, &error)),
     };
@@ -300,16 +304,15 @@ pub(crate) fn failed(error: CellError) -> Cell {
     }
 }
 
-fn to_decimal(result: Dynamic) -> Result<Decimal, CellError> {
-    if let Some(d) = result.clone().try_cast::<Decimal>() {
+/// The formula's result as a decimal, or the name of the type it returned.
+fn to_decimal(result: Dynamic) -> Result<Decimal, String> {
+    if let Ok(d) = result.as_decimal() {
         return Ok(d);
     }
     if let Ok(i) = result.as_int() {
         return Ok(Decimal::from(i));
     }
-    Err(CellError::NotANumber {
-        type_name: result.type_name().to_owned(),
-    })
+    Err(result.type_name().to_owned())
 }
 
 /// Turns a rhai error into a cell error, located in the pack's files.

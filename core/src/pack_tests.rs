@@ -361,6 +361,9 @@ fn check(
     let level = e.level.as_deref().unwrap_or("row");
     let found = indicator.and_then(|indicator| {
         if level == "row" {
+            if results.pack().indicators()[indicator].grain.is_some() {
+                return None;
+            }
             let row = *rows.get(&(e.entity.as_str(), e.period.as_deref()))?;
             Some((
                 results.cell(row, indicator),
@@ -388,6 +391,14 @@ fn check(
             .all(|i| i.id != e.indicator)
         {
             "no such indicator in the pack".to_owned()
+        } else if level == "row"
+            && results
+                .pack()
+                .indicators()
+                .iter()
+                .any(|i| i.id == e.indicator && i.grain.is_some())
+        {
+            "an indicator with a grain: give the group's `level` and `entity`".to_owned()
         } else if level == "row" {
             "no such entity and period in the data".to_owned()
         } else {

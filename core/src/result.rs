@@ -247,14 +247,18 @@ impl ResultSet {
         &self.cells[row * self.pack.indicators().len() + indicator]
     }
 
-    /// Every cell, row by row, indicators in pack order.
-    pub fn cells(&self) -> impl Iterator<Item = (&RowKey, &crate::Indicator, &Cell)> {
+    /// Every per-row cell, row by row, indicators in pack order, with the
+    /// row's and the indicator's index. Indicators with a grain have no
+    /// per-row cells: their results are in [`Self::groups`].
+    pub fn cells(&self) -> impl Iterator<Item = (usize, &RowKey, usize, &crate::Indicator, &Cell)> {
         let indicators = self.pack.indicators();
-        self.rows
-            .iter()
-            .flat_map(move |row| indicators.iter().map(move |ind| (row, ind)))
-            .zip(&self.cells)
-            .map(|((row, ind), cell)| (row, ind, cell))
+        self.rows.iter().enumerate().flat_map(move |(r, row)| {
+            indicators
+                .iter()
+                .enumerate()
+                .filter(|(_, ind)| ind.grain.is_none())
+                .map(move |(i, ind)| (r, row, i, ind, &self.cells[r * indicators.len() + i]))
+        })
     }
 
     /// The results of the indicators with a grain, after the per-row ones:

@@ -172,13 +172,10 @@ impl<'a> Sheet<'a> {
 
     /// Every record: the rows' cells, then the groups'.
     fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        let width = self.results.pack().indicators().len();
         let rows = self
             .results
             .cells()
-            .enumerate()
-            .map(move |(n, (row, indicator, cell))| {
-                let (row_index, index) = (n / width, n % width);
+            .map(move |(row_index, row, index, indicator, cell)| {
                 let variation = self.analysis.variation(row_index, index);
                 let standing = self.analysis.peer_standing(row_index, index);
                 let ranking = self.analysis.ranking(row_index, index);

@@ -40,25 +40,27 @@
 //! id = "demo"
 //! version = "1"
 //! plugins = ["calendar"]
+//! [parameters]
+//! corte = "2009-06-30"
 //! [fields]
-//! x = "unused"
+//! vence = { column = "vence", type = "text" }
 //! [[indicator]]
 //! id = "dias"
 //! unit = "days"
-//! formula = 'days_between(date("Dic. 2000"), date("2009-06-30"))'
+//! formula = "days_between(date(vence), date(corte))"
 //! [[indicator]]
 //! id = "vencido"
-//! formula = 'if date("Dic. 2000") < date("30/06/09") { 1 } else { 0 }'
-//! [[indicator]]
-//! id = "malo"
-//! formula = 'days_between(date("Q4 2000"), date("2009-06-30"))'
+//! formula = "if date(vence) < date(corte) { 1 } else { 0 }"
 //! "#), vec![]).unwrap();
 //! let rules = compile(pack, &[&semaforo_calendar::CalendarPlugin]).unwrap();
-//! let table = Table::from_csv_reader("entity,x\nA,1\n".as_bytes(), "inline", rules.pack().data_shape()).unwrap();
+//! let csv = "entity,vence\nA,Dic. 2000\nB,13/01/20\nC,Q4 2000\n";
+//! let table = Table::from_csv_reader(csv.as_bytes(), "inline", rules.pack().data_shape()).unwrap();
 //! let results = evaluate(&rules, &table);
 //! assert_eq!(results.cell(0, 0).value.unwrap().to_string(), "3103");
 //! assert_eq!(results.cell(0, 1).value.unwrap().to_string(), "1");
-//! let error = results.cell(0, 2).error.as_ref().unwrap();
+//! assert_eq!(results.cell(1, 0).value.unwrap().to_string(), "-3849");
+//! assert_eq!(results.cell(1, 1).value.unwrap().to_string(), "0");
+//! let error = results.cell(2, 0).error.as_ref().unwrap();
 //! assert_eq!(error.kind(), "script_error");
 //! assert!(error.to_string().contains("\"Q4 2000\" is not a date in an accepted form"));
 //! ```
