@@ -245,8 +245,23 @@ fn eval(
         } else {
             format!(" + {} group cells", results.groups().len())
         };
+        let not_applicable = results
+            .cells()
+            .map(|(.., cell)| cell)
+            .chain(results.groups().iter().map(|g| &g.cell))
+            .filter(|cell| {
+                cell.error
+                    .as_ref()
+                    .is_some_and(|e| e.kind() == "division_by_zero")
+            })
+            .count();
+        let not_applicable = if not_applicable > 0 {
+            format!(" ({not_applicable} of them not applicable: a zero base)")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{}: {} rows × {per_row} indicators = {} cells{groups}, {} with errors",
+            "{}: {} rows × {per_row} indicators = {} cells{groups}, {} with errors{not_applicable}",
             results.identity(),
             results.rows().len(),
             results.rows().len() * per_row,
