@@ -49,6 +49,8 @@ pub enum DiagnosticCode {
     UnknownFunction,
     /// An input function (e.g. `saldo`) is called with a bad or non-literal argument.
     BadInputCall,
+    /// A pack test failed (reloads that require passing tests).
+    TestFailed,
 }
 
 impl DiagnosticCode {
@@ -69,6 +71,7 @@ impl DiagnosticCode {
             Self::InvalidValue => "SEM011",
             Self::UnknownFunction => "SEM012",
             Self::BadInputCall => "SEM013",
+            Self::TestFailed => "SEM014",
         }
     }
 }

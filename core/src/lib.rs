@@ -44,6 +44,7 @@ mod evaluate;
 mod grain;
 mod inputs;
 mod limits;
+mod live;
 mod pack;
 mod pack_tests;
 mod plugin;
@@ -61,6 +62,7 @@ pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use evaluate::evaluate;
 pub use inputs::InputFunction;
 pub use limits::Limits;
+pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::{
     DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
     PACK_FILE, PackIdentity, Parameter, RulePack, Selection, SelectionRule, Standard, TieRule,

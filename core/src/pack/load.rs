@@ -652,6 +652,7 @@ impl Resolved {
             scripts: self.scripts,
             parameters: self.parameters,
             matrices,
+            files: self.files.iter().map(|(_, f)| f.clone()).collect(),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct RulePack {
     pub(crate) scripts: Vec<Arc<SourceFile>>,
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) matrices: Vec<Matrix>,
+    /// Every file that went into the pack, parents' included.
+    pub(crate) files: Vec<Arc<SourceFile>>,
 }
 
 impl RulePack {
@@ -80,6 +82,13 @@ impl RulePack {
     #[must_use]
     pub fn band_sets(&self) -> &[BandSet] {
         &self.band_sets
+    }
+
+    /// Every file that went into the pack (manifests and scripts, the
+    /// parents' included), as read.
+    #[must_use]
+    pub fn files(&self) -> &[Arc<SourceFile>] {
+        &self.files
     }
 
     /// Named constants formulas may read (`[parameters]`).

@@ -1,0 +1,272 @@
+//! Live rules: reloads publish only complete, valid versions; evaluations
+//! running meanwhile always see one whole version; a broken save is refused
+//! with its location and the last good version keeps serving.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a broken fixture should fail the test loudly"
+)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, RulePack, SourceFile, Table, evaluate};
+
+/// A valid version of the pack: the standard differs per version.
+fn version(standard: usize) -> String {
+    format!(
+        "[pack]\nid = \"live\"\nversion = \"{standard}\"\n[fields]\nnpl = \"npl\"\nloans = \"loans\"\n\
+         [bands.met]\nlevels = [{{ label = \"MET\", threshold = 100 }}, {{ label = \"GAP\" }}]\n\
+         [[indicator]]\nid = \"delinquency\"\nunit = \"percent\"\ndirection = \"lower\"\nbands = \"met\"\nstandard = {standard}\n\
+         formula = \"npl / loans * 100\"\n\
+         [[indicator]]\nid = \"double\"\nformula = \"delinquency * 2\"\n"
+    )
+}
+
+/// An invalid version: a syntax error in a formula, or TOML cut short.
+fn broken(n: usize) -> String {
+    if n % 2 == 0 {
+        version(n).replace("npl / loans * 100", "npl / / loans")
+    } else {
+        version(n)[..60].to_owned()
+    }
+}
+
+fn hash_of(text: &str) -> String {
+    RulePack::from_sources(SourceFile::new("pack.toml", text), vec![])
+        .unwrap()
+        .identity()
+        .content_hash
+        .clone()
+}
+
+const DATA: &str = "entity,npl,loans\nA,45,1000\nB,1,3\n";
+
+#[test]
+fn a_broken_save_is_refused_with_its_location_and_the_last_good_version_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, version(5)).unwrap();
+    let live = LiveRules::load(dir.path(), &[], LiveOptions::default()).unwrap();
+    assert_eq!(live.snapshot().generation, 1);
+
+    fs::write(&file, broken(4)).unwrap();
+    let failure = live.reload().unwrap_err();
+    assert_eq!(failure.serving, 1);
+    let message = failure.diagnostics.iter().next().unwrap().to_string();
+    assert!(
+        message.starts_with(&format!(
+            "{}:15:18: error[SEM003]: syntax error in the formula of `delinquency`",
+            file.display()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("error[SEM003]"), "{message}");
+    assert_eq!(
+        live.snapshot().generation,
+        1,
+        "the good version keeps serving"
+    );
+    assert!(live.last_error().is_some());
+
+    fs::write(&file, version(4)).unwrap();
+    let next = live.reload().unwrap();
+    assert_eq!(
+        (
+            next.generation,
+            next.rules.pack().identity().version.as_str()
+        ),
+        (2, "4")
+    );
+    assert!(live.last_error().is_none());
+    // Saving the same content again publishes nothing new.
+    fs::write(&file, version(4)).unwrap();
+    assert_eq!(live.reload().unwrap().generation, 2);
+}
+
+#[test]
+fn reloads_can_require_the_pack_tests_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("pack.toml"), version(5)).unwrap();
+    fs::create_dir(dir.path().join("tests")).unwrap();
+    fs::write(
+        dir.path().join("tests/met.toml"),
+        format!("csv = \"\"\"\n{DATA}\"\"\"\n[[expect]]\nentity = \"A\"\nindicator = \"delinquency\"\nband = \"MET\"\n"),
+    )
+    .unwrap();
+    let options = LiveOptions {
+        require_tests: true,
+        ..LiveOptions::default()
+    };
+    let live = LiveRules::load(dir.path(), &[], options).unwrap();
+    // 4.5 % against a 4 % standard is a gap: the test fails, the version is refused.
+    fs::write(dir.path().join("pack.toml"), version(4)).unwrap();
+    let failure = live.reload().unwrap_err();
+    let message = failure.diagnostics.iter().next().unwrap().to_string();
+    assert!(
+        message.contains("error[SEM014]: `delinquency` for A: band expected `MET`, got `GAP`"),
+        "{message}"
+    );
+    assert_eq!(live.snapshot().rules.pack().identity().version, "5");
+}
+
+/// Saves `text` the way an editor might.
+fn save(path: &Path, text: &str, style: usize) {
+    match style % 4 {
+        // Write in place.
+        0 => fs::write(path, text).unwrap(),
+        // Truncate, then write in two parts.
+        1 => {
+            let mut file = fs::File::create(path).unwrap();
+            let (a, b) = text.split_at(text.len() / 2);
+            file.write_all(a.as_bytes()).unwrap();
+            file.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(1));
+            file.write_all(b.as_bytes()).unwrap();
+        }
+        // Write a temporary file and rename it over.
+        2 => {
+            let temporary = path.with_extension("toml.tmp");
+            fs::write(&temporary, text).unwrap();
+            fs::rename(&temporary, path).unwrap();
+        }
+        // Delete and recreate.
+        _ => {
+            fs::remove_file(path).unwrap();
+            fs::write(path, text).unwrap();
+        }
+    }
+}
+
+#[test]
+fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, version(1)).unwrap();
+    let valid: BTreeSet<String> = (1..=20).map(|n| hash_of(&version(n))).collect();
+    let options = LiveOptions {
+        debounce: Duration::from_millis(10),
+        ..LiveOptions::default()
+    };
+    let live = LiveRules::load(dir.path(), &[], options).unwrap();
+    let published = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (p, r) = (published.clone(), refused.clone());
+    let _watch = live
+        .watch(move |event| match event {
+            ReloadEvent::Published(_) => {
+                p.fetch_add(1, Ordering::Relaxed);
+            }
+            ReloadEvent::Refused(_) => {
+                r.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        })
+        .unwrap();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let evaluators: Vec<_> = (0..3)
+        .map(|_| {
+            let (live, done, valid) = (live.clone(), done.clone(), valid.clone());
+            std::thread::spawn(move || {
+                let mut seen = BTreeSet::new();
+                let mut evaluations = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let snapshot = live.snapshot();
+                    let table = Table::from_csv_reader(
+                        DATA.as_bytes(),
+                        "d.csv",
+                        snapshot.rules.pack().data_shape(),
+                    )
+                    .unwrap();
+                    let results = evaluate(&snapshot.rules, &table);
+                    let hash = results.identity().content_hash.clone();
+                    assert!(
+                        valid.contains(&hash),
+                        "a result set from a version that was never valid: {hash}"
+                    );
+                    assert_eq!(
+                        results.error_count(),
+                        0,
+                        "an evaluation failed during a reload"
+                    );
+                    // Both cells come from one version: double = 2 × delinquency.
+                    assert_eq!(
+                        results.cell(0, 1).value,
+                        results
+                            .cell(0, 0)
+                            .value
+                            .map(|v| v * rust_decimal::Decimal::TWO)
+                    );
+                    seen.insert(hash);
+                    evaluations += 1;
+                }
+                (evaluations, seen)
+            })
+        })
+        .collect();
+
+    for n in 0..300 {
+        let text = if n % 5 == 4 {
+            broken(n)
+        } else {
+            version(n % 20 + 1)
+        };
+        save(&file, &text, n);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    save(&file, &version(7), 0);
+    let target = hash_of(&version(7));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live.snapshot().rules.pack().identity().content_hash != target {
+        assert!(Instant::now() < deadline, "the last save never went live");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    let mut versions = BTreeSet::new();
+    for evaluator in evaluators {
+        let (evaluations, seen) = evaluator.join().unwrap();
+        total += evaluations;
+        versions.extend(seen);
+    }
+    assert!(total > 100, "evaluations ran all along ({total})");
+    assert!(
+        versions.len() > 1,
+        "evaluations saw the rules change ({versions:?})"
+    );
+    assert!(published.load(Ordering::Relaxed) > 0 && live.snapshot().generation > 1);
+}
+
+#[test]
+fn a_watched_save_goes_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, version(5)).unwrap();
+    let live = LiveRules::load(dir.path(), &[], LiveOptions::default()).unwrap();
+    let (sender, events) = mpsc::channel();
+    let _watch = live
+        .watch(move |event| sender.send(event).unwrap())
+        .unwrap();
+    save(&file, &version(6), 2);
+    match events.recv_timeout(Duration::from_secs(5)).unwrap() {
+        ReloadEvent::Published(snapshot) => assert_eq!(
+            (
+                snapshot.generation,
+                snapshot.rules.pack().identity().version.as_str()
+            ),
+            (2, "6")
+        ),
+        other => panic!("{other:?}"),
+    }
+    save(&file, &broken(2), 0);
+    match events.recv_timeout(Duration::from_secs(5)).unwrap() {
+        ReloadEvent::Refused(failure) => assert_eq!(failure.serving, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(live.snapshot().generation, 2);
+}
