@@ -29,7 +29,7 @@ fn version(standard: usize) -> String {
 
 /// An invalid version: a syntax error in a formula, or TOML cut short.
 fn broken(n: usize) -> String {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         version(n).replace("npl / loans * 100", "npl / / loans")
     } else {
         version(n)[..60].to_owned()
