@@ -6,6 +6,8 @@
 
 mod render;
 mod report;
+mod serve;
+mod watch;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -62,12 +64,45 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
     },
+    /// Evaluate, then re-evaluate on every change of the rules and show what changed.
+    #[command(
+        after_help = "Example:\n  semaforo watch --pack rules/sagrario --data examples/sagrario/balances.csv\n\nEdit rules/sagrario/pack.toml in another window: each save prints the cells whose\nvalue or band changed, or the save's errors (the last good rules stay live)."
+    )]
+    Watch {
+        /// The rule pack directory (holding pack.toml).
+        #[arg(long, value_name = "DIR")]
+        pack: PathBuf,
+        /// The data file.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Refuse a change unless the pack's own tests pass with it.
+        #[arg(long)]
+        require_tests: bool,
+    },
     /// Run a pack's own tests (tests/*.toml) and show every failure.
     #[command(after_help = "Example:\n  semaforo test rules/sagrario")]
     Test {
         /// The rule pack directory (holding pack.toml and tests/).
         #[arg(value_name = "DIR")]
         pack: PathBuf,
+    },
+    /// Serve a pack over HTTP (JSON API); edits to the pack go live.
+    #[command(
+        after_help = "Example:\n  semaforo serve --pack rules/sagrario --addr 127.0.0.1:8080\n  curl -s http://127.0.0.1:8080/v1/pack\n  curl -s http://127.0.0.1:8080/v1/evaluate -H 'Content-Type: text/csv' --data-binary @examples/sagrario/balances.csv\n\nPOST /v1/evaluate takes rows as JSON (an array of objects keyed by column) or CSV and\nanswers what `eval --format json` writes; GET /v1/pack shows the live version and the\nlast refused reload; GET /healthz answers ok. Ctrl-C stops after the requests in flight."
+    )]
+    Serve {
+        /// The rule pack directory (holding pack.toml), watched for edits.
+        #[arg(long, value_name = "DIR")]
+        pack: PathBuf,
+        /// Address to listen on; port 0 picks a free port (printed on stderr).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Publish an edited pack only if its own tests (tests/*.toml) pass.
+        #[arg(long)]
+        require_tests: bool,
+        /// Largest request body accepted, in bytes; larger ones get 413.
+        #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+        max_body: usize,
     },
 }
 
@@ -104,6 +139,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => eval(&pack, &data, format, output.as_deref(), quiet),
         Command::Check { pack, data } => check(&pack, data.as_deref()),
         Command::Test { pack } => test(&pack),
+        Command::Serve {
+            pack,
+            addr,
+            require_tests,
+            max_body,
+        } => serve::run(&pack, &addr, require_tests, max_body),
+        Command::Watch {
+            pack,
+            data,
+            require_tests,
+        } => watch::run(
+            &pack,
+            &data,
+            semaforo::LiveOptions {
+                require_tests,
+                ..semaforo::LiveOptions::default()
+            },
+        ),
     }
 }
 

@@ -638,3 +638,86 @@ fn peer_groups_get_mean_median_difference_and_rank() {
         "A,2024-02,morosidad,3,percent,,,,,2,1,50,g1,1,3,3,0,0,1"
     );
 }
+
+#[test]
+fn watch_prints_what_a_save_changes_and_the_errors_of_a_broken_one() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let tree = shipped_copy();
+    let pack_dir = tree.path().join("rules/sagrario");
+    let data = tree.path().join("examples/sagrario/balances.csv");
+    /// Stops the watcher even when an assertion fails.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_semaforo"))
+            .args(["watch", "--pack", path(&pack_dir), "--data", path(&data)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = received.recv_timeout(Duration::from_millis(100)) {
+                if line.contains(needle) {
+                    return line;
+                }
+                seen.push(line);
+            }
+        }
+        panic!("`{needle}` never printed; got:\n{}", seen.join("\n"));
+    };
+    wait_for("generation 1: watching");
+    let manifest = pack_dir.join("pack.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let morosidad = "[override.morosidad]\nname = \"MOROSIDAD\"\nstandard = 4\n";
+    assert!(text.contains(morosidad));
+    fs::write(
+        &manifest,
+        text.replace(
+            morosidad,
+            "[override.morosidad]\nname = \"MOROSIDAD\"\nstandard = 2.5\n",
+        ),
+    )
+    .unwrap();
+    wait_for("generation 2: 2 cell(s) changed");
+    let change = wait_for("COAC_EL_SAGRARIO 2008-12 morosidad:");
+    assert_eq!(
+        change.trim(),
+        "COAC_EL_SAGRARIO 2008-12 morosidad: 2.87 CUMPLIO → 2.87 Brecha de no cumplimiento"
+    );
+    fs::write(
+        &manifest,
+        text.replace(
+            morosidad,
+            "[override.morosidad]\nname = \"MOROSIDAD\"\nstandard = \"abc\"\n",
+        ),
+    )
+    .unwrap();
+    let error = wait_for("error[SEM010]");
+    assert!(
+        error
+            .contains("pack.toml:81:12: error[SEM010]: standard `\"abc\"` is not a decimal number"),
+        "{error}"
+    );
+    wait_for("refused: 1 error(s); generation 2 keeps serving");
+}

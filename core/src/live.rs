@@ -221,6 +221,7 @@ impl LiveRules {
         let stopping = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
             let mut reported = live.snapshot().generation;
+            let mut last_refusal: Option<Diagnostics> = None;
             while !stopping.load(Ordering::Relaxed) {
                 match received.recv_timeout(Duration::from_millis(100)) {
                     Ok(Ok(_changes)) => {
@@ -228,12 +229,19 @@ impl LiveRules {
                         while received.try_recv().is_ok() {}
                         match live.reload() {
                             // A save that changed nothing (a touch, an editor's swap file) is no news.
-                            Ok(snapshot) if snapshot.generation == reported => {}
+                            Ok(snapshot) if snapshot.generation == reported => last_refusal = None,
                             Ok(snapshot) => {
                                 reported = snapshot.generation;
+                                last_refusal = None;
                                 on_event(ReloadEvent::Published(snapshot));
                             }
-                            Err(failure) => on_event(ReloadEvent::Refused(failure)),
+                            // The same refusal again (one save, several events) is no news either.
+                            Err(failure) if last_refusal.as_ref() == Some(&failure.diagnostics) => {
+                            }
+                            Err(failure) => {
+                                last_refusal = Some(failure.diagnostics.clone());
+                                on_event(ReloadEvent::Refused(failure));
+                            }
                         }
                         // Directories may have been replaced or added (a new parent pack).
                         let now = live.watch_paths();
