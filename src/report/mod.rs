@@ -220,11 +220,7 @@ impl<'a> Sheet<'a> {
             indicator,
             cell,
             value: cell.value.map(exact),
-            standard: indicator.standard.map(|s| match s {
-                Standard::Target(v) => exact(v),
-                Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
-                _ => s.to_string(),
-            }),
+            standard: indicator.standard.map(standard_text),
             compliance: cell.compliance.map(exact),
             band: self.results.band_label(index, cell),
             error: cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
@@ -246,6 +242,15 @@ impl<'a> Sheet<'a> {
     fn displayed(&self, indicator: &Indicator, value: Decimal) -> String {
         let suffix = self.results.pack().labels().unit_suffix(indicator.unit);
         format!("{}{suffix}", round_for_display(value, indicator.decimals))
+    }
+}
+
+/// A standard as every format writes it: `4`, or `1..3` for a range.
+pub(crate) fn standard_text(standard: Standard) -> String {
+    match standard {
+        Standard::Target(v) => exact(v),
+        Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
+        _ => standard.to_string(),
     }
 }
 

@@ -1,0 +1,145 @@
+//! The API's answer to a request it cannot serve: a 4xx (or 500) status and
+//! `{"error": {"kind", "message", "field"?, "line"?, "column"?}}`, `kind` a
+//! stable word, `field` the JSON path or column the problem is in.
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use semaforo::DataError;
+use serde::Serialize;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct ApiError {
+    #[serde(skip)]
+    pub status: StatusCode,
+    /// Stable, machine-readable: `malformed_json`, `not_an_object`, …
+    pub kind: &'static str,
+    /// For people: what is wrong and, where it helps, what to send instead.
+    pub message: String,
+    /// The JSON path (`$[3].loans`) or column the problem is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// 1-based line of the body, for malformed JSON and unreadable CSV.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// 1-based column of the body, for malformed JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+}
+
+impl ApiError {
+    /// A 400 of `kind`.
+    pub fn bad_request(kind: &'static str, message: String) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            kind,
+            message,
+            field: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    /// Names the field the problem is in.
+    #[must_use]
+    pub fn at_field(mut self, field: String) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            ..Self::bad_request(
+                "not_found",
+                "no such resource; the API has POST /v1/evaluate, GET /v1/pack and GET /healthz"
+                    .to_owned(),
+            )
+        }
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            ..Self::bad_request(
+                "method_not_allowed",
+                "method not allowed here; the API has POST /v1/evaluate, GET /v1/pack and GET /healthz"
+                    .to_owned(),
+            )
+        }
+    }
+
+    /// The `Content-Type` is missing (`None`) or neither JSON nor CSV.
+    pub fn unsupported_media_type(content_type: Option<&str>) -> Self {
+        let got = content_type.map_or_else(
+            || "no Content-Type".to_owned(),
+            |t| format!("Content-Type `{t}`"),
+        );
+        Self {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ..Self::bad_request(
+                "unsupported_media_type",
+                format!(
+                    "send rows as `application/json` (an array of objects) or `text/csv` (the pack's data format); got {got}"
+                ),
+            )
+            .at_field("Content-Type".to_owned())
+        }
+    }
+
+    /// The body could not be received: too large, or the connection failed.
+    pub fn body(rejection: BytesRejection) -> Self {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self {
+                status,
+                ..Self::bad_request(
+                    "body_too_large",
+                    "the request body is larger than this server accepts (--max-body); send fewer rows per request".to_owned(),
+                )
+            }
+        } else {
+            Self {
+                status,
+                ..Self::bad_request("unreadable_body", rejection.body_text())
+            }
+        }
+    }
+
+    /// The data could not be read at all (bad cells are not errors: they
+    /// become cell errors in the results).
+    pub fn data(error: DataError) -> Self {
+        match &error {
+            DataError::Csv { line, .. } => Self {
+                line: Some(*line),
+                ..Self::bad_request("unreadable_csv", error.to_string())
+            },
+            DataError::MissingKeyColumn { column, .. } => {
+                Self::bad_request("missing_column", error.to_string()).at_field(column.clone())
+            }
+            _ => Self::bad_request("unreadable_data", error.to_string()),
+        }
+    }
+
+    /// Something on the server's side failed; the request may be retried.
+    pub fn internal(message: &str) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            ..Self::bad_request("internal", message.to_owned())
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a ApiError,
+        }
+        let mut json = serde_json::to_vec(&Body { error: &self }).unwrap_or_default();
+        json.push(b'\n');
+        (self.status, [(CONTENT_TYPE, "application/json")], json).into_response()
+    }
+}
