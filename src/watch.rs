@@ -35,6 +35,11 @@ pub fn run(dir: &Path, data: &Path, options: LiveOptions) -> anyhow::Result<Exit
             return Ok(ExitCode::from(1));
         }
     };
+    // Watch before the first evaluation, so a save made meanwhile is not missed.
+    let (events, received) = mpsc::channel();
+    let _watch = live.watch(move |event| {
+        let _ = events.send(event);
+    })?;
     let mut out = io::stdout().lock();
     let first = live.snapshot();
     let results = evaluate(&first, data)?;
@@ -49,10 +54,6 @@ pub fn run(dir: &Path, data: &Path, options: LiveOptions) -> anyhow::Result<Exit
     out.flush()?;
     let mut shown = cells(&results);
 
-    let (events, received) = mpsc::channel();
-    let _watch = live.watch(move |event| {
-        let _ = events.send(event);
-    })?;
     for event in received {
         match event {
             ReloadEvent::Published(snapshot) => match evaluate(&snapshot, data) {

@@ -9,10 +9,13 @@
 //! failed reload leaves the published set in place and is kept, with every
 //! diagnostic, in [`LiveRules::last_error`].
 //!
-//! [`LiveRules::watch`] reloads on file events (`notify`, debounced): it
-//! watches each pack directory recursively and the directory above it, so
-//! in-place writes, truncate-and-write, write-to-temporary-and-rename,
-//! delete-and-recreate and a renamed directory all trigger a reload.
+//! [`LiveRules::watch`] reloads on file events (`notify`): it watches each
+//! pack directory recursively and the directory above it, so in-place
+//! writes, truncate-and-write, write-to-temporary-and-rename,
+//! delete-and-recreate and a renamed directory all trigger a reload. Events
+//! are gathered until the files have been quiet for the debounce interval,
+//! and mere accesses (a reload reading the files) are ignored, so a reload
+//! never triggers the next.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -24,8 +27,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::compile::{CompiledRuleSet, load_and_compile};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
@@ -87,7 +89,7 @@ pub struct WatchError {
     pub path: PathBuf,
     /// What the file-system watcher said.
     #[source]
-    pub source: notify_debouncer_mini::notify::Error,
+    pub source: notify::Error,
 }
 
 /// A pack that can be reloaded while it is used from several threads.
@@ -200,33 +202,32 @@ impl LiveRules {
         self: &Arc<Self>,
         on_event: impl Fn(ReloadEvent) + Send + 'static,
     ) -> Result<Watch, WatchError> {
-        let (events, received) = mpsc::channel::<DebounceEventResult>();
-        let mut debouncer =
-            new_debouncer(self.options.debounce, events).map_err(|source| WatchError {
+        let (events, received) = mpsc::channel::<notify::Result<Event>>();
+        let mut watcher: RecommendedWatcher =
+            notify::recommended_watcher(events).map_err(|source| WatchError {
                 path: self.dir.clone(),
                 source,
             })?;
         let mut watched = self.watch_paths();
         for (path, mode) in &watched {
-            debouncer
-                .watcher()
-                .watch(path, *mode)
-                .map_err(|source| WatchError {
-                    path: path.clone(),
-                    source,
-                })?;
+            watcher.watch(path, *mode).map_err(|source| WatchError {
+                path: path.clone(),
+                source,
+            })?;
         }
         let stop = Arc::new(AtomicBool::new(false));
         let live = Arc::clone(self);
         let stopping = Arc::clone(&stop);
+        let debounce = self.options.debounce;
         let thread = std::thread::spawn(move || {
             let mut reported = live.snapshot().generation;
             let mut last_refusal: Option<Diagnostics> = None;
             while !stopping.load(Ordering::Relaxed) {
                 match received.recv_timeout(Duration::from_millis(100)) {
-                    Ok(Ok(_changes)) => {
-                        // Drain what arrived meanwhile: one reload for a burst.
-                        while received.try_recv().is_ok() {}
+                    Ok(Ok(event)) if is_change(&event) => {
+                        if !quiet_for(&received, debounce) {
+                            break;
+                        }
                         match live.reload() {
                             // A save that changed nothing (a touch, an editor's swap file) is no news.
                             Ok(snapshot) if snapshot.generation == reported => last_refusal = None,
@@ -247,15 +248,15 @@ impl LiveRules {
                         let now = live.watch_paths();
                         if now != watched {
                             for (path, _) in &watched {
-                                let _ = debouncer.watcher().unwatch(path);
+                                let _ = watcher.unwatch(path);
                             }
                             for (path, mode) in &now {
-                                let _ = debouncer.watcher().watch(path, *mode);
+                                let _ = watcher.watch(path, *mode);
                             }
                             watched = now;
                         }
                     }
-                    Ok(Err(_)) | Err(RecvTimeoutError::Timeout) => {}
+                    Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             }
@@ -288,6 +289,27 @@ impl LiveRules {
             }
         }
         paths
+    }
+}
+
+/// Whether an event can change what a reload reads (not a mere access).
+fn is_change(event: &Event) -> bool {
+    !matches!(event.kind, EventKind::Access(_))
+}
+
+/// Waits until no change has come for `debounce`, so a burst of events (one
+/// save is often several) makes one reload. `false` when the watcher stopped.
+fn quiet_for(received: &mpsc::Receiver<notify::Result<Event>>, debounce: Duration) -> bool {
+    let mut deadline = std::time::Instant::now() + debounce;
+    loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        match received.recv_timeout(remaining) {
+            // Only a change restarts the wait; accesses (readers) do not.
+            Ok(Ok(event)) if is_change(&event) => deadline = std::time::Instant::now() + debounce,
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
     }
 }
 

@@ -217,7 +217,8 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
             version(n % 20 + 1)
         };
         save(&file, &text, n);
-        std::thread::sleep(Duration::from_millis(2));
+        // Mostly faster than the debounce; now and then a pause, so reloads land mid-run.
+        std::thread::sleep(Duration::from_millis(if n % 25 == 24 { 40 } else { 2 }));
     }
     save(&file, &version(7), 0);
     let target = hash_of(&version(7));
@@ -226,6 +227,8 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
         assert!(Instant::now() < deadline, "the last save never went live");
         std::thread::sleep(Duration::from_millis(10));
     }
+    // Let the evaluators run on the last version too.
+    std::thread::sleep(Duration::from_millis(50));
     done.store(true, Ordering::Relaxed);
     let mut total = 0;
     let mut versions = BTreeSet::new();

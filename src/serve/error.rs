@@ -143,3 +143,36 @@ impl IntoResponse for ApiError {
         (self.status, [(CONTENT_TYPE, "application/json")], json).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_data_names_its_line_or_column() {
+        let csv = ApiError::data(DataError::Csv {
+            source_name: "request.csv".to_owned(),
+            line: 3,
+            message: "the header has no `code` column".to_owned(),
+        });
+        assert_eq!(
+            (csv.status, csv.kind, csv.line),
+            (StatusCode::BAD_REQUEST, "unreadable_csv", Some(3))
+        );
+        assert!(
+            csv.message.starts_with("request.csv:3: "),
+            "{}",
+            csv.message
+        );
+
+        let missing = ApiError::data(DataError::MissingKeyColumn {
+            source_name: "request.csv".to_owned(),
+            column: "period".to_owned(),
+            role: "period",
+        });
+        assert_eq!(
+            (missing.kind, missing.field.as_deref()),
+            ("missing_column", Some("period"))
+        );
+    }
+}
