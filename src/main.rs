@@ -26,6 +26,9 @@ use report::Format;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads evaluating rows (default: one per core). Results do not depend on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +132,11 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(threads) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()?;
+    }
     match cli.command {
         Command::Eval {
             pack,

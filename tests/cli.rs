@@ -721,3 +721,29 @@ fn watch_prints_what_a_save_changes_and_the_errors_of_a_broken_one() {
     );
     wait_for("refused: 1 error(s); generation 2 keeps serving");
 }
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let run = |threads: &str| {
+        let out = semaforo(&[
+            "eval",
+            "--threads",
+            threads,
+            "--pack",
+            "rules/atencion-cooperativas",
+            "--data",
+            "examples/coacsa/cooperativas.csv",
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = run("1");
+    assert!(
+        one.lines().count() > 1000,
+        "a real workload: {} lines",
+        one.lines().count()
+    );
+    assert_eq!(one, run("2"));
+}

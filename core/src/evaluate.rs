@@ -1,6 +1,7 @@
 //! Evaluating a [`CompiledRuleSet`] over a [`Table`]: every row × indicator,
 //! in dependency order, each cell its own value or error.
 
+use rayon::prelude::*;
 use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
@@ -42,40 +43,38 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
     let pack = &rules.pack;
     let inputs = RowInputs::bind(rules, table);
     let width = pack.indicators.len();
-    let mut cells = Vec::with_capacity(table.len() * width);
-    let mut rows = Vec::with_capacity(table.len());
-    let mut scope = Scope::new();
     let peer_group = pack
         .data
         .peer_group
         .as_ref()
         .and_then(|g| table.dimensions().iter().find(|d| d.name == *g));
+    let rows: Vec<RowKey> = (0..table.len())
+        .map(|row| RowKey {
+            entity: table.entity(row).to_owned(),
+            period: table.period(row).map(str::to_owned),
+            line: table.line(row),
+            peer_group: peer_group.map(|g| g.values[row].clone()),
+        })
+        .collect();
     let row_order: Vec<usize> = rules
         .order
         .iter()
         .copied()
         .filter(|&i| pack.indicators[i].grain.is_none())
         .collect();
-    for row in 0..table.len() {
-        rows.push(RowKey {
-            entity: table.entity(row).to_owned(),
-            period: table.period(row).map(str::to_owned),
-            line: table.line(row),
-            peer_group: peer_group.map(|g| g.values[row].clone()),
-        });
-        let start = cells.len();
-        cells.resize(start + width, Cell::default());
-        for &i in &row_order {
-            let cell = evaluate_row_cell(
-                rules,
-                &inputs,
-                row,
-                i,
-                &cells[start..start + width],
-                &mut scope,
-            );
-            cells[start + i] = cell;
-        }
+    // Rows are independent: evaluate them in parallel, each into its own
+    // slice of the result, so the output order never depends on threads.
+    let mut cells = vec![Cell::default(); table.len() * width];
+    if width > 0 {
+        cells.par_chunks_mut(width).enumerate().for_each_init(
+            Scope::new,
+            |scope, (row, row_cells)| {
+                for &i in &row_order {
+                    let cell = evaluate_row_cell(rules, &inputs, row, i, row_cells, scope);
+                    row_cells[i] = cell;
+                }
+            },
+        );
     }
     let groups = crate::grain::evaluate_groups(rules, &inputs, &cells);
     ResultSet {
