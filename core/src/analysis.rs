@@ -160,7 +160,17 @@ impl Analysis {
                 }
             });
             let n = items.len();
-            let rank = |score: Decimal| 1 + items.iter().filter(|(_, s)| better(*s, score)).count();
+            // Items are sorted best first: ranks by position where each tie starts.
+            let ranks: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .scan(0, |start, (i, (_, score))| {
+                    if i > 0 && better(items[i - 1].1, *score) {
+                        *start = i;
+                    }
+                    Some(1 + *start)
+                })
+                .collect();
             let (k, cut, chosen): (Option<usize>, Option<Decimal>, Vec<usize>) = match selection
                 .rule
             {
@@ -225,10 +235,11 @@ impl Analysis {
                     }
                 }
             };
-            for &(row, score) in &items {
+            let chosen_rows: std::collections::BTreeSet<usize> = chosen.iter().copied().collect();
+            for (&(row, _), &rank) in items.iter().zip(&ranks) {
                 self.rankings[row * self.width + matrix.score] = Some(Ranking {
-                    rank: rank(score),
-                    selected: chosen.contains(&row),
+                    rank,
+                    selected: chosen_rows.contains(&row),
                 });
             }
             self.cuts.push(MatrixCut {
@@ -320,11 +331,13 @@ impl Analysis {
                 };
                 let badness = |v: Decimal| badness(v, spec.direction, spec.standard);
                 values.sort_by_key(|&(_, v)| badness(v));
+                // Sorted best first: a value's rank is 1 + the position where its tie starts.
+                let mut tie_start = 0;
                 for (i, &(row, value)) in values.iter().enumerate() {
-                    let rank = 1 + values[..i]
-                        .iter()
-                        .filter(|&&(_, other)| badness(other) < badness(value))
-                        .count();
+                    if i > 0 && badness(values[i - 1].1) < badness(value) {
+                        tie_start = i;
+                    }
+                    let rank = 1 + tie_start;
                     self.standings[row * self.width + indicator] = Some(PeerStanding {
                         size: values.len(),
                         mean,
