@@ -66,6 +66,9 @@ enum Command {
         /// account whose balance disagrees with its sub-accounts).
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
+        /// List the indicators and how each is evaluated (native arithmetic or rhai).
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Evaluate, then re-evaluate on every change of the rules and show what changed.
     #[command(
@@ -145,7 +148,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output,
             quiet,
         } => eval(&pack, &data, format, output.as_deref(), quiet),
-        Command::Check { pack, data } => check(&pack, data.as_deref()),
+        Command::Check {
+            pack,
+            data,
+            verbose,
+        } => check(&pack, data.as_deref(), verbose),
         Command::Test { pack } => test(&pack),
         Command::Serve {
             pack,
@@ -183,7 +190,7 @@ fn refuse(diagnostics: &Diagnostics) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn check(dir: &Path, data: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn check(dir: &Path, data: Option<&Path>, verbose: bool) -> anyhow::Result<ExitCode> {
     let rules = match semaforo::load(dir) {
         Ok(rules) => rules,
         Err(diagnostics) => return refuse(&diagnostics),
@@ -197,6 +204,16 @@ fn check(dir: &Path, data: Option<&Path>) -> anyhow::Result<ExitCode> {
         pack.fields().len(),
         pack.band_sets().len()
     );
+    if verbose {
+        for (i, indicator) in pack.indicators().iter().enumerate() {
+            let grain = indicator
+                .grain
+                .as_ref()
+                .map(|g| format!(" grain [{}]", g.join(", ")))
+                .unwrap_or_default();
+            println!("  {:<6} {}{grain}", rules.evaluation_path(i), indicator.id);
+        }
+    }
     if let Some(data) = data {
         let table = semaforo::read_data(&rules, data)?;
         print_warnings(&table);

@@ -11,6 +11,7 @@ use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::engine::build_engine;
 use crate::grain::{AggregateCall, AggregateFn, rewrite_aggregates};
 use crate::inputs::{InputFunction, rewrite};
+use crate::native::{Lowering, NativeFormula, lower};
 use crate::pack::{Field, FieldKind, Indicator};
 use crate::pack::{FormulaSource, RulePack};
 use crate::plugin::Plugin;
@@ -67,6 +68,29 @@ impl CompiledRuleSet {
     pub fn evaluation_order(&self) -> &[usize] {
         &self.order
     }
+
+    /// How indicator `indicator` (pack order) is evaluated for each row:
+    /// `"native"` (plain arithmetic lowered to the native decimal evaluator)
+    /// or `"rhai"`.
+    #[must_use]
+    pub fn evaluation_path(&self, indicator: usize) -> &'static str {
+        if self.formulas[indicator].native.is_some() {
+            "native"
+        } else {
+            "rhai"
+        }
+    }
+
+    /// The same rule set with every indicator on the rhai path: for
+    /// differential tests and benchmarks of the native path.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without_native(mut self) -> Self {
+        for formula in &mut self.formulas {
+            formula.native = None;
+        }
+        self
+    }
 }
 
 /// Where a formula reads one of its inputs from.
@@ -110,6 +134,8 @@ pub(crate) struct CompiledFormula {
     pub ast: AST,
     pub inputs: Vec<Input>,
     pub aggregates: Vec<Aggregate>,
+    /// The formula lowered to the native evaluator, when it is plain arithmetic.
+    pub native: Option<NativeFormula>,
 }
 
 /// Compiles a pack with the plugins it declares, taken from `available`.
@@ -152,6 +178,7 @@ pub fn compile(
         functions: &functions,
         input_functions: &input_functions,
         signatures: &signatures,
+        lowering: Lowering::for_engine(&engine, pack.limits.max_operations),
         fields: pack.fields.clone(),
         call_count: 0,
         problems: &mut problems,
@@ -189,6 +216,7 @@ struct FormulaCompiler<'a> {
     functions: &'a BTreeSet<String>,
     input_functions: &'a [InputFunction],
     signatures: &'a Signatures,
+    lowering: Lowering,
     /// The pack's fields, then one per distinct input-function call.
     fields: Vec<Field>,
     call_count: usize,
@@ -277,10 +305,17 @@ impl FormulaCompiler<'_> {
                     );
                 }
                 let inputs = collect_inputs(&ast, &names);
+                let ast = self.helpers.merge(&ast);
+                let native = indicator
+                    .grain
+                    .is_none()
+                    .then(|| lower(&ast, &inputs, self.lowering))
+                    .flatten();
                 Some(CompiledFormula {
-                    ast: self.helpers.merge(&ast),
+                    ast,
                     inputs,
                     aggregates,
+                    native,
                 })
             }
             Err(error) => {

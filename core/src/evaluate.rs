@@ -218,6 +218,9 @@ fn evaluate_row_cell(
     let pack = &rules.pack;
     scope.clear();
     let mut flags: Vec<String> = Vec::new();
+    // Native formulas read decimals; a non-number input sends the cell to rhai.
+    let mut native = formula.native.as_ref();
+    let mut numbers: Vec<Decimal> = Vec::new();
     for input in &formula.inputs {
         let value = match input.source {
             InputSource::Field(f) => inputs.field(f, row),
@@ -230,12 +233,31 @@ fn evaluate_row_cell(
                 if let Some(flag) = flag {
                     add_flag(&mut flags, flag);
                 }
+                if native.is_some() {
+                    if let Ok(number) = v.as_decimal() {
+                        numbers.push(number);
+                        continue;
+                    }
+                    native = None;
+                    for (read, number) in formula.inputs.iter().zip(numbers.drain(..)) {
+                        scope.push_constant_dynamic(
+                            read.name.clone(),
+                            Dynamic::from_decimal(number),
+                        );
+                    }
+                }
                 scope.push_constant_dynamic(input.name.clone(), v);
             }
             Err(error) => return failed(error),
         }
     }
-    run(rules, indicator, scope, flags)
+    match native {
+        Some(native) => match native.eval(&numbers) {
+            Ok(value) => assessed(rules, indicator, value, flags),
+            Err(error) => failed(classify(rules, &pack.indicators[indicator].formula, &error)),
+        },
+        None => run(rules, indicator, scope, flags),
+    }
 }
 
 /// A computed indicator's value for a formula, carrying its flags along.
@@ -284,6 +306,12 @@ pub(crate) fn run(
         },
         Err(error) => return failed(classify(rules, &ind.formula, &error)),
     };
+    assessed(rules, indicator, value, flags)
+}
+
+/// An indicator's computed value, assessed against its standard and bands.
+fn assessed(rules: &CompiledRuleSet, indicator: usize, value: Decimal, flags: Vec<String>) -> Cell {
+    let ind = &rules.pack.indicators[indicator];
     let set = ind.band_set.map(|b| &rules.pack.band_sets[b]);
     let assessment = assess(value, ind.direction, ind.standard, set);
     Cell {

@@ -45,6 +45,7 @@ mod grain;
 mod inputs;
 mod limits;
 mod live;
+mod native;
 mod pack;
 mod pack_tests;
 mod plugin;
