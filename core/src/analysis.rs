@@ -124,6 +124,22 @@ impl Analysis {
         analysis
     }
 
+    /// Only the matrices' selections (no variation, no peer standing): what
+    /// a summary of the selection needs, without the rest of the work.
+    #[must_use]
+    pub fn selections(results: &ResultSet) -> Vec<MatrixCut> {
+        let width = results.pack().indicators().len();
+        let mut analysis = Self {
+            rankings: vec![None; results.rows().len() * width],
+            width,
+            ..Self::default()
+        };
+        for matrix in results.pack().matrices() {
+            analysis.select(results, matrix);
+        }
+        analysis.cuts
+    }
+
     /// The rank and selection of a matrix's score cell.
     #[must_use]
     pub fn ranking(&self, row: usize, indicator: usize) -> Option<&Ranking> {

@@ -36,7 +36,7 @@ struct TestFileSpec {
     expect: Vec<Spanned<ExpectSpec>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectSpec {
     entity: String,
@@ -84,22 +84,13 @@ impl Expected {
     }
 }
 
+/// An `[[expect]]` entry with its expected decimals read exactly.
 #[derive(Debug, Clone)]
 struct Expectation {
     location: Location,
-    entity: String,
-    period: Option<String>,
-    level: Option<String>,
-    indicator: String,
     value: Option<Expected>,
     compliance: Option<Expected>,
-    band: Option<String>,
-    met: Option<bool>,
-    error: Option<String>,
-    message: Option<String>,
-    flags: Option<Vec<String>>,
-    rank: Option<usize>,
-    selected: Option<bool>,
+    spec: ExpectSpec,
 }
 
 /// One test file of a pack, read and checked.
@@ -252,19 +243,9 @@ impl PackTest {
             let compliance = decimal(&entry.compliance, "compliance");
             expectations.push(Expectation {
                 location,
-                entity: entry.entity,
-                period: entry.period,
-                indicator: entry.indicator,
                 value,
                 compliance,
-                band: entry.band,
-                met: entry.met,
-                error: entry.error,
-                message: entry.message,
-                level: entry.level,
-                flags: entry.flags,
-                rank: entry.rank,
-                selected: entry.selected,
+                spec: entry,
             });
         }
         Some(PackTest {
@@ -340,9 +321,9 @@ fn check(
     e: &Expectation,
     outcome: &mut TestOutcome,
 ) {
-    let subject = match &e.period {
-        Some(period) => format!("`{}` for {} {period}", e.indicator, e.entity),
-        None => format!("`{}` for {}", e.indicator, e.entity),
+    let subject = match &e.spec.period {
+        Some(period) => format!("`{}` for {} {period}", e.spec.indicator, e.spec.entity),
+        None => format!("`{}` for {}", e.spec.indicator, e.spec.entity),
     };
     let mut fail = |what: &'static str, expected: String, actual: String| {
         outcome.failures.push(TestFailure {
@@ -357,14 +338,14 @@ fn check(
         .pack()
         .indicators()
         .iter()
-        .position(|i| i.id == e.indicator);
-    let level = e.level.as_deref().unwrap_or("row");
+        .position(|i| i.id == e.spec.indicator);
+    let level = e.spec.level.as_deref().unwrap_or("row");
     let found = indicator.and_then(|indicator| {
         if level == "row" {
             if results.pack().indicators()[indicator].grain.is_some() {
                 return None;
             }
-            let row = *rows.get(&(e.entity.as_str(), e.period.as_deref()))?;
+            let row = *rows.get(&(e.spec.entity.as_str(), e.spec.period.as_deref()))?;
             Some((
                 results.cell(row, indicator),
                 analysis.ranking(row, indicator).copied(),
@@ -376,8 +357,8 @@ fn check(
                 .find(|g| {
                     g.indicator == indicator
                         && g.level == level
-                        && g.entity == e.entity
-                        && g.period == e.period
+                        && g.entity == e.spec.entity
+                        && g.period == e.spec.period
                 })
                 .map(|g| (&g.cell, None))
         }
@@ -388,7 +369,7 @@ fn check(
             .pack()
             .indicators()
             .iter()
-            .all(|i| i.id != e.indicator)
+            .all(|i| i.id != e.spec.indicator)
         {
             "no such indicator in the pack".to_owned()
         } else if level == "row"
@@ -396,13 +377,13 @@ fn check(
                 .pack()
                 .indicators()
                 .iter()
-                .any(|i| i.id == e.indicator && i.grain.is_some())
+                .any(|i| i.id == e.spec.indicator && i.grain.is_some())
         {
             "an indicator with a grain: give the group's `level` and `entity`".to_owned()
         } else if level == "row" {
             "no such entity and period in the data".to_owned()
         } else {
-            format!("no group `{}` at level `{level}`", e.entity)
+            format!("no group `{}` at level `{level}`", e.spec.entity)
         };
         fail("cell", "a result".into(), missing);
         return;
@@ -431,7 +412,7 @@ fn check(
             fail("compliance", expected.0.to_string(), actual);
         }
     }
-    if let Some(expected) = &e.band {
+    if let Some(expected) = &e.spec.band {
         outcome.checks += 1;
         let actual = results.band_label(indicator, cell);
         if actual != Some(expected.as_str()) {
@@ -442,7 +423,7 @@ fn check(
             );
         }
     }
-    if let Some(expected) = e.met {
+    if let Some(expected) = e.spec.met {
         outcome.checks += 1;
         if cell.met != Some(expected) {
             fail(
@@ -453,7 +434,7 @@ fn check(
             );
         }
     }
-    if let Some(expected) = &e.error {
+    if let Some(expected) = &e.spec.error {
         outcome.checks += 1;
         if cell.error.as_ref().map(|err| err.kind()) != Some(expected.as_str()) {
             let actual = cell.error.as_ref().map_or_else(
@@ -463,7 +444,7 @@ fn check(
             fail("error", expected.clone(), actual);
         }
     }
-    if let Some(expected) = &e.flags {
+    if let Some(expected) = &e.spec.flags {
         outcome.checks += 1;
         if cell.flags != *expected {
             fail(
@@ -473,7 +454,7 @@ fn check(
             );
         }
     }
-    if let Some(expected) = e.rank {
+    if let Some(expected) = e.spec.rank {
         outcome.checks += 1;
         if ranking.map(|r| r.rank) != Some(expected) {
             fail(
@@ -483,7 +464,7 @@ fn check(
             );
         }
     }
-    if let Some(expected) = e.selected {
+    if let Some(expected) = e.spec.selected {
         outcome.checks += 1;
         if ranking.map(|r| r.selected) != Some(expected) {
             fail(
@@ -493,7 +474,7 @@ fn check(
             );
         }
     }
-    if let Some(expected) = &e.message {
+    if let Some(expected) = &e.spec.message {
         outcome.checks += 1;
         let message = cell
             .error

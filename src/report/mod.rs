@@ -39,8 +39,7 @@ pub fn write(results: &ResultSet, format: Format, out: &mut dyn Write) -> io::Re
 /// One line per matrix and period: how many were selected and the cut.
 #[must_use]
 pub fn selection_summary(results: &ResultSet) -> Vec<String> {
-    Analysis::of(results)
-        .cuts()
+    Analysis::selections(results)
         .iter()
         .map(|cut| {
             let period = cut
