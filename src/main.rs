@@ -4,6 +4,7 @@
 //! check: the pack is valid; test: every test passed), 1 the pack is invalid
 //! or a test failed, 2 usage or I/O error.
 
+mod progress;
 mod render;
 mod report;
 mod serve;
@@ -295,8 +296,10 @@ fn eval(
         Ok(rules) => rules,
         Err(diagnostics) => return refuse(&diagnostics),
     };
-    let table = semaforo::read_data(&rules, data)?;
+    let show_progress = progress::wanted(quiet);
+    let table = progress::read(&rules, data, show_progress)?;
     print_warnings(&table);
+    let step = progress::step("evaluating and writing", show_progress);
     let results = semaforo::evaluate(&rules, &table);
     let mut out: Box<dyn Write> = match output {
         Some(path) => {
@@ -308,6 +311,9 @@ fn eval(
     };
     report::write(&results, format, &mut out)?;
     out.flush()?;
+    if let Some(step) = step {
+        step.finish_and_clear();
+    }
     if !quiet {
         for line in report::selection_summary(&results) {
             eprintln!("{line}");
