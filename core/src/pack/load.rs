@@ -237,6 +237,19 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// What a pack (or a resolved parent) contributes besides its indicators.
+struct Settings {
+    plugins: Vec<(String, Location)>,
+    data: DataLayer,
+    fields: Vec<Field>,
+    not_applicable: Option<String>,
+    units: Vec<(Unit, String)>,
+    limits: LimitsSection,
+    band_sets: Vec<crate::band::BandSet>,
+    parameters: Vec<Parameter>,
+    matrices: Vec<MatrixDraft>,
+}
+
 /// A pack being resolved, layer over layer.
 #[derive(Debug, Default)]
 struct Resolved {
@@ -264,41 +277,57 @@ impl Resolved {
     fn inherit(&mut self, parent: Resolved) {
         self.files.extend(parent.files);
         self.scripts.extend(parent.scripts);
-        for plugin in parent.plugins {
-            if !self.plugins.iter().any(|(p, _)| *p == plugin.0) {
-                self.plugins.push(plugin);
-            }
-        }
-        let data = std::mem::take(&mut self.data);
-        self.data = DataLayer {
-            format: parent.data.format.or(data.format),
-            entity: parent.data.entity.or(data.entity),
-            period: parent.data.period.or(data.period),
-            dimensions: parent.data.dimensions.or(data.dimensions),
-            peer_group: parent.data.peer_group.or(data.peer_group),
-        };
-        for field in parent.fields {
-            self.set_field(field);
-        }
-        self.not_applicable = parent.not_applicable.or(self.not_applicable.take());
-        for (unit, suffix) in parent.units {
-            self.set_unit(unit, suffix);
-        }
-        let mut limits = parent.limits;
-        limits.merge_over(&self.limits);
-        self.limits = limits;
-        self.band_sets.extend(parent.band_sets);
-        for parameter in parent.parameters {
-            self.set_parameter(parameter);
-        }
-        for matrix in parent.matrices {
-            self.set_matrix(matrix);
-        }
+        self.take_over(Settings {
+            plugins: parent.plugins,
+            data: parent.data,
+            fields: parent.fields,
+            not_applicable: parent.not_applicable,
+            units: parent.units,
+            limits: parent.limits,
+            band_sets: parent.band_sets.into_values().collect(),
+            parameters: parent.parameters,
+            matrices: parent.matrices,
+        });
         for indicator in parent.indicators {
             match self.indicators.iter_mut().find(|i| i.id == indicator.id) {
                 Some(existing) => *existing = indicator,
                 None => self.indicators.push(indicator),
             }
+        }
+    }
+
+    /// Takes settings from a pack read after what is here (a later parent,
+    /// or the pack itself): what it sets wins.
+    fn take_over(&mut self, newer: Settings) {
+        for plugin in newer.plugins {
+            if !self.plugins.iter().any(|(p, _)| *p == plugin.0) {
+                self.plugins.push(plugin);
+            }
+        }
+        let data = newer.data;
+        self.data.format = data.format.or(self.data.format.take());
+        self.data.entity = data.entity.or(self.data.entity.take());
+        self.data.period = data.period.or(self.data.period.take());
+        self.data.dimensions = data.dimensions.or(self.data.dimensions.take());
+        self.data.peer_group = data.peer_group.or(self.data.peer_group.take());
+        for field in newer.fields {
+            self.set_field(field);
+        }
+        self.not_applicable = newer.not_applicable.or(self.not_applicable.take());
+        for (unit, suffix) in newer.units {
+            self.set_unit(unit, suffix);
+        }
+        let mut limits = newer.limits;
+        limits.merge_over(&self.limits);
+        self.limits = limits;
+        for set in newer.band_sets {
+            self.band_sets.insert(set.id.clone(), set);
+        }
+        for parameter in newer.parameters {
+            self.set_parameter(parameter);
+        }
+        for matrix in newer.matrices {
+            self.set_matrix(matrix);
         }
     }
 
@@ -341,36 +370,17 @@ impl Resolved {
         self.files
             .extend(layer.scripts.iter().map(|s| (layer.id.clone(), s.clone())));
         self.scripts.extend(layer.scripts);
-        for plugin in layer.plugins {
-            if !self.plugins.iter().any(|(p, _)| *p == plugin.0) {
-                self.plugins.push(plugin);
-            }
-        }
-        let data = layer.data;
-        self.data.format = data.format.or(self.data.format.take());
-        self.data.entity = data.entity.or(self.data.entity.take());
-        self.data.period = data.period.or(self.data.period.take());
-        self.data.dimensions = data.dimensions.or(self.data.dimensions.take());
-        self.data.peer_group = data.peer_group.or(self.data.peer_group.take());
-        for field in layer.fields {
-            self.set_field(field);
-        }
-        self.not_applicable = layer.not_applicable.or(self.not_applicable.take());
-        for (unit, suffix) in layer.units {
-            self.set_unit(unit, suffix);
-        }
-        let mut limits = layer.limits;
-        limits.merge_over(&self.limits);
-        self.limits = limits;
-        for set in layer.band_sets {
-            self.band_sets.insert(set.id.clone(), set);
-        }
-        for parameter in layer.parameters {
-            self.set_parameter(parameter);
-        }
-        for matrix in layer.matrices {
-            self.set_matrix(matrix);
-        }
+        self.take_over(Settings {
+            plugins: layer.plugins,
+            data: layer.data,
+            fields: layer.fields,
+            not_applicable: layer.not_applicable,
+            units: layer.units,
+            limits: layer.limits,
+            band_sets: layer.band_sets,
+            parameters: layer.parameters,
+            matrices: layer.matrices,
+        });
         let inherited = !layer.extends.is_empty();
         for (id, location) in layer.disable {
             let before = self.indicators.len();
