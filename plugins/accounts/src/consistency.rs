@@ -6,7 +6,6 @@ use rust_decimal::Decimal;
 use semaforo_core::DataWarning;
 
 use crate::ledger::Ledger;
-use crate::query::{CodeKind, classify};
 
 /// What the direct (top-most) sub-accounts of a parent add up to so far.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +20,8 @@ enum ChildSum {
 /// A reported account whose sub-accounts are being read.
 struct Parent<'a> {
     code: &'a str,
+    /// The first code rank past its sub-accounts.
+    subtree_end: u32,
     value: Option<Decimal>,
     line: u64,
     children: ChildSum,
@@ -52,12 +53,11 @@ pub(crate) fn check(ledger: &Ledger) -> Vec<DataWarning> {
             }
         };
         for entry in &block.entries {
-            let code = ledger.code(entry.code);
-            if classify(code) != Some(CodeKind::Account) {
+            if !ledger.codes.is_account(entry.code) {
                 continue;
             }
             while let Some(parent) = open.pop() {
-                if code.starts_with(parent.code) {
+                if entry.code < parent.subtree_end {
                     open.push(parent);
                     break;
                 }
@@ -73,7 +73,8 @@ pub(crate) fn check(ledger: &Ledger) -> Vec<DataWarning> {
                 };
             }
             open.push(Parent {
-                code,
+                code: ledger.code(entry.code),
+                subtree_end: ledger.codes.subtree_end(entry.code),
                 value: entry.value,
                 line: entry.line,
                 children: ChildSum::Nothing,

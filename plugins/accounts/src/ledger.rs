@@ -44,13 +44,81 @@ pub(crate) struct Block {
     pub entries: Vec<Entry>,
 }
 
+/// The distinct codes of a ledger, sorted as text, with what lookups need
+/// to know about each without touching its text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Codes {
+    /// The codes, sorted as text; a code's rank is its index here.
+    text: Vec<Box<str>>,
+    /// Per rank: the first rank past the codes this one prefixes (its
+    /// sub-accounts, contiguous right after it in text order).
+    subtree_end: Vec<u32>,
+    /// Per rank: whether the code is an account (digits), not a pseudo-code.
+    account: Vec<bool>,
+}
+
+impl Codes {
+    /// Indexes `text`, which must be sorted and free of repeats.
+    pub(crate) fn new(text: Vec<Box<str>>) -> Self {
+        let rank = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let mut subtree_end = vec![rank(text.len()); text.len()];
+        // Open ancestors: each closes at the first code it does not prefix.
+        let mut open: Vec<usize> = Vec::new();
+        for (i, code) in text.iter().enumerate() {
+            while let Some(&parent) = open.last() {
+                if code.starts_with(text[parent].as_ref()) {
+                    break;
+                }
+                subtree_end[parent] = rank(i);
+                open.pop();
+            }
+            open.push(i);
+        }
+        let account = text
+            .iter()
+            .map(|c| classify(c) == Some(CodeKind::Account))
+            .collect();
+        Self {
+            text,
+            subtree_end,
+            account,
+        }
+    }
+
+    /// The code of a rank (empty for a rank out of range).
+    pub(crate) fn text(&self, rank: u32) -> &str {
+        usize::try_from(rank)
+            .ok()
+            .and_then(|i| self.text.get(i))
+            .map_or("", AsRef::as_ref)
+    }
+
+    /// The first rank past the sub-accounts of `rank`.
+    pub(crate) fn subtree_end(&self, rank: u32) -> u32 {
+        usize::try_from(rank)
+            .ok()
+            .and_then(|i| self.subtree_end.get(i))
+            .copied()
+            .unwrap_or(rank)
+    }
+
+    /// Whether `rank` is an account code (digits).
+    pub(crate) fn is_account(&self, rank: u32) -> bool {
+        usize::try_from(rank)
+            .ok()
+            .and_then(|i| self.account.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
 /// Every balance of a file (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Ledger {
     /// The file, for messages.
     pub source: String,
     /// Distinct codes, sorted as text.
-    pub codes: Vec<Box<str>>,
+    pub codes: Codes,
     /// Entities in order of first appearance.
     pub entities: Vec<String>,
     /// Blocks by entity (first appearance), then period (sorted as text).
@@ -124,7 +192,7 @@ impl Ledger {
         match term {
             Term::Account(code) => self.digit_span(code, code),
             Term::Range { start, end } => self.digit_span(start, end),
-            Term::Item(item) => match self.codes.binary_search_by(|c| c.as_ref().cmp(item)) {
+            Term::Item(item) => match self.codes.text.binary_search_by(|c| c.as_ref().cmp(item)) {
                 Ok(at) => Span {
                     first: rank(at),
                     end: rank(at + 1),
@@ -141,9 +209,10 @@ impl Ledger {
 
     /// Codes from `start` to `end` (same length) and everything below them.
     fn digit_span(&self, start: &str, end: &str) -> Span {
-        let first = self.codes.partition_point(|c| c.as_ref() < start);
+        let first = self.codes.text.partition_point(|c| c.as_ref() < start);
         let last = self
             .codes
+            .text
             .partition_point(|c| c.as_ref() <= end || c.starts_with(end));
         let rank = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         Span {
@@ -159,13 +228,16 @@ impl Ledger {
         let from = entries.partition_point(|e| e.code < span.first);
         let to = entries.partition_point(|e| e.code < span.end);
         let mut total: Option<Decimal> = None;
-        let mut top: Option<&str> = None;
-        for entry in &entries[from..to] {
-            let code = self.code(entry.code);
-            if code.len() < span.level || top.is_some_and(|t| code.starts_with(t)) {
+        let mut at = from;
+        while at < to {
+            let entry = &entries[at];
+            at += 1;
+            if self.code(entry.code).len() < span.level {
                 continue;
             }
-            top = Some(code);
+            // A top-most entry: its sub-accounts are in it already, skip them.
+            let past = self.codes.subtree_end(entry.code);
+            at += entries[at..to].partition_point(|e| e.code < past);
             let Some(value) = entry.value else {
                 return Err(Shortfall::Unreadable {
                     code: entry.code,
@@ -184,10 +256,7 @@ impl Ledger {
 
     /// The code of a rank.
     pub(crate) fn code(&self, rank: u32) -> &str {
-        usize::try_from(rank)
-            .ok()
-            .and_then(|i| self.codes.get(i))
-            .map_or("", AsRef::as_ref)
+        self.codes.text(rank)
     }
 
     fn no_balance(&self, term: &Term, block: &Block) -> String {
@@ -260,6 +329,16 @@ mod tests {
         let mut all = balance(ledger, query);
         assert_eq!(all.len(), 1);
         all.remove(0)
+    }
+
+    #[test]
+    fn each_code_knows_where_its_sub_accounts_end() {
+        let text = ["1", "11", "1101", "12", "2", "SOCIOS"];
+        let codes = Codes::new(text.iter().map(|&c| c.into()).collect());
+        let ends: Vec<u32> = (0..6).map(|r| codes.subtree_end(r)).collect();
+        assert_eq!(ends, [4, 3, 3, 4, 5, 6]);
+        let accounts: Vec<bool> = (0..6).map(|r| codes.is_account(r)).collect();
+        assert_eq!(accounts, [true, true, true, true, true, false]);
     }
 
     #[test]

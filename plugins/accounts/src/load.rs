@@ -12,7 +12,7 @@ use std::io::Read;
 use rust_decimal::Decimal;
 use semaforo_core::{DataError, DataShape, DataWarning, parse_decimal};
 
-use crate::ledger::{Block, Entry, Ledger};
+use crate::ledger::{Block, Codes, Entry, Ledger};
 use crate::query::classify;
 
 /// The header of the account-code column.
@@ -80,9 +80,15 @@ fn csv_error(error: csv::Error, source: &str) -> DataError {
 
 /// A field as text (invalid UTF-8 replaced), trimmed; borrowed when valid.
 fn text(bytes: &[u8]) -> Cow<'_, str> {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Cow::Owned(String::from_utf8_lossy(bytes).trim().to_owned());
+    };
+    // Most fields start and end with a visible ASCII character: no trimming to do.
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    if visible(bytes.first()) && visible(bytes.last()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Borrowed(text.trim())
     }
 }
 
@@ -393,7 +399,7 @@ impl<'a> Builder<'a> {
             .collect();
         let ledger = Ledger {
             source: self.source.to_owned(),
-            codes,
+            codes: Codes::new(codes),
             entities: self.entities,
             blocks: ordered,
         };
