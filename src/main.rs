@@ -217,7 +217,7 @@ fn check(dir: &Path, data: Option<&Path>, verbose: bool) -> anyhow::Result<ExitC
     }
     if let Some(data) = data {
         let table = semaforo::read_data(&rules, data)?;
-        print_warnings(&table);
+        print_warnings(table.source(), table.warnings());
         println!(
             "{}: {} rows, {} warnings",
             table.source(),
@@ -228,11 +228,11 @@ fn check(dir: &Path, data: Option<&Path>, verbose: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_warnings(table: &semaforo::Table) {
-    for warning in table.warnings() {
+fn print_warnings(source: &str, warnings: &[semaforo::DataWarning]) {
+    for warning in warnings {
         match warning.line {
-            Some(line) => eprintln!("{}:{line}: warning: {}", table.source(), warning.message),
-            None => eprintln!("{}: warning: {}", table.source(), warning.message),
+            Some(line) => eprintln!("{source}:{line}: warning: {}", warning.message),
+            None => eprintln!("{source}: warning: {}", warning.message),
         }
     }
 }
@@ -297,10 +297,15 @@ fn eval(
         Err(diagnostics) => return refuse(&diagnostics),
     };
     let show_progress = progress::wanted(quiet);
-    let table = progress::read(&rules, data, show_progress)?;
-    print_warnings(&table);
-    let step = progress::step("evaluating and writing", show_progress);
-    let results = semaforo::evaluate(&rules, &table);
+    let done = progress::evaluate(&rules, data, show_progress)?;
+    print_warnings(&data.display().to_string(), &done.warnings);
+    if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) =
+        &done.reading
+    {
+        eprintln!("{}: note: {reason}", data.display());
+    }
+    let results = done.results;
+    let step = progress::step("writing", show_progress);
     let mut out: Box<dyn Write> = match output {
         Some(path) => {
             Box::new(BufWriter::new(File::create(path).map_err(|e| {

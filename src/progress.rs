@@ -1,15 +1,14 @@
 //! Progress for batches that take more than a moment: a bar over the bytes
-//! of the data file while it is read, then a spinner while rows are
-//! evaluated and written. Drawn on stderr only, and only when stderr is a
+//! of the data file while it is read (and, when streamed, evaluated), then
+//! a spinner while the results are written. Drawn on stderr only, and only when stderr is a
 //! terminal and `--quiet` is off; results on stdout are never mixed with it.
 
-use std::fs::File;
-use std::io::{self, BufReader, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use semaforo::{CompiledRuleSet, DataError, Table};
+use semaforo::{CompiledRuleSet, DataError, FileEvaluation};
 
 /// Whether to draw progress at all.
 #[must_use]
@@ -17,27 +16,32 @@ pub fn wanted(quiet: bool) -> bool {
     !quiet && io::stderr().is_terminal()
 }
 
-/// Reads the data file, with a bar over its bytes when `show` is set.
+/// Reads and evaluates the data file (see [`semaforo::evaluate_file`]),
+/// with a bar over its bytes when `show` is set.
 ///
 /// # Errors
-/// As [`semaforo::read_data`].
-pub fn read(rules: &CompiledRuleSet, path: &Path, show: bool) -> Result<Table, DataError> {
+/// As [`semaforo::evaluate_file`].
+pub fn evaluate(
+    rules: &CompiledRuleSet,
+    path: &Path,
+    show: bool,
+) -> Result<FileEvaluation, DataError> {
     if !show {
-        return semaforo::read_data(rules, path);
+        return semaforo::evaluate_file(rules, path, &|_| {});
     }
-    let name = path.display().to_string();
-    let file = File::open(path).map_err(|error| DataError::Io {
-        source_name: name.clone(),
-        error,
-    })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template("reading {bar:30} {bytes}/{total_bytes} ({eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let table = semaforo::read_data_from(rules, &mut bar.wrap_read(BufReader::new(file)), &name);
+    let bar = bytes_bar("reading and evaluating", path);
+    let done = semaforo::evaluate_file(rules, path, &|read| bar.set_position(read));
     bar.finish_and_clear();
-    table
+    done
+}
+
+/// A bar over the bytes of the file at `path`.
+fn bytes_bar(message: &'static str, path: &Path) -> ProgressBar {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    ProgressBar::new(size).with_message(message).with_style(
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
 }
 
 /// A spinner naming the step under way; `None` when progress is off.

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::decimal::parse_decimal;
 use crate::pack::DataShape;
+use crate::records::{csv_error, header_names};
 use crate::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
 /// Why a data file could not be read at all.
@@ -88,26 +89,8 @@ impl Table {
         shape: &DataShape,
     ) -> Result<Table, DataError> {
         let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-        let csv_error = |e: csv::Error| match e.kind() {
-            csv::ErrorKind::Io(_) => DataError::Io {
-                source_name: source_name.to_owned(),
-                error: match e.into_kind() {
-                    csv::ErrorKind::Io(io) => io,
-                    _ => unreachable!("matched Io above"),
-                },
-            },
-            _ => DataError::Csv {
-                source_name: source_name.to_owned(),
-                line: e.position().map_or(0, csv::Position::line),
-                message: e.to_string(),
-            },
-        };
-        let header: Vec<String> = csv
-            .byte_headers()
-            .map_err(csv_error)?
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-            .collect();
+        let csv_error = |e: csv::Error| csv_error(e, source_name);
+        let header = header_names(csv.byte_headers().map_err(csv_error)?);
         let find = |column: &str, role| {
             header
                 .iter()

@@ -50,8 +50,10 @@ mod pack;
 mod pack_tests;
 mod plugin;
 mod reader;
+mod records;
 mod result;
 mod source;
+mod stream;
 mod table;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
@@ -71,9 +73,11 @@ pub use pack::{
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use plugin::{Plugin, Registry};
-pub use reader::{DataReader, WIDE_FORMAT, read_data, read_data_from};
+pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
+pub use records::{Record, RecordBatch, header_names};
 pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
+pub use stream::{FileEvaluation, Reading, WholeReason, evaluate_file};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
 /// The rhai version Semáforo embeds, for plugins to register functions with.

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
 use crate::csv_input::DataError;
-use crate::table::Table;
+use crate::records::RecordBatch;
+use crate::table::{DataWarning, Table};
 
 /// The core's own format: one row per entity (and period), one column per field.
 pub const WIDE_FORMAT: &str = "wide";
@@ -43,6 +44,36 @@ pub trait DataReader: Sync {
         })?;
         self.read_from(&mut BufReader::new(file), &name, rules)
     }
+
+    /// How to read this format in batches of whole entities, for a file
+    /// with `header` (see [`crate::evaluate_file`]); `None` when the format
+    /// can only read a file whole.
+    ///
+    /// # Errors
+    /// When the header lacks a column the format needs.
+    fn batches<'a>(
+        &'a self,
+        header: &[String],
+        source_name: &str,
+        rules: &'a CompiledRuleSet,
+    ) -> Option<Result<Box<dyn BatchReader + 'a>, DataError>> {
+        let _ = (header, source_name, rules);
+        None
+    }
+}
+
+/// Reads batches of CSV records that hold every row of their entities into
+/// tables, one batch at a time, possibly on several threads at once.
+pub trait BatchReader: Sync {
+    /// Warnings about the header, given once for the file.
+    fn header_warnings(&self) -> Vec<DataWarning>;
+
+    /// The table of one batch: its rows, columns and warnings, as
+    /// [`DataReader::read_from`] would give them for these records alone.
+    ///
+    /// # Errors
+    /// As [`DataReader::read_from`]; bad rows are warnings, not errors.
+    fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError>;
 }
 
 /// Reads `path` in the format the pack declares.

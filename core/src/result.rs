@@ -223,6 +223,25 @@ pub struct ResultSet {
 }
 
 impl ResultSet {
+    /// The results of consecutive parts of one input, as one set; `parts`
+    /// come from evaluating `pack` and have no group results.
+    pub(crate) fn concat(pack: Arc<RulePack>, parts: Vec<ResultSet>) -> Self {
+        let rows = parts.iter().map(|p| p.rows.len()).sum();
+        let cells = parts.iter().map(|p| p.cells.len()).sum();
+        let mut all = Self {
+            pack,
+            rows: Vec::with_capacity(rows),
+            cells: Vec::with_capacity(cells),
+            groups: Vec::new(),
+        };
+        for part in parts {
+            debug_assert!(part.groups.is_empty(), "streamed packs have no grain");
+            all.rows.extend(part.rows);
+            all.cells.extend(part.cells);
+        }
+        all
+    }
+
     /// The pack the results come from (id, version, hash, indicators, labels).
     #[must_use]
     pub fn pack(&self) -> &RulePack {

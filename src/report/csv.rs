@@ -2,12 +2,51 @@
 
 use std::io::{self, Write};
 
-use super::{Sheet, exact_or_none};
+use rayon::prelude::*;
+
+use super::{Record, Sheet, exact_or_none};
+
+/// Rows formatted together by one thread.
+const ROWS_PER_PIECE: usize = 64;
+/// Pieces formatted at once before they are written: bounds memory.
+const PIECES_AT_ONCE: usize = 32;
 
 pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(sheet.columns())?;
-    for r in sheet.records() {
+    csv.flush()?;
+    let out = csv.into_inner().map_err(csv::IntoInnerError::into_error)?;
+    // Rows are formatted on the rayon pool in pieces, written in order.
+    let rows = sheet.results.rows().len();
+    let window = ROWS_PER_PIECE * PIECES_AT_ONCE;
+    for start in (0..rows).step_by(window) {
+        let end = rows.min(start + window);
+        let pieces: Vec<io::Result<Vec<u8>>> = (start..end)
+            .step_by(ROWS_PER_PIECE)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|first| {
+                let last = end.min(first + ROWS_PER_PIECE);
+                let mut piece = csv::Writer::from_writer(Vec::new());
+                write_records(sheet, sheet.row_records(first..last), &mut piece)?;
+                piece.into_inner().map_err(csv::IntoInnerError::into_error)
+            })
+            .collect();
+        for piece in pieces {
+            out.write_all(&piece?)?;
+        }
+    }
+    let mut csv = csv::Writer::from_writer(out);
+    write_records(sheet, sheet.group_records(), &mut csv)?;
+    csv.flush()
+}
+
+fn write_records<'r, W: Write>(
+    sheet: &Sheet<'_>,
+    records: impl Iterator<Item = Record<'r>>,
+    csv: &mut csv::Writer<W>,
+) -> io::Result<()> {
+    for r in records {
         let decimal = |v| exact_or_none(v).unwrap_or_default();
         let count = |v: Option<usize>| v.map(|n| n.to_string()).unwrap_or_default();
         let mut fields = Vec::new();
@@ -55,5 +94,5 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         csv.write_record(&fields)?;
     }
-    csv.flush()
+    Ok(())
 }

@@ -8,6 +8,7 @@ mod json;
 mod table;
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use rust_decimal::Decimal;
 use semaforo_core::{Analysis, Cell, Indicator, ResultSet, Standard, round_for_display};
@@ -171,33 +172,49 @@ impl<'a> Sheet<'a> {
 
     /// Every record: the rows' cells, then the groups'.
     fn records(&self) -> impl Iterator<Item = Record<'_>> {
-        let rows = self
-            .results
-            .cells()
-            .map(move |(row_index, row, index, indicator, cell)| {
-                let variation = self.analysis.variation(row_index, index);
-                let standing = self.analysis.peer_standing(row_index, index);
-                let ranking = self.analysis.ranking(row_index, index);
-                Record {
-                    entity: &row.entity,
-                    period: row.period.as_deref(),
-                    level: "row",
-                    peer_group: row.peer_group.as_deref(),
-                    previous: variation.map(|v| v.previous),
-                    variation: variation.map(|v| v.absolute),
-                    variation_pct: variation.and_then(|v| v.relative),
-                    peer_size: standing.map(|s| s.size),
-                    peer_mean: standing.map(|s| s.mean),
-                    peer_median: standing.map(|s| s.median),
-                    from_peer_mean: standing.map(|s| s.from_mean),
-                    from_peer_median: standing.map(|s| s.from_median),
-                    peer_rank: standing.map(|s| s.rank),
-                    rank: ranking.map(|r| r.rank),
-                    selected: ranking.map(|r| r.selected),
-                    ..self.record(index, indicator, cell)
-                }
-            });
-        let groups = self.results.groups().iter().map(move |group| {
+        self.row_records(0..self.results.rows().len())
+            .chain(self.group_records())
+    }
+
+    /// The records of the rows in `rows`, row by row, indicators in pack order.
+    fn row_records(&self, rows: Range<usize>) -> impl Iterator<Item = Record<'_>> {
+        let indicators = self.results.pack().indicators();
+        rows.flat_map(move |row_index| {
+            let row = &self.results.rows()[row_index];
+            indicators
+                .iter()
+                .enumerate()
+                .filter(|(_, indicator)| indicator.grain.is_none())
+                .map(move |(index, indicator)| {
+                    let cell = self.results.cell(row_index, index);
+                    let variation = self.analysis.variation(row_index, index);
+                    let standing = self.analysis.peer_standing(row_index, index);
+                    let ranking = self.analysis.ranking(row_index, index);
+                    Record {
+                        entity: &row.entity,
+                        period: row.period.as_deref(),
+                        level: "row",
+                        peer_group: row.peer_group.as_deref(),
+                        previous: variation.map(|v| v.previous),
+                        variation: variation.map(|v| v.absolute),
+                        variation_pct: variation.and_then(|v| v.relative),
+                        peer_size: standing.map(|s| s.size),
+                        peer_mean: standing.map(|s| s.mean),
+                        peer_median: standing.map(|s| s.median),
+                        from_peer_mean: standing.map(|s| s.from_mean),
+                        from_peer_median: standing.map(|s| s.from_median),
+                        peer_rank: standing.map(|s| s.rank),
+                        rank: ranking.map(|r| r.rank),
+                        selected: ranking.map(|r| r.selected),
+                        ..self.record(index, indicator, cell)
+                    }
+                })
+        })
+    }
+
+    /// The records of the indicators with a grain, group by group.
+    fn group_records(&self) -> impl Iterator<Item = Record<'_>> {
+        self.results.groups().iter().map(move |group| {
             let indicator = &self.results.pack().indicators()[group.indicator];
             Record {
                 entity: &group.entity,
@@ -205,8 +222,7 @@ impl<'a> Sheet<'a> {
                 level: &group.level,
                 ..self.record(group.indicator, indicator, &group.cell)
             }
-        });
-        rows.chain(groups)
+        })
     }
 
     /// The figures every record has.
@@ -253,12 +269,76 @@ pub(crate) fn standard_text(standard: Standard) -> String {
     }
 }
 
-/// The exact decimal as text, without trailing zeros (`68.00` → `68`).
+/// The exact decimal as text, without trailing zeros (`68.00` → `68`):
+/// what `value.normalize().to_string()` writes, from the integer digits
+/// `itoa` writes, several times faster on the millions of figures of a
+/// supervisor's batch.
 fn exact(value: Decimal) -> String {
-    value.normalize().to_string()
+    let value = value.normalize();
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value.mantissa().unsigned_abs());
+    let scale = usize::try_from(value.scale()).unwrap_or(0);
+    let mut text = String::with_capacity(digits.len() + 3);
+    if value.is_sign_negative() {
+        text.push('-');
+    }
+    if scale == 0 {
+        text.push_str(digits);
+    } else if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        text.push_str(whole);
+        text.push('.');
+        text.push_str(fraction);
+    } else {
+        text.push_str("0.");
+        text.extend(std::iter::repeat_n('0', scale - digits.len()));
+        text.push_str(digits);
+    }
+    text
 }
 
 /// [`exact`] of an optional value.
 fn exact_or_none(value: Option<Decimal>) -> Option<String> {
     value.map(exact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn exact_writes_what_normalize_to_string_writes() {
+        let mut values: Vec<Decimal> = [
+            "0",
+            "-0",
+            "0.000",
+            "68.00",
+            "-68.50",
+            "0.05",
+            "-0.0005",
+            "123456789",
+            "1e-28",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "7.9228162514264337593543950335",
+            "-0.0000000000000000000000000001",
+            "100",
+        ]
+        .iter()
+        .map(|t| Decimal::from_scientific(t).or_else(|_| t.parse()).unwrap())
+        .collect();
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let mantissa = i128::from(rng.i64(..)) * i128::from(rng.u32(..));
+            let scale = rng.u32(0..=28);
+            values.push(Decimal::from_i128_with_scale(
+                mantissa % 10_i128.pow(27),
+                scale,
+            ));
+        }
+        for value in values {
+            assert_eq!(exact(value), value.normalize().to_string(), "{value:?}");
+        }
+    }
 }

@@ -6,12 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use rust_decimal::Decimal;
-use semaforo_core::{CellProblem, CompiledRuleSet, DataError, DataReader, Field, Table};
+use semaforo_core::{
+    BatchReader, CellProblem, CompiledRuleSet, DataError, DataReader, DataWarning, Field,
+    RecordBatch, Table,
+};
 
 use crate::consistency;
 use crate::functions::BalanceFunction;
 use crate::ledger::Ledger;
-use crate::load::load;
+use crate::load::{Layout, load, load_batch};
 use crate::query::Query;
 
 /// The name packs give this format: `[data] format = "balances"`.
@@ -62,28 +65,71 @@ impl DataReader for BalancesReader {
         source_name: &str,
         rules: &CompiledRuleSet,
     ) -> Result<Table, DataError> {
-        let shape = rules.pack().data_shape();
-        let (ledger, mut warnings) = load(input, source_name, shape)?;
-        warnings.extend(consistency::check(&ledger));
-        // Stable: warnings about one line keep the order they were found in.
-        warnings.sort_by_key(|w| w.line);
-        let mut table = Table::new(source_name, true, &shape.dimensions);
-        for block in &ledger.blocks {
-            table.push_row(
-                &ledger.entities[block.entity],
-                Some(&block.period),
-                block.line,
-                block.dimensions.clone(),
-            );
-        }
-        for (name, values) in columns(&ledger, rules.fields()) {
-            table.push_column(&name, values);
-        }
-        for warning in warnings {
-            table.push_warning(warning);
-        }
-        Ok(table)
+        let (ledger, warnings) = load(input, source_name, rules.pack().data_shape())?;
+        Ok(table(&ledger, warnings, rules))
     }
+
+    fn batches<'a>(
+        &'a self,
+        header: &[String],
+        source_name: &str,
+        rules: &'a CompiledRuleSet,
+    ) -> Option<Result<Box<dyn BatchReader + 'a>, DataError>> {
+        let found = Layout::find(header, source_name, rules.pack().data_shape());
+        Some(found.map(|(layout, header_warnings)| {
+            Box::new(Batches {
+                layout,
+                header_warnings,
+                source: source_name.to_owned(),
+                rules,
+            }) as Box<dyn BatchReader + 'a>
+        }))
+    }
+}
+
+/// Reads batches of whole entities of one file.
+struct Batches<'a> {
+    layout: Layout,
+    header_warnings: Vec<DataWarning>,
+    source: String,
+    rules: &'a CompiledRuleSet,
+}
+
+impl BatchReader for Batches<'_> {
+    fn header_warnings(&self) -> Vec<DataWarning> {
+        self.header_warnings.clone()
+    }
+
+    fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
+        let shape = self.rules.pack().data_shape();
+        let (ledger, warnings) = load_batch(batch.records(), &self.source, shape, &self.layout)?;
+        Ok(table(&ledger, warnings, self.rules))
+    }
+}
+
+/// The table of a ledger: a row per block, a column per field the pack's
+/// formulas read, and every warning in line order.
+fn table(ledger: &Ledger, mut warnings: Vec<DataWarning>, rules: &CompiledRuleSet) -> Table {
+    let shape = rules.pack().data_shape();
+    warnings.extend(consistency::check(ledger));
+    // Stable: warnings about one line keep the order they were found in.
+    warnings.sort_by_key(|w| w.line);
+    let mut table = Table::new(&ledger.source, true, &shape.dimensions);
+    for block in &ledger.blocks {
+        table.push_row(
+            &ledger.entities[block.entity],
+            Some(&block.period),
+            block.line,
+            block.dimensions.clone(),
+        );
+    }
+    for (name, values) in columns(ledger, rules.fields()) {
+        table.push_column(&name, values);
+    }
+    for warning in warnings {
+        table.push_warning(warning);
+    }
+    table
 }
 
 type Column = Vec<Result<Decimal, CellProblem>>;

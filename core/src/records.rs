@@ -1,0 +1,198 @@
+//! CSV records held as bytes: a batch of rows kept in one buffer, so a
+//! reader can hand a few thousand rows to another thread without an
+//! allocation per row or per field.
+
+use crate::csv_input::DataError;
+
+/// Rows of a CSV input as raw bytes, in input order.
+///
+/// Fields are neither trimmed nor decoded: the format that reads the batch
+/// decides what a field means.
+///
+/// ```
+/// use semaforo_core::RecordBatch;
+/// let mut csv = csv::ReaderBuilder::new().from_reader("entity,value\nA,1\nB,2\n".as_bytes());
+/// let mut record = csv::ByteRecord::new();
+/// let mut batch = RecordBatch::default();
+/// while csv.read_byte_record(&mut record).unwrap() {
+///     batch.push(&record);
+/// }
+/// assert_eq!(batch.len(), 2);
+/// assert_eq!(batch.record(1).field(0), b"B");
+/// assert_eq!(batch.record(1).line(), 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordBatch {
+    /// Every field's bytes, one after the other.
+    bytes: Vec<u8>,
+    /// End of each field in `bytes`.
+    field_ends: Vec<usize>,
+    /// Per record, the index in `field_ends` of its first field; one more
+    /// entry than records, closing the last.
+    record_starts: Vec<usize>,
+    /// Per record, its 1-based line in the input.
+    lines: Vec<u64>,
+}
+
+impl RecordBatch {
+    /// Appends a record read by the `csv` crate, with its line.
+    pub fn push(&mut self, record: &csv::ByteRecord) {
+        if self.record_starts.is_empty() {
+            self.record_starts.push(0);
+        }
+        for field in record {
+            self.bytes.extend_from_slice(field);
+            self.field_ends.push(self.bytes.len());
+        }
+        self.record_starts.push(self.field_ends.len());
+        self.lines
+            .push(record.position().map_or(0, csv::Position::line));
+    }
+
+    /// How many records the batch holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether the batch holds no record.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Bytes held, for sizing batches.
+    #[must_use]
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The record at `index` (in push order).
+    ///
+    /// # Panics
+    /// When `index` is not below [`RecordBatch::len`].
+    #[must_use]
+    pub fn record(&self, index: usize) -> Record<'_> {
+        assert!(index < self.len(), "record {index} of {}", self.len());
+        Record { batch: self, index }
+    }
+
+    /// Every record, in push order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = Record<'_>> {
+        (0..self.len()).map(|index| Record { batch: self, index })
+    }
+}
+
+/// One record of a [`RecordBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    batch: &'a RecordBatch,
+    index: usize,
+}
+
+impl<'a> Record<'a> {
+    /// The bytes of field `field`; empty when the record is shorter.
+    #[must_use]
+    pub fn field(&self, field: usize) -> &'a [u8] {
+        let batch = self.batch;
+        let first = batch.record_starts[self.index];
+        let end = batch.record_starts[self.index + 1];
+        let at = first + field;
+        if at >= end {
+            return &[];
+        }
+        let start = if at == 0 { 0 } else { batch.field_ends[at - 1] };
+        &batch.bytes[start..batch.field_ends[at]]
+    }
+
+    /// How many fields the record has.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.batch.record_starts[self.index + 1] - self.batch.record_starts[self.index]
+    }
+
+    /// Whether the record has no field.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The record's 1-based line in the input.
+    #[must_use]
+    pub fn line(&self) -> u64 {
+        self.batch.lines[self.index]
+    }
+}
+
+/// A header's names: decoded, trimmed, without a byte-order mark.
+#[must_use]
+pub fn header_names(header: &csv::ByteRecord) -> Vec<String> {
+    header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A `csv` crate error as a [`DataError`] naming `source`.
+pub(crate) fn csv_error(error: csv::Error, source: &str) -> DataError {
+    let line = error.position().map_or(0, csv::Position::line);
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => DataError::Io {
+            source_name: source.to_owned(),
+            error,
+        },
+        _ => DataError::Csv {
+            source_name: source.to_owned(),
+            line,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(csv: &str) -> RecordBatch {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(csv.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        let mut batch = RecordBatch::default();
+        while reader.read_byte_record(&mut record).unwrap() {
+            batch.push(&record);
+        }
+        batch
+    }
+
+    #[test]
+    fn fields_lines_and_short_records_read_back() {
+        let batch = batch("a,b,c\n1,,3\n\"x,\ny\",2\n4,5,6,7\n");
+        let rows: Vec<(u64, Vec<&[u8]>)> = batch
+            .records()
+            .map(|r| (r.line(), (0..4).map(|f| r.field(f)).collect()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (2, vec![&b"1"[..], b"", b"3", b""]),
+                (3, vec![&b"x,\ny"[..], b"2", b"", b""]),
+                (5, vec![&b"4"[..], b"5", b"6", b"7"]),
+            ]
+        );
+        assert_eq!(batch.record(1).len(), 2);
+        assert_eq!(batch.byte_len(), 11);
+    }
+
+    #[test]
+    fn header_names_lose_the_bom_and_spaces() {
+        let header = csv::ByteRecord::from(vec!["\u{feff}entity", " value "]);
+        assert_eq!(header_names(&header), ["entity", "value"]);
+    }
+}

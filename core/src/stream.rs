@@ -1,0 +1,458 @@
+//! Evaluating a data file as it is read. When the pack's format reads
+//! batches ([`DataReader::batches`]) and the file is grouped by entity (the
+//! normal export order), the file is cut into batches of whole entities;
+//! each batch is read into a table and evaluated on its own, on the rayon
+//! pool while the next batch is read, and only its results are kept. Memory
+//! then grows with the results, not with the input. A file that is not
+//! grouped is read again whole, and the caller is told why.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use crate::compile::CompiledRuleSet;
+use crate::csv_input::DataError;
+use crate::evaluate::evaluate;
+use crate::reader::read_data_from;
+use crate::records::{RecordBatch, csv_error, header_names};
+use crate::result::ResultSet;
+use crate::table::DataWarning;
+
+/// A batch is handed over at the first entity boundary past this many records…
+const BATCH_RECORDS: usize = 32 * 1024;
+/// …or past this many bytes.
+const BATCH_BYTES: usize = 4 << 20;
+/// Batches read ahead of evaluation, per pool thread: bounds memory.
+const BATCHES_AHEAD_PER_THREAD: usize = 2;
+/// The CSV reader's buffer.
+const READ_BUFFER: usize = 1 << 20;
+
+/// The results of a data file, its warnings and how it was read.
+#[derive(Debug)]
+pub struct FileEvaluation {
+    /// Every row's results, in input order.
+    pub results: ResultSet,
+    /// Everything odd in the data, in input order.
+    pub warnings: Vec<DataWarning>,
+    /// Whether the file was streamed, and if not, why.
+    pub reading: Reading,
+}
+
+/// How [`evaluate_file`] read a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// In batches of whole entities, each evaluated as it was read.
+    Streamed {
+        /// How many batches.
+        batches: usize,
+    },
+    /// Whole, into one table.
+    Whole(WholeReason),
+}
+
+/// Why a file was read whole instead of streamed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WholeReason {
+    /// The pack's data format only reads whole files.
+    Format,
+    /// The pack has indicators with a grain, which aggregate across entities.
+    GroupIndicators,
+    /// An entity's rows are not together in the file.
+    NotGrouped {
+        /// The entity.
+        entity: String,
+        /// The line where it appears again after other entities.
+        line: u64,
+        /// The line of its batch's first row.
+        first_line: u64,
+    },
+}
+
+impl fmt::Display for WholeReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Format => f.write_str("the pack's data format reads whole files"),
+            Self::GroupIndicators => f.write_str(
+                "the pack has indicators with a grain, which aggregate over the whole file",
+            ),
+            Self::NotGrouped {
+                entity,
+                line,
+                first_line,
+            } => write!(
+                f,
+                "entity `{entity}` appears again on line {line} after other entities (first on line {first_line}): the file is not grouped by entity, so it was read whole and memory grows with the file; sort it by entity to stream it"
+            ),
+        }
+    }
+}
+
+/// Reads and evaluates the data file at `path` in the pack's format,
+/// streaming it when it can (see the module docs). `progress` is called
+/// with the bytes read so far, from the start of each pass over the file.
+///
+/// The results are the same as [`crate::read_data`] then
+/// [`crate::evaluate`], whatever the number of threads.
+///
+/// ```no_run
+/// use semaforo_core::{evaluate_file, load_and_compile};
+/// use std::path::Path;
+/// let rules = load_and_compile(Path::new("rules/sagrario"), &[]).unwrap();
+/// let done = evaluate_file(&rules, Path::new("examples/sagrario/balances.csv"), &|_| {}).unwrap();
+/// println!("{} rows, read {:?}", done.results.rows().len(), done.reading);
+/// ```
+///
+/// # Errors
+/// When the file cannot be read, is not valid CSV or lacks a key column.
+pub fn evaluate_file(
+    rules: &CompiledRuleSet,
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FileEvaluation, DataError> {
+    let source = path.display().to_string();
+    let streamable = rules.pack.indicators.iter().all(|i| i.grain.is_none());
+    let why_whole = if streamable {
+        match stream(rules, open(path, &source, progress)?, &source)? {
+            Streamed::Done(done) => return Ok(done),
+            Streamed::Whole(reason) => reason,
+        }
+    } else {
+        WholeReason::GroupIndicators
+    };
+    let mut table = read_data_from(rules, &mut open(path, &source, progress)?, &source)?;
+    let warnings = std::mem::take(&mut table.warnings);
+    Ok(FileEvaluation {
+        results: evaluate(rules, &table),
+        warnings,
+        reading: Reading::Whole(why_whole),
+    })
+}
+
+/// A file reader that reports the bytes read so far.
+struct Counted<'p> {
+    file: File,
+    read: u64,
+    progress: &'p (dyn Fn(u64) + Sync),
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        (self.progress)(self.read);
+        Ok(n)
+    }
+}
+
+fn open<'p>(
+    path: &Path,
+    source: &str,
+    progress: &'p (dyn Fn(u64) + Sync),
+) -> Result<Counted<'p>, DataError> {
+    let file = File::open(path).map_err(|error| DataError::Io {
+        source_name: source.to_owned(),
+        error,
+    })?;
+    Ok(Counted {
+        file,
+        read: 0,
+        progress,
+    })
+}
+
+enum Streamed {
+    Done(FileEvaluation),
+    Whole(WholeReason),
+}
+
+/// One evaluated batch.
+type Piece = Result<(ResultSet, Vec<DataWarning>), DataError>;
+
+fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Streamed, DataError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(READ_BUFFER)
+        .from_reader(input);
+    let header = header_names(csv.byte_headers().map_err(|e| csv_error(e, source))?);
+    let Some(reader) = rules.data_reader() else {
+        return Ok(Streamed::Whole(WholeReason::Format));
+    };
+    let batches = match reader.batches(&header, source, rules) {
+        None => return Ok(Streamed::Whole(WholeReason::Format)),
+        Some(batches) => batches?,
+    };
+    let entity_column = &rules.pack.data.entity;
+    let Some(entity_at) = header.iter().position(|h| h == entity_column) else {
+        return Err(DataError::MissingKeyColumn {
+            source_name: source.to_owned(),
+            column: entity_column.clone(),
+            role: "entity",
+        });
+    };
+    let evaluate_batch = |batch: RecordBatch| -> Piece {
+        let mut table = batches.read_batch(&batch)?;
+        let warnings = std::mem::take(&mut table.warnings);
+        Ok((evaluate(rules, &table), warnings))
+    };
+    let pieces = Pieces::default();
+    let ahead = Ahead::new(rayon::current_num_threads() * BATCHES_AHEAD_PER_THREAD);
+    let mut splitter = Splitter::new(entity_at, BATCH_RECORDS, BATCH_BYTES);
+    let mut record = csv::ByteRecord::new();
+    let parallel = rayon::current_num_threads() > 1;
+    let outcome = rayon::in_place_scope(|scope| -> Result<Option<WholeReason>, DataError> {
+        let hand_over = |batch: RecordBatch| {
+            let seq = pieces.reserve();
+            if parallel {
+                ahead.acquire();
+                let (pieces, ahead, evaluate_batch) = (&pieces, &ahead, &evaluate_batch);
+                scope.spawn(move |_| {
+                    pieces.fill(seq, evaluate_batch(batch));
+                    ahead.release();
+                });
+            } else {
+                pieces.fill(seq, evaluate_batch(batch));
+            }
+        };
+        while csv
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(e, source))?
+        {
+            match splitter.push(&record) {
+                Split::Same => {}
+                Split::Full(batch) => hand_over(batch),
+                Split::NotGrouped(reason) => return Ok(Some(reason)),
+            }
+        }
+        if let Some(batch) = splitter.finish() {
+            hand_over(batch);
+        }
+        Ok(None)
+    })?;
+    if let Some(reason) = outcome {
+        return Ok(Streamed::Whole(reason));
+    }
+    let pieces = pieces.into_inner();
+    let count = pieces.len();
+    let mut warnings = batches.header_warnings();
+    let mut parts = Vec::with_capacity(count);
+    for piece in pieces {
+        let (results, batch_warnings) = piece?;
+        warnings.extend(batch_warnings);
+        parts.push(results);
+    }
+    Ok(Streamed::Done(FileEvaluation {
+        results: ResultSet::concat(rules.pack.clone(), parts),
+        warnings,
+        reading: Reading::Streamed { batches: count },
+    }))
+}
+
+/// What became of a record pushed to the [`Splitter`].
+enum Split {
+    /// It joined the batch being filled.
+    Same,
+    /// It starts a new entity and the batch before it is full: here it is.
+    Full(RecordBatch),
+    /// Its entity was handed over in an earlier batch.
+    NotGrouped(WholeReason),
+}
+
+/// Cuts records into batches of whole entities and notices when an entity
+/// comes back after its batch was handed over.
+struct Splitter {
+    entity_at: usize,
+    /// A batch is full at this many records…
+    max_records: usize,
+    /// …or bytes.
+    max_bytes: usize,
+    batch: RecordBatch,
+    /// The entity of the last record.
+    last: Option<Vec<u8>>,
+    /// Entities of the batch being filled, with the line of their first row.
+    filling: HashMap<Vec<u8>, u64>,
+    /// Entities already handed over, with the line of their first row.
+    handed_over: HashMap<Vec<u8>, u64>,
+}
+
+impl Splitter {
+    fn new(entity_at: usize, max_records: usize, max_bytes: usize) -> Self {
+        Self {
+            entity_at,
+            max_records,
+            max_bytes,
+            batch: RecordBatch::default(),
+            last: None,
+            filling: HashMap::new(),
+            handed_over: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, record: &csv::ByteRecord) -> Split {
+        let entity = record.get(self.entity_at).unwrap_or_default().trim_ascii();
+        if self.last.as_deref() == Some(entity) {
+            self.batch.push(record);
+            return Split::Same;
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if let Some(&first_line) = self.handed_over.get(entity) {
+            return Split::NotGrouped(WholeReason::NotGrouped {
+                entity: String::from_utf8_lossy(entity).into_owned(),
+                line,
+                first_line,
+            });
+        }
+        let mut split = Split::Same;
+        // An entity may come back within the batch being filled: the format
+        // gathers its rows there; only a return across batches matters.
+        if !self.filling.contains_key(entity) {
+            if self.batch.len() >= self.max_records || self.batch.byte_len() >= self.max_bytes {
+                split = Split::Full(self.take());
+            }
+            self.filling.insert(entity.to_vec(), line);
+        }
+        self.last = Some(entity.to_vec());
+        self.batch.push(record);
+        split
+    }
+
+    /// The batch being filled, its entities marked as handed over.
+    fn take(&mut self) -> RecordBatch {
+        self.handed_over.extend(self.filling.drain());
+        std::mem::take(&mut self.batch)
+    }
+
+    fn finish(mut self) -> Option<RecordBatch> {
+        (!self.batch.is_empty()).then(|| self.take())
+    }
+}
+
+/// Evaluated batches by sequence number, filled from any thread.
+#[derive(Default)]
+struct Pieces(Mutex<Vec<Option<Piece>>>);
+
+impl Pieces {
+    fn reserve(&self) -> usize {
+        let mut pieces = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        pieces.push(None);
+        pieces.len() - 1
+    }
+
+    fn fill(&self, seq: usize, piece: Piece) {
+        let mut pieces = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        pieces[seq] = Some(piece);
+    }
+
+    /// Every piece, in order; the scope that filled them has ended.
+    fn into_inner(self) -> Vec<Piece> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+/// A count of batches read but not yet evaluated, bounded.
+struct Ahead {
+    count: Mutex<usize>,
+    changed: Condvar,
+    limit: usize,
+}
+
+impl Ahead {
+    fn new(limit: usize) -> Self {
+        Self {
+            count: Mutex::new(0),
+            changed: Condvar::new(),
+            limit: limit.max(1),
+        }
+    }
+
+    /// Waits until fewer than `limit` batches are ahead, then counts one more.
+    fn acquire(&self) {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        while *count >= self.limit {
+            count = self
+                .changed
+                .wait(count)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *count += 1;
+    }
+
+    fn release(&self) {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        *count -= 1;
+        self.changed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entities of each batch a splitter of `max_records` cuts `rows`
+    /// (`entity,value` lines) into, or why it gave up.
+    fn split(rows: &str, max_records: usize) -> Result<Vec<String>, WholeReason> {
+        let csv = format!("entity,value\n{rows}");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let mut splitter = Splitter::new(0, max_records, usize::MAX);
+        let mut batches = Vec::new();
+        let entities = |batch: &RecordBatch| {
+            let names: Vec<String> = batch
+                .records()
+                .map(|r| String::from_utf8_lossy(r.field(0)).into_owned())
+                .collect();
+            names.join(" ")
+        };
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            match splitter.push(&record) {
+                Split::Same => {}
+                Split::Full(batch) => batches.push(entities(&batch)),
+                Split::NotGrouped(reason) => return Err(reason),
+            }
+        }
+        batches.extend(splitter.finish().as_ref().map(entities));
+        Ok(batches)
+    }
+
+    #[test]
+    fn batches_end_at_entity_boundaries_once_full() {
+        let rows = "A,1\nA,2\nA,3\nB,1\nC,1\nC,2\n D ,1\n";
+        assert_eq!(split(rows, 2).unwrap(), ["A A A", "B C C", " D "]);
+        assert_eq!(split(rows, 100).unwrap(), ["A A A B C C  D "]);
+    }
+
+    #[test]
+    fn an_entity_may_come_back_within_its_batch() {
+        let rows = "A,1\nB,1\nA,2\nC,1\nC,2\n";
+        assert_eq!(split(rows, 3).unwrap(), ["A B A", "C C"]);
+    }
+
+    #[test]
+    fn an_entity_back_after_its_batch_was_handed_over_stops_the_split() {
+        let rows = "A,1\nA,2\nB,1\nA,3\n";
+        assert_eq!(
+            split(rows, 2),
+            Err(WholeReason::NotGrouped {
+                entity: "A".into(),
+                line: 5,
+                first_line: 2
+            })
+        );
+        assert_eq!(
+            WholeReason::NotGrouped {
+                entity: "A".into(),
+                line: 5,
+                first_line: 2
+            }
+            .to_string(),
+            "entity `A` appears again on line 5 after other entities (first on line 2): the file is not grouped by entity, so it was read whole and memory grows with the file; sort it by entity to stream it"
+        );
+    }
+}

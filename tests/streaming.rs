@@ -1,0 +1,131 @@
+//! Streaming a balances file entity by entity gives exactly what reading it
+//! whole gives, whatever the number of threads; a file whose entities are
+//! not together is read whole, and the user is told why.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rust_decimal::Decimal;
+use semaforo::{CompiledRuleSet, Reading, ResultSet, WholeReason};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cooperativas() -> CompiledRuleSet {
+    semaforo::load(&root().join("rules/cooperativas")).unwrap()
+}
+
+/// The El Sagrario balances (148 rows, two periods) once per entity, each
+/// entity's values scaled by its number so that peers differ; `order`
+/// lists the entity numbers block by block.
+fn balances(order: &[usize]) -> tempfile::NamedTempFile {
+    let mut sagrario =
+        csv::Reader::from_path(root().join("examples/sagrario/balances.csv")).unwrap();
+    let header = sagrario.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = sagrario.records().map(Result::unwrap).collect();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut out = csv::Writer::from_path(file.path()).unwrap();
+    out.write_record(&header).unwrap();
+    for &k in order {
+        for row in &rows {
+            let value: Decimal = row[4].parse().unwrap();
+            let scaled = (value * Decimal::from(k + 1)).to_string();
+            let entity = format!("COAC_{k:04}");
+            out.write_record([&entity, &row[1], &row[2], &row[3], &scaled, &row[5]])
+                .unwrap();
+        }
+    }
+    out.flush().unwrap();
+    file
+}
+
+/// Every row key and cell, for comparing two result sets.
+fn contents(results: &ResultSet) -> Vec<String> {
+    results
+        .cells()
+        .map(|(_, row, _, indicator, cell)| format!("{row:?} {} {cell:?}", indicator.id))
+        .collect()
+}
+
+fn whole(rules: &CompiledRuleSet, path: &Path) -> (Vec<String>, Vec<semaforo::DataWarning>) {
+    let table = semaforo::read_data(rules, path).unwrap();
+    let results = semaforo::evaluate(rules, &table);
+    (contents(&results), table.warnings().to_vec())
+}
+
+#[test]
+fn a_streamed_file_gives_what_reading_it_whole_gives() {
+    let rules = cooperativas();
+    // 250 entities × 148 rows = 37,000 rows: more than one batch.
+    let order: Vec<usize> = (0..250).collect();
+    let file = balances(&order);
+    let streamed = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
+    let Reading::Streamed { batches } = streamed.reading else {
+        panic!("read whole: {:?}", streamed.reading)
+    };
+    assert!(batches >= 2, "{batches} batch(es)");
+    assert_eq!(streamed.results.rows().len(), 500);
+    let (cells, warnings) = whole(&rules, file.path());
+    assert_eq!(contents(&streamed.results), cells);
+    // One consistency warning per entity (the seed's 2007 loans), in file order.
+    assert_eq!(streamed.warnings.len(), 250);
+    assert_eq!(streamed.warnings, warnings);
+}
+
+#[test]
+fn an_entity_that_comes_back_is_read_whole_and_said_so() {
+    let rules = cooperativas();
+    // Entity 0 comes back after 249 others: its first rows were handed over long before.
+    let mut order: Vec<usize> = (0..250).collect();
+    order.push(0);
+    let file = balances(&order);
+    let done = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
+    assert_eq!(
+        done.reading,
+        Reading::Whole(WholeReason::NotGrouped {
+            entity: "COAC_0000".into(),
+            line: 250 * 148 + 2,
+            first_line: 2
+        })
+    );
+    let (cells, warnings) = whole(&rules, file.path());
+    assert_eq!(contents(&done.results), cells);
+    assert_eq!(done.warnings, warnings);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(["eval", "--quiet", "--format", "csv", "--pack"])
+        .arg(root().join("rules/cooperativas"))
+        .arg("--data")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let note = format!(
+        "{}: note: entity `COAC_0000` appears again on line 37002 after other entities (first on line 2): the file is not grouped by entity",
+        file.path().display()
+    );
+    assert!(stderr.contains(&note), "{stderr}");
+}
+
+#[test]
+fn streamed_results_do_not_depend_on_the_number_of_threads() {
+    let file = balances(&(0..250).collect::<Vec<_>>());
+    let run = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+            .args(["--threads", threads, "eval", "--quiet", "--format", "csv"])
+            .arg("--pack")
+            .arg(root().join("rules/cooperativas"))
+            .arg("--data")
+            .arg(file.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        out.stdout
+    };
+    let one = run("1");
+    assert!(one.len() > 1_000_000, "{} bytes", one.len());
+    assert!(one == run("2"), "1 and 2 threads differ");
+}
