@@ -17,6 +17,8 @@ use std::path::Path;
 
 pub use semaforo_core::*;
 
+pub mod report;
+
 /// Every plugin compiled into this build, by the name packs use.
 pub const PLUGINS: &[&dyn Plugin] = &[
     &semaforo_accounts::AccountsPlugin,

@@ -6,7 +6,6 @@
 
 mod progress;
 mod render;
-mod report;
 mod serve;
 mod watch;
 
@@ -18,7 +17,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use semaforo::{DiagnosticCode, Diagnostics};
 
-use report::Format;
+use semaforo::report::{self, Format};
 
 /// Evaluate indicators, thresholds and traffic-light bands over the data of
 /// many institutions, exactly.

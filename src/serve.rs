@@ -33,8 +33,8 @@ use axum::routing::{get, post};
 use semaforo::{LiveOptions, LiveRules, ReloadEvent, Snapshot};
 use serde::Serialize;
 
-use crate::report::{self, Format};
 use error::ApiError;
+use semaforo::report::{self, Format};
 
 /// The name request data goes by in cell messages (`request.csv:3:2`).
 const CSV_SOURCE: &str = "request.csv";

@@ -261,7 +261,7 @@ impl<'a> Sheet<'a> {
 }
 
 /// A standard as every format writes it: `4`, or `1..3` for a range.
-pub(crate) fn standard_text(standard: Standard) -> String {
+pub fn standard_text(standard: Standard) -> String {
     match standard {
         Standard::Target(v) => exact(v),
         Standard::Range { min, max } => format!("{}..{}", exact(min), exact(max)),
