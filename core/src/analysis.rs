@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::pack::{Direction, Matrix, SelectionRule, Standard, TieRule};
@@ -332,40 +333,69 @@ impl Analysis {
                     .push(row);
             }
         }
-        let indicators = results.pack().indicators();
-        for rows in groups.into_values() {
-            for (indicator, spec) in indicators.iter().enumerate() {
-                let mut values: Vec<(usize, Decimal)> = rows
-                    .iter()
-                    .filter_map(|&row| Some((row, results.cell(row, indicator).value?)))
-                    .collect();
-                if values.is_empty() {
-                    continue;
-                }
-                let Some((mean, median)) = mean_and_median(&values) else {
-                    continue;
-                };
-                let badness = |v: Decimal| badness(v, spec.direction, spec.standard);
-                values.sort_by_key(|&(_, v)| badness(v));
-                // Sorted best first: a value's rank is 1 + the position where its tie starts.
-                let mut tie_start = 0;
-                for (i, &(row, value)) in values.iter().enumerate() {
-                    if i > 0 && badness(values[i - 1].1) < badness(value) {
-                        tie_start = i;
-                    }
-                    let rank = 1 + tie_start;
-                    self.standings[row * self.width + indicator] = Some(PeerStanding {
-                        size: values.len(),
-                        mean,
-                        median,
-                        from_mean: value - mean,
-                        from_median: value - median,
-                        rank,
-                    });
-                }
-            }
+        let indicators = results.pack().indicators().len();
+        let work: Vec<(&[usize], usize)> = groups
+            .values()
+            .flat_map(|rows| (0..indicators).map(move |indicator| (rows.as_slice(), indicator)))
+            .collect();
+        // Each group × indicator on its own, on the rayon pool.
+        let standings: Vec<Vec<(usize, PeerStanding)>> = work
+            .into_par_iter()
+            .map(|(rows, indicator)| peer_standings(results, rows, indicator))
+            .collect();
+        for (row, standing, indicator) in standings
+            .into_iter()
+            .zip(groups.values().flat_map(|_| 0..indicators))
+            .flat_map(|(found, indicator)| found.into_iter().map(move |(r, s)| (r, s, indicator)))
+        {
+            self.standings[row * self.width + indicator] = Some(standing);
         }
     }
+}
+
+/// The standing of each of `rows` with a value of `indicator` among them.
+fn peer_standings(
+    results: &ResultSet,
+    rows: &[usize],
+    indicator: usize,
+) -> Vec<(usize, PeerStanding)> {
+    let spec = &results.pack().indicators()[indicator];
+    let values: Vec<(usize, Decimal)> = rows
+        .iter()
+        .filter_map(|&row| Some((row, results.cell(row, indicator).value?)))
+        .collect();
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let Some((mean, median)) = mean_and_median(&values) else {
+        return Vec::new();
+    };
+    // Sorted best first, each key computed once: a value's rank is 1 + the
+    // position where its tie starts.
+    let mut ranked: Vec<(Decimal, usize, Decimal)> = values
+        .iter()
+        .map(|&(row, value)| (badness(value, spec.direction, spec.standard), row, value))
+        .collect();
+    ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut tie_start = 0;
+    let mut out = Vec::with_capacity(ranked.len());
+    for (i, &(key, row, value)) in ranked.iter().enumerate() {
+        if i > 0 && ranked[i - 1].0 < key {
+            tie_start = i;
+        }
+        out.push((
+            row,
+            PeerStanding {
+                size: ranked.len(),
+                mean,
+                median,
+                from_mean: value - mean,
+                from_median: value - median,
+                rank: 1 + tie_start,
+            },
+        ));
+    }
+    out
 }
 
 /// Sort key: smaller is better, by direction.

@@ -46,53 +46,51 @@ fn write_records<'r, W: Write>(
     records: impl Iterator<Item = Record<'r>>,
     csv: &mut csv::Writer<W>,
 ) -> io::Result<()> {
+    let mut number = itoa::Buffer::new();
     for r in records {
-        let decimal = |v| exact_or_none(v).unwrap_or_default();
-        let count = |v: Option<usize>| v.map(|n| n.to_string()).unwrap_or_default();
-        let mut fields = Vec::new();
+        let mut text = |field: &str| csv.write_field(field);
+        let decimal = |v: Option<_>| exact_or_none(v).unwrap_or_default();
         if sheet.has_levels {
-            fields.push(r.level.to_owned());
+            text(r.level)?;
         }
-        fields.push(r.entity.to_owned());
+        text(r.entity)?;
         if sheet.has_period {
-            fields.push(r.period.unwrap_or_default().to_owned());
+            text(r.period.unwrap_or_default())?;
         }
-        fields.extend([
-            r.indicator.id.clone(),
-            r.value.clone().unwrap_or_default(),
-            r.indicator.unit.as_str().to_owned(),
-            r.standard.clone().unwrap_or_default(),
-            r.compliance.clone().unwrap_or_default(),
-            r.band.unwrap_or_default().to_owned(),
-            r.error
-                .as_ref()
-                .map(|(_, message)| message.clone())
-                .unwrap_or_default(),
-        ]);
+        text(&r.indicator.id)?;
+        text(r.value.as_deref().unwrap_or_default())?;
+        text(r.indicator.unit.as_str())?;
+        text(r.standard.as_deref().unwrap_or_default())?;
+        text(r.compliance.as_deref().unwrap_or_default())?;
+        text(r.band.unwrap_or_default())?;
+        text(r.error.as_ref().map_or("", |(_, message)| message.as_str()))?;
         if sheet.has_flags {
-            fields.push(r.cell.flags.join(";"));
+            text(&r.cell.flags.join(";"))?;
         }
         if sheet.has_period {
-            fields.extend([r.previous, r.variation, r.variation_pct].map(decimal));
+            for figure in [r.previous, r.variation, r.variation_pct] {
+                text(&decimal(figure))?;
+            }
         }
+        let mut count = |v: Option<usize>| v.map_or("", |n| number.format(n)).to_owned();
         if sheet.has_peers {
-            fields.extend([
-                r.peer_group.unwrap_or_default().to_owned(),
-                count(r.peer_size),
-                decimal(r.peer_mean),
-                decimal(r.peer_median),
-                decimal(r.from_peer_mean),
-                decimal(r.from_peer_median),
-                count(r.peer_rank),
-            ]);
+            text(r.peer_group.unwrap_or_default())?;
+            text(&count(r.peer_size))?;
+            for figure in [
+                r.peer_mean,
+                r.peer_median,
+                r.from_peer_mean,
+                r.from_peer_median,
+            ] {
+                text(&decimal(figure))?;
+            }
+            text(&count(r.peer_rank))?;
         }
         if sheet.has_matrices {
-            fields.extend([
-                count(r.rank),
-                r.selected.map(|s| s.to_string()).unwrap_or_default(),
-            ]);
+            text(&count(r.rank))?;
+            text(r.selected.map_or("", |s| if s { "true" } else { "false" }))?;
         }
-        csv.write_record(&fields)?;
+        csv.write_record(None::<&[u8]>)?;
     }
     Ok(())
 }
