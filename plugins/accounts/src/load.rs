@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
+use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 use semaforo_core::{DataError, DataShape, DataWarning, Record, header_names, parse_decimal};
 
@@ -191,7 +192,7 @@ struct Builder<'a> {
     /// A code's bytes as the file writes them → its id (ids in order of
     /// first appearance, ranked in `finish`), or `None` for a code outside
     /// the grammar (warned once).
-    code_ids: HashMap<Box<[u8]>, Option<u32>>,
+    code_ids: HashMap<Box<[u8]>, Option<u32>, RandomState>,
     /// Trimmed code text → id, for two spellings of one code.
     code_texts: HashMap<String, u32>,
     /// Per id, the code.
@@ -214,7 +215,7 @@ impl<'a> Builder<'a> {
             source,
             shape,
             layout,
-            code_ids: HashMap::new(),
+            code_ids: HashMap::default(),
             code_texts: HashMap::new(),
             codes: Vec::new(),
             entity_ids: BTreeMap::new(),
