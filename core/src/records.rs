@@ -35,6 +35,17 @@ pub struct RecordBatch {
 }
 
 impl RecordBatch {
+    /// An empty batch with room for as much as `other` holds, so a batch
+    /// like the previous one fills without growing.
+    pub(crate) fn with_room_of(other: &Self) -> Self {
+        Self {
+            bytes: Vec::with_capacity(other.bytes.len()),
+            field_ends: Vec::with_capacity(other.field_ends.len()),
+            record_starts: Vec::with_capacity(other.record_starts.len()),
+            lines: Vec::with_capacity(other.lines.len()),
+        }
+    }
+
     /// Appends a record read by the `csv` crate, with its line.
     pub fn push(&mut self, record: &csv::ByteRecord) {
         if self.record_starts.is_empty() {

@@ -321,11 +321,12 @@ impl Splitter {
     /// The batch being filled, its entities marked as handed over.
     fn take(&mut self) -> RecordBatch {
         self.handed_over.extend(self.filling.drain());
-        std::mem::take(&mut self.batch)
+        let next = RecordBatch::with_room_of(&self.batch);
+        std::mem::replace(&mut self.batch, next)
     }
 
-    fn finish(mut self) -> Option<RecordBatch> {
-        (!self.batch.is_empty()).then(|| self.take())
+    fn finish(self) -> Option<RecordBatch> {
+        (!self.batch.is_empty()).then_some(self.batch)
     }
 }
 
