@@ -3,16 +3,23 @@
 //! 2 decimals; `b` and `c` positive, never zero), every alternative in one
 //! group `cell_throughput` so the ratios come from one run:
 //!
-//! - `native`: `semaforo::evaluate` with every indicator on the native path;
+//! - `native`: `semaforo::evaluate` with every indicator on the native path,
+//!   on the default pool (the machine's cores);
+//! - `native_1_thread`: the same on a one-thread pool, the per-core
+//!   comparison with the loops;
 //! - `rhai`: the same rule set `.without_native()`;
 //! - `rust_decimal_loop`: a hand-written loop of the 10 formulas with
 //!   `rust_decimal` checked operations into a `Vec<Option<Decimal>>` — the
 //!   floor for exact arithmetic;
 //! - `f64_loop`: the same in `f64` (reference only, not exact).
 //!
-//! Throughput is in cells (rows × indicators). The table and the columns are
-//! built once, outside the timed loop; setup checks that the native path and
-//! the `rust_decimal` loop agree to the last digit on every cell.
+//! Throughput is in cells (rows × indicators). `evaluate` runs on rayon's
+//! pool (every core; the thread count is printed), the loops on one thread.
+//! The table and the columns are built once, outside the timed loop; setup
+//! checks that the native path and the `rust_decimal` loop agree to the last
+//! digit on every cell. With 1 M rows one rhai evaluation takes seconds, so
+//! its 10 samples are one evaluation each; the whole bench takes about two
+//! minutes on 2 cores.
 //!
 //! Run with:
 //!
@@ -31,7 +38,7 @@ use semaforo::{CompiledRuleSet, RulePack, SourceFile, Table};
 /// Seed of the generator: the same data on every run.
 const SEED: u64 = 0x5E4A_F020_0000_0010;
 /// Rows of the table.
-const ROWS: usize = 100_000;
+const ROWS: usize = 1_000_000;
 
 /// The 10 indicators, in pack order; the hand-written loops below compute
 /// exactly these, in the same operation order.
@@ -206,6 +213,11 @@ fn cell_throughput(c: &mut Criterion) {
         }
     }
     drop(results);
+    eprintln!(
+        "cell_throughput: {ROWS} rows × {} indicators; evaluate on {} threads, loops on 1",
+        FORMULAS.len(),
+        rayon::current_num_threads()
+    );
 
     let cells = u64::try_from(ROWS * FORMULAS.len()).expect("cell count fits in u64");
     let mut group = c.benchmark_group("cell_throughput");
@@ -213,20 +225,32 @@ fn cell_throughput(c: &mut Criterion) {
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
+        .measurement_time(Duration::from_secs(5))
         .throughput(Throughput::Elements(cells));
     group.bench_function("native", |b| {
         b.iter_with_large_drop(|| semaforo::evaluate(black_box(&rules), black_box(&table)));
     });
-    // One rhai evaluation takes most of a second: give its 10 samples room.
-    group.measurement_time(Duration::from_secs(8));
+    // The same on one thread: the per-core comparison with the loops.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    group.bench_function("native_1_thread", |b| {
+        b.iter_with_large_drop(|| {
+            one_thread.install(|| semaforo::evaluate(black_box(&rules), black_box(&table)))
+        });
+    });
+    // One rhai evaluation takes several seconds: the 10 samples take one
+    // evaluation each, whatever the measurement time (criterion says so).
+    group.measurement_time(Duration::from_secs(1));
     group.bench_function("rhai", |b| {
         b.iter_with_large_drop(|| semaforo::evaluate(black_box(&rhai_rules), black_box(&table)));
     });
-    group.measurement_time(Duration::from_secs(4));
+    group.measurement_time(Duration::from_secs(5));
     group.bench_function("rust_decimal_loop", |b| {
         b.iter_with_large_drop(|| rust_decimal_loop(black_box(&decimals)));
     });
+    group.measurement_time(Duration::from_secs(2));
     group.bench_function("f64_loop", |b| {
         b.iter_with_large_drop(|| {
             f64_loop(

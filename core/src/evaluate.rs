@@ -5,12 +5,16 @@ use rayon::prelude::*;
 use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
-use crate::band::assess;
+use crate::band::{Assessment, assess};
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
 use crate::pack::{Field, FieldKind, FormulaSource, RulePack, Value};
 use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
 use crate::table::{CellProblem, Table};
+
+mod direct;
+
+use direct::Direct;
 
 /// Evaluates every indicator for every row of `table`.
 ///
@@ -42,46 +46,133 @@ use crate::table::{CellProblem, Table};
 pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
     let pack = &rules.pack;
     let inputs = RowInputs::bind(rules, table);
-    let width = pack.indicators.len();
     let peer_group = pack
         .data
         .peer_group
         .as_ref()
         .and_then(|g| table.dimensions().iter().find(|d| d.name == *g));
-    let rows: Vec<RowKey> = (0..table.len())
-        .map(|row| RowKey {
-            entity: table.entity(row).to_owned(),
-            period: table.period(row).map(str::to_owned),
-            line: table.line(row),
-            peer_group: peer_group.map(|g| g.values[row].clone()),
-        })
-        .collect();
-    let row_order: Vec<usize> = rules
-        .order
-        .iter()
-        .copied()
-        .filter(|&i| pack.indicators[i].grain.is_none())
-        .collect();
-    // Rows are independent: evaluate them in parallel, each into its own
-    // slice of the result, so the output order never depends on threads.
-    let mut cells = vec![Cell::default(); table.len() * width];
-    if width > 0 {
-        cells.par_chunks_mut(width).enumerate().for_each_init(
-            Scope::new,
-            |scope, (row, row_cells)| {
-                for &i in &row_order {
-                    let cell = evaluate_row_cell(rules, &inputs, row, i, row_cells, scope);
-                    row_cells[i] = cell;
-                }
-            },
-        );
-    }
+    // The row keys are copied while the cells are computed.
+    let (rows, cells) = rayon::join(
+        || {
+            (0..table.len())
+                .into_par_iter()
+                .map(|row| RowKey {
+                    entity: table.entity(row).to_owned(),
+                    period: table.period(row).map(str::to_owned),
+                    line: table.line(row),
+                    peer_group: peer_group.map(|g| g.values[row].clone()),
+                })
+                .collect::<Vec<_>>()
+        },
+        || evaluate_rows(rules, &inputs),
+    );
     let groups = crate::grain::evaluate_groups(rules, &inputs, &cells);
     ResultSet {
         pack: pack.clone(),
         rows,
         cells,
         groups,
+    }
+}
+
+/// Rows evaluated together: every per-row indicator in turn over a chunk of
+/// this many rows (a chunk's cells fit in the L2 cache).
+const CHUNK_ROWS: usize = 128;
+
+/// Every row's per-row cells, row by row, indicators in pack order; the
+/// cells of indicators with a grain stay empty.
+///
+/// Rows are independent, so they are evaluated in parallel. The result is
+/// collected cell by cell, each written once into its own slot, from chunks
+/// of [`CHUNK_ROWS`] rows (a fixed grid, whatever the threads): the job that
+/// reaches a chunk evaluates it whole, indicator by indicator, then hands
+/// its cells out in order. A chunk split between two jobs is evaluated by
+/// both, to the same cells, so the output never depends on the number of
+/// threads.
+fn evaluate_rows(rules: &CompiledRuleSet, inputs: &RowInputs<'_>) -> Vec<Cell> {
+    let width = rules.pack.indicators.len();
+    let plan = RowsPlan {
+        rules,
+        inputs,
+        order: rules
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| rules.pack.indicators[i].grain.is_none())
+            .map(|i| (i, Direct::plan(rules, inputs, i)))
+            .collect(),
+        width,
+    };
+    (0..inputs.table.len() * width)
+        .into_par_iter()
+        .with_min_len(CHUNK_ROWS * width)
+        .map_init(Chunk::default, |chunk, k| chunk.take(&plan, k))
+        .collect()
+}
+
+/// What every chunk of rows evaluates: the per-row indicators in
+/// dependency order, each with its direct reads when it has them.
+struct RowsPlan<'a> {
+    rules: &'a CompiledRuleSet,
+    inputs: &'a RowInputs<'a>,
+    order: Vec<(usize, Option<Direct<'a>>)>,
+    width: usize,
+}
+
+impl RowsPlan<'_> {
+    /// Evaluates the rows from `first` on into `cells` (`width` per row),
+    /// indicator by indicator. Only the per-row indicators' cells are
+    /// written, each before any indicator reads it.
+    fn fill(&self, first: usize, cells: &mut [Cell], scratch: &mut Scratch) {
+        let (rules, inputs, width) = (self.rules, self.inputs, self.width);
+        let Scratch { direct, scope } = scratch;
+        for &(i, ref plan) in &self.order {
+            let mut general = |r: usize, done: &[Cell]| {
+                evaluate_row_cell(rules, inputs, first + r, i, done, scope)
+            };
+            match plan {
+                Some(plan) => plan.fill(rules, first, width, cells, direct, general),
+                None => {
+                    for r in 0..cells.len() / width {
+                        cells[r * width + i] = general(r, &cells[r * width..(r + 1) * width]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Working space of a chunk's evaluation, reused from chunk to chunk.
+#[derive(Default)]
+struct Scratch {
+    direct: direct::Scratch,
+    scope: Scope<'static>,
+}
+
+/// The chunk of rows a job is handing out.
+#[derive(Default)]
+struct Chunk {
+    /// Index in the result of `cells[0]` (the chunk's first row, first indicator).
+    start: usize,
+    /// Row by row, indicators in pack order.
+    cells: Vec<Cell>,
+    scratch: Scratch,
+}
+
+impl Chunk {
+    /// Cell `k` of the result (row `k / width`, indicator `k % width`),
+    /// evaluating its chunk first when it is not the current one.
+    fn take(&mut self, plan: &RowsPlan<'_>, k: usize) -> Cell {
+        if !(self.start..self.start + self.cells.len()).contains(&k) {
+            let first = k / plan.width / CHUNK_ROWS * CHUNK_ROWS;
+            let rows = CHUNK_ROWS.min(plan.inputs.table.len() - first);
+            self.start = first * plan.width;
+            // Cells left from the previous chunk are overwritten before they
+            // are read; grain indicators' cells are never written (default).
+            self.cells.resize(rows * plan.width, Cell::default());
+            plan.fill(first, &mut self.cells, &mut self.scratch);
+        }
+        std::mem::take(&mut self.cells[k - self.start])
     }
 }
 
@@ -311,17 +402,34 @@ pub(crate) fn run(
 
 /// An indicator's computed value, assessed against its standard and bands.
 fn assessed(rules: &CompiledRuleSet, indicator: usize, value: Decimal, flags: Vec<String>) -> Cell {
+    let mut cell = Cell::default();
+    assess_into(&mut cell, rules, indicator, value, flags);
+    cell
+}
+
+/// Makes `cell` the indicator's computed value, assessed against its
+/// standard and bands (field by field, in place).
+fn assess_into(
+    cell: &mut Cell,
+    rules: &CompiledRuleSet,
+    indicator: usize,
+    value: Decimal,
+    flags: Vec<String>,
+) {
     let ind = &rules.pack.indicators[indicator];
     let set = ind.band_set.map(|b| &rules.pack.band_sets[b]);
-    let assessment = assess(value, ind.direction, ind.standard, set);
-    Cell {
-        value: Some(value),
-        compliance: assessment.compliance,
-        met: assessment.met,
-        band: assessment.band,
-        error: None,
-        flags,
-    }
+    // Without a standard or bands there is nothing to assess.
+    let assessment = if ind.standard.is_none() && set.is_none() {
+        Assessment::default()
+    } else {
+        assess(value, ind.direction, ind.standard, set)
+    };
+    cell.value = Some(value);
+    cell.compliance = assessment.compliance;
+    cell.met = assessment.met;
+    cell.band = assessment.band;
+    cell.error = None;
+    cell.flags = flags;
 }
 
 pub(crate) fn failed(error: CellError) -> Cell {

@@ -1,6 +1,8 @@
 //! The native fast path: formulas that are plain arithmetic over their
 //! inputs are lowered, once at compile time, from rhai's AST into a small
-//! tree evaluated directly over decimals, without a scope or `Dynamic`s.
+//! tree, assembled into a [`Program`] of steps over registers and evaluated
+//! directly over decimals, without a scope or `Dynamic`s — many rows at a
+//! time ([`Lanes`]): each step runs over every row before the next step.
 //!
 //! The subset: decimal literals, variables bound to inputs, unary minus,
 //! `+ - * /`, `min(a, b)`, `max(a, b)`, `abs(a)`, and `if c { a } else { b }`
@@ -8,7 +10,7 @@
 //! else (and any formula whose `min`/`max`/`abs` a plugin or script
 //! function may redefine) stays on the rhai path.
 //!
-//! The lowered tree keeps the written order of every operation and
+//! The program keeps the written order of every operation and
 //! reproduces rhai's checked decimal built-ins exactly: an error is the same
 //! `EvalAltResult` rhai would raise — same message, same position — so it
 //! becomes the same `CellError` through the same classification.
@@ -22,10 +24,11 @@ use crate::compile::Input;
 /// these names, formulas calling them stay on the rhai path.
 const FUNCTIONS: [&str; 3] = ["min", "max", "abs"];
 
-/// A formula lowered to the native subset.
+/// A formula lowered to the native subset, as a short program over
+/// registers (see [`Program`]).
 #[derive(Debug, Clone)]
 pub(crate) struct NativeFormula {
-    root: Node,
+    program: Program,
 }
 
 /// What the lowering must know besides the formula.
@@ -71,7 +74,20 @@ enum Compare {
     LessOrEqual,
 }
 
-/// A numeric expression.
+impl Compare {
+    fn holds(self, x: Decimal, y: Decimal) -> bool {
+        match self {
+            Self::Equal => x == y,
+            Self::NotEqual => x != y,
+            Self::Greater => x > y,
+            Self::GreaterOrEqual => x >= y,
+            Self::Less => x < y,
+            Self::LessOrEqual => x <= y,
+        }
+    }
+}
+
+/// A numeric expression: the lowered formula, before it is assembled.
 #[derive(Debug, Clone)]
 enum Node {
     Constant(Decimal),
@@ -97,70 +113,253 @@ enum Condition {
 
 type Outcome<T> = Result<T, Box<EvalAltResult>>;
 
-impl NativeFormula {
-    /// Evaluates the formula over its inputs' values, in the order of the
-    /// compiled formula's inputs. Errors are exactly those rhai raises.
-    pub(crate) fn eval(&self, inputs: &[Decimal]) -> Outcome<Decimal> {
-        self.root.eval(inputs)
+/// A register: the formula's inputs come first, then its constants, then
+/// temporaries.
+type Reg = u32;
+
+/// One step of a [`Program`].
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// `to = x op y`, checked; the position is where rhai reports its errors.
+    Arith(Arith, [Reg; 3], Position),
+    /// `to = -x`.
+    Negate([Reg; 2]),
+    /// `to = abs(x)`.
+    Abs([Reg; 2]),
+    /// `to = min(x, y)`.
+    Min([Reg; 3]),
+    /// `to = max(x, y)`.
+    Max([Reg; 3]),
+    /// `to = x` (an `if` branch's value into the `if`'s register).
+    Copy([Reg; 2]),
+    /// Continue at this step (always a later one).
+    Jump(u32),
+    /// Continue at step `to` (a later one) when `x compare y` is `when`.
+    Branch {
+        compare: Compare,
+        operands: [Reg; 2],
+        when: bool,
+        to: u32,
+    },
+}
+
+/// A formula as steps over registers, with forward jumps for `if`, `&&`
+/// and `||`: operands are evaluated in their written order, each operation
+/// is the tree's, and no step allocates.
+#[derive(Debug, Clone)]
+struct Program {
+    steps: Vec<Op>,
+    /// How many inputs (the first registers).
+    inputs: usize,
+    /// The constants' values, in their registers' order (after the inputs).
+    constants: Vec<Decimal>,
+    /// Inputs, constants and temporaries.
+    registers: usize,
+    /// The register holding the formula's value at the end.
+    result: Reg,
+}
+
+/// Where a row of [`Lanes`] stands besides its next step.
+const SKIPPED: u32 = u32::MAX;
+const FAILED: u32 = u32::MAX - 1;
+
+/// A native formula's registers over a run of rows, register by register
+/// (`values[register × rows + row]`), with each row's next step.
+///
+/// The program runs one step at a time over every row, each row following
+/// its own branches (jumps only go forward, so one pass over the steps
+/// serves every path): a step is a tight loop over the rows, and a register
+/// is never read right after it was written.
+#[derive(Debug, Default)]
+pub(crate) struct Lanes {
+    rows: usize,
+    values: Vec<Decimal>,
+    /// Per row: the next step to run, or [`SKIPPED`] or [`FAILED`].
+    next: Vec<u32>,
+    /// The errors of the rows that failed.
+    errors: Vec<(usize, Box<EvalAltResult>)>,
+    /// Where the result's register starts in `values`.
+    result: usize,
+}
+
+impl Lanes {
+    /// Sets input `input` (in the compiled formula's input order) of `row`.
+    #[inline]
+    pub(crate) fn set_input(&mut self, input: usize, row: usize, value: Decimal) {
+        self.values[input * self.rows + row] = value;
+    }
+
+    /// The lane of input `input`: its value for every row.
+    #[inline]
+    pub(crate) fn input(&mut self, input: usize) -> &mut [Decimal] {
+        &mut self.values[input * self.rows..(input + 1) * self.rows]
+    }
+
+    /// Leaves `row` out of the run (one of its inputs is not a number).
+    #[inline]
+    pub(crate) fn skip(&mut self, row: usize) {
+        self.next[row] = SKIPPED;
+    }
+
+    /// The formula's value or error for `row` after [`NativeFormula::run`];
+    /// `None` for a skipped row. An error is handed out once.
+    pub(crate) fn outcome(&mut self, row: usize) -> Option<Outcome<Decimal>> {
+        match self.next[row] {
+            SKIPPED => None,
+            FAILED => {
+                let at = self.errors.iter().position(|(r, _)| *r == row)?;
+                Some(Err(self.errors.swap_remove(at).1))
+            }
+            _ => Some(Ok(self.values[self.result + row])),
+        }
     }
 }
 
-fn arithmetic_error(message: String, at: Position) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(message, at))
-}
+impl NativeFormula {
+    /// Makes `lanes` ready for `rows` rows of this formula: every row to
+    /// run, constants loaded. Set every row's inputs, then [`NativeFormula::run`].
+    pub(crate) fn prepare(&self, lanes: &mut Lanes, rows: usize) {
+        let program = &self.program;
+        lanes.rows = rows;
+        // Temporaries are written before they are read, inputs are set by
+        // the caller: only the constants need loading.
+        lanes.values.resize(program.registers * rows, Decimal::ZERO);
+        for (k, constant) in program.constants.iter().enumerate() {
+            let at = (program.inputs + k) * rows;
+            lanes.values[at..at + rows].fill(*constant);
+        }
+        lanes.next.clear();
+        lanes.next.resize(rows, 0);
+        lanes.errors.clear();
+        lanes.result = program.result as usize * rows;
+    }
 
-impl Node {
-    fn eval(&self, inputs: &[Decimal]) -> Outcome<Decimal> {
-        match self {
-            Self::Constant(d) => Ok(*d),
-            Self::Input(i) => Ok(inputs[*i]),
-            Self::Negate(x) => Ok(-x.eval(inputs)?),
-            Self::Arith(op, operands, at) => {
-                let x = operands.0.eval(inputs)?;
-                let y = operands.1.eval(inputs)?;
-                // The messages of rhai's checked decimal built-ins, word for word.
-                match op {
-                    Arith::Add => x.checked_add(y).ok_or_else(|| {
-                        arithmetic_error(format!("Addition overflow: {x} + {y}"), *at)
-                    }),
-                    Arith::Subtract => x.checked_sub(y).ok_or_else(|| {
-                        arithmetic_error(format!("Subtraction overflow: {x} - {y}"), *at)
-                    }),
-                    Arith::Multiply => x.checked_mul(y).ok_or_else(|| {
-                        arithmetic_error(format!("Multiplication overflow: {x} * {y}"), *at)
-                    }),
-                    Arith::Divide if y.is_zero() => Err(arithmetic_error(
-                        format!("Division by zero: {x} / {y}"),
-                        *at,
-                    )),
-                    Arith::Divide => x.checked_div(y).ok_or_else(|| {
-                        arithmetic_error(format!("Division overflow: {x} / {y}"), *at)
-                    }),
+    /// Evaluates the formula for every row of `lanes` not skipped; read
+    /// each row's value or error with [`Lanes::outcome`]. Errors are exactly
+    /// those rhai raises.
+    pub(crate) fn run(&self, lanes: &mut Lanes) {
+        let rows = lanes.rows;
+        let Lanes {
+            values,
+            next,
+            errors,
+            ..
+        } = lanes;
+        let lane = |reg: Reg| reg as usize * rows;
+        // The number of steps fits in a u32 below FAILED (checked when assembled).
+        for (s, &step) in (0_u32..).zip(&self.program.steps) {
+            match step {
+                Op::Arith(op, [x, y, to], at) => {
+                    let (x, y, to) = (lane(x), lane(y), lane(to));
+                    for r in 0..rows {
+                        if next[r] != s {
+                            continue;
+                        }
+                        match arith(op, values[x + r], values[y + r], at) {
+                            Ok(value) => {
+                                values[to + r] = value;
+                                next[r] = s + 1;
+                            }
+                            Err(error) => {
+                                next[r] = FAILED;
+                                errors.push((r, error));
+                            }
+                        }
+                    }
                 }
-            }
-            // rhai's `max`: `if x >= y { x } else { y }`, so ties keep the first (and its scale).
-            Self::Max(operands) => {
-                let x = operands.0.eval(inputs)?;
-                let y = operands.1.eval(inputs)?;
-                Ok(if x >= y { x } else { y })
-            }
-            // rhai's `min`: `if x <= y { x } else { y }`.
-            Self::Min(operands) => {
-                let x = operands.0.eval(inputs)?;
-                let y = operands.1.eval(inputs)?;
-                Ok(if x <= y { x } else { y })
-            }
-            Self::Abs(x) => Ok(x.eval(inputs)?.abs()),
-            Self::If(parts) => {
-                if parts.0.eval(inputs)? {
-                    parts.1.eval(inputs)
-                } else {
-                    parts.2.eval(inputs)
+                Op::Negate([x, to]) | Op::Abs([x, to]) | Op::Copy([x, to]) => {
+                    let (x, to) = (lane(x), lane(to));
+                    for r in 0..rows {
+                        if next[r] == s {
+                            let value = values[x + r];
+                            values[to + r] = match step {
+                                Op::Negate(_) => -value,
+                                Op::Abs(_) => value.abs(),
+                                _ => value,
+                            };
+                            next[r] = s + 1;
+                        }
+                    }
+                }
+                Op::Min([x, y, to]) | Op::Max([x, y, to]) => {
+                    let (x, y, to) = (lane(x), lane(y), lane(to));
+                    let min = matches!(step, Op::Min(_));
+                    for r in 0..rows {
+                        if next[r] == s {
+                            let (x, y) = (values[x + r], values[y + r]);
+                            // rhai's `min` is `if x <= y { x } else { y }`, its `max`
+                            // `if x >= y { x } else { y }`: ties keep the first (and its scale).
+                            let first = if min { x <= y } else { x >= y };
+                            values[to + r] = if first { x } else { y };
+                            next[r] = s + 1;
+                        }
+                    }
+                }
+                Op::Jump(to) => {
+                    for n in next.iter_mut().filter(|n| **n == s) {
+                        *n = to;
+                    }
+                }
+                Op::Branch {
+                    compare,
+                    operands: [x, y],
+                    when,
+                    to,
+                } => {
+                    let (x, y) = (lane(x), lane(y));
+                    for r in 0..rows {
+                        if next[r] == s {
+                            let holds = compare.holds(values[x + r], values[y + r]);
+                            next[r] = if holds == when { to } else { s + 1 };
+                        }
+                    }
                 }
             }
         }
     }
 
+    /// Evaluates the formula over its inputs' values, in the order of the
+    /// compiled formula's inputs. Errors are exactly those rhai raises.
+    pub(crate) fn eval(&self, inputs: &[Decimal]) -> Outcome<Decimal> {
+        let mut lanes = Lanes::default();
+        self.prepare(&mut lanes, 1);
+        for (k, value) in inputs.iter().enumerate() {
+            lanes.set_input(k, 0, *value);
+        }
+        self.run(&mut lanes);
+        lanes
+            .outcome(0)
+            .expect("a row with every input set is not skipped")
+    }
+}
+
+/// `x op y` with rhai's checked decimal built-ins: the same result, and on
+/// failure the same error, message word for word.
+#[inline]
+fn arith(op: Arith, x: Decimal, y: Decimal, at: Position) -> Outcome<Decimal> {
+    let value = match op {
+        Arith::Add => x.checked_add(y),
+        Arith::Subtract => x.checked_sub(y),
+        Arith::Multiply => x.checked_mul(y),
+        Arith::Divide if y.is_zero() => None,
+        Arith::Divide => x.checked_div(y),
+    };
+    value.ok_or_else(|| arithmetic_error(op, x, y, at))
+}
+
+#[cold]
+fn arithmetic_error(op: Arith, x: Decimal, y: Decimal, at: Position) -> Box<EvalAltResult> {
+    let message = match op {
+        Arith::Add => format!("Addition overflow: {x} + {y}"),
+        Arith::Subtract => format!("Subtraction overflow: {x} - {y}"),
+        Arith::Multiply => format!("Multiplication overflow: {x} * {y}"),
+        Arith::Divide if y.is_zero() => format!("Division by zero: {x} / {y}"),
+        Arith::Divide => format!("Division overflow: {x} / {y}"),
+    };
+    Box::new(EvalAltResult::ErrorArithmetic(message, at))
+}
+
+impl Node {
     fn size(&self) -> usize {
         match self {
             Self::Constant(_) | Self::Input(_) => 1,
@@ -171,49 +370,255 @@ impl Node {
             Self::If(parts) => 1 + parts.0.size() + parts.1.size() + parts.2.size(),
         }
     }
-}
 
-impl Condition {
-    fn eval(&self, inputs: &[Decimal]) -> Outcome<bool> {
+    /// The constants of the tree, each once (by value and scale).
+    fn constants(&self, found: &mut Vec<Decimal>) {
         match self {
-            Self::Constant(b) => Ok(*b),
-            Self::Compare(op, operands) => {
-                let x = operands.0.eval(inputs)?;
-                let y = operands.1.eval(inputs)?;
-                Ok(match op {
-                    Compare::Equal => x == y,
-                    Compare::NotEqual => x != y,
-                    Compare::Greater => x > y,
-                    Compare::GreaterOrEqual => x >= y,
-                    Compare::Less => x < y,
-                    Compare::LessOrEqual => x <= y,
-                })
-            }
-            // Short-circuit, left to right, as rhai does.
-            Self::And(all) => {
-                for c in all {
-                    if !c.eval(inputs)? {
-                        return Ok(false);
-                    }
+            Self::Constant(d) => {
+                if !found.iter().any(|c| c.serialize() == d.serialize()) {
+                    found.push(*d);
                 }
-                Ok(true)
             }
-            Self::Or(any) => {
-                for c in any {
-                    if c.eval(inputs)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
+            Self::Input(_) => {}
+            Self::Negate(x) | Self::Abs(x) => x.constants(found),
+            Self::Arith(_, operands, _) | Self::Min(operands) | Self::Max(operands) => {
+                operands.0.constants(found);
+                operands.1.constants(found);
+            }
+            Self::If(parts) => {
+                parts.0.constants(found);
+                parts.1.constants(found);
+                parts.2.constants(found);
             }
         }
     }
+}
 
+impl Condition {
     fn size(&self) -> usize {
         match self {
             Self::Constant(_) => 1,
             Self::Compare(_, operands) => 1 + operands.0.size() + operands.1.size(),
             Self::And(all) | Self::Or(all) => 1 + all.iter().map(Self::size).sum::<usize>(),
+        }
+    }
+
+    fn constants(&self, found: &mut Vec<Decimal>) {
+        match self {
+            Self::Constant(_) => {}
+            Self::Compare(_, operands) => {
+                operands.0.constants(found);
+                operands.1.constants(found);
+            }
+            Self::And(all) | Self::Or(all) => all.iter().for_each(|c| c.constants(found)),
+        }
+    }
+}
+
+/// Turns a tree into a [`Program`]. Temporaries are used as a stack: an
+/// operation's result may reuse the register of its first operand, which
+/// it reads before writing.
+struct Assembler {
+    steps: Vec<Op>,
+    inputs: usize,
+    constants: Vec<Decimal>,
+    /// First free temporary, counted from the first one.
+    free: usize,
+    temporaries: usize,
+}
+
+impl Assembler {
+    fn assemble(root: &Node, inputs: usize) -> Option<Program> {
+        let mut constants = Vec::new();
+        root.constants(&mut constants);
+        let mut assembler = Self {
+            steps: Vec::new(),
+            inputs,
+            constants,
+            free: 0,
+            temporaries: 0,
+        };
+        let result = assembler.number(root)?;
+        let registers = inputs + assembler.constants.len() + assembler.temporaries;
+        Reg::try_from(registers).ok()?;
+        if u32::try_from(assembler.steps.len())
+            .ok()
+            .is_none_or(|n| n >= FAILED)
+        {
+            return None;
+        }
+        Some(Program {
+            steps: assembler.steps,
+            inputs,
+            constants: assembler.constants,
+            registers,
+            result,
+        })
+    }
+
+    fn temporary(&mut self) -> Option<Reg> {
+        let reg = Reg::try_from(self.inputs + self.constants.len() + self.free).ok()?;
+        self.free += 1;
+        self.temporaries = self.temporaries.max(self.free);
+        Some(reg)
+    }
+
+    /// Emits the steps that compute `node`; returns the register holding its value.
+    fn number(&mut self, node: &Node) -> Option<Reg> {
+        let mark = self.free;
+        let reg = match node {
+            Node::Constant(d) => {
+                let k = self
+                    .constants
+                    .iter()
+                    .position(|c| c.serialize() == d.serialize())?;
+                return Reg::try_from(self.inputs + k).ok();
+            }
+            Node::Input(i) => return Reg::try_from(*i).ok(),
+            Node::Negate(x) | Node::Abs(x) => {
+                let x = self.number(x)?;
+                self.free = mark;
+                let to = self.temporary()?;
+                self.steps.push(match node {
+                    Node::Negate(_) => Op::Negate([x, to]),
+                    _ => Op::Abs([x, to]),
+                });
+                to
+            }
+            Node::Arith(_, operands, _) | Node::Min(operands) | Node::Max(operands) => {
+                let x = self.number(&operands.0)?;
+                let y = self.number(&operands.1)?;
+                self.free = mark;
+                let to = self.temporary()?;
+                self.steps.push(match node {
+                    Node::Arith(op, _, at) => Op::Arith(*op, [x, y, to], *at),
+                    Node::Min(_) => Op::Min([x, y, to]),
+                    _ => Op::Max([x, y, to]),
+                });
+                to
+            }
+            Node::If(parts) => {
+                let to = self.temporary()?;
+                let mark = self.free;
+                let mut otherwise = Vec::new();
+                self.jump_unless(&parts.0, &mut otherwise)?;
+                self.free = mark;
+                self.branch_value(&parts.1, to)?;
+                let end = self.steps.len();
+                self.steps.push(Op::Jump(0));
+                self.patch(&otherwise);
+                self.branch_value(&parts.2, to)?;
+                self.patch(&[end]);
+                to
+            }
+        };
+        Some(reg)
+    }
+
+    /// Emits `node` into register `to`.
+    fn branch_value(&mut self, node: &Node, to: Reg) -> Option<()> {
+        let mark = self.free;
+        let value = self.number(node)?;
+        if value != to {
+            self.steps.push(Op::Copy([value, to]));
+        }
+        self.free = mark;
+        Some(())
+    }
+
+    /// Emits `condition`, falling through when it holds; the jumps taken
+    /// when it does not are added to `jumps`, to be patched.
+    fn jump_unless(&mut self, condition: &Condition, jumps: &mut Vec<usize>) -> Option<()> {
+        match condition {
+            Condition::Constant(true) => {}
+            Condition::Constant(false) => self.jump(jumps),
+            Condition::Compare(compare, operands) => {
+                self.compare(*compare, operands, false, jumps)?
+            }
+            Condition::And(all) => {
+                for c in all {
+                    self.jump_unless(c, jumps)?;
+                }
+            }
+            Condition::Or(any) => match any.split_last() {
+                None => self.jump(jumps),
+                Some((last, rest)) => {
+                    let mut holds = Vec::new();
+                    for c in rest {
+                        self.jump_if(c, &mut holds)?;
+                    }
+                    self.jump_unless(last, jumps)?;
+                    self.patch(&holds);
+                }
+            },
+        }
+        Some(())
+    }
+
+    /// Emits `condition`, falling through when it does not hold; the jumps
+    /// taken when it does are added to `jumps`, to be patched.
+    fn jump_if(&mut self, condition: &Condition, jumps: &mut Vec<usize>) -> Option<()> {
+        match condition {
+            Condition::Constant(true) => self.jump(jumps),
+            Condition::Constant(false) => {}
+            Condition::Compare(compare, operands) => {
+                self.compare(*compare, operands, true, jumps)?
+            }
+            Condition::Or(any) => {
+                for c in any {
+                    self.jump_if(c, jumps)?;
+                }
+            }
+            Condition::And(all) => match all.split_last() {
+                None => self.jump(jumps),
+                Some((last, rest)) => {
+                    let mut fails = Vec::new();
+                    for c in rest {
+                        self.jump_unless(c, &mut fails)?;
+                    }
+                    self.jump_if(last, jumps)?;
+                    self.patch(&fails);
+                }
+            },
+        }
+        Some(())
+    }
+
+    fn compare(
+        &mut self,
+        compare: Compare,
+        operands: &(Node, Node),
+        when: bool,
+        jumps: &mut Vec<usize>,
+    ) -> Option<()> {
+        let mark = self.free;
+        let x = self.number(&operands.0)?;
+        let y = self.number(&operands.1)?;
+        self.free = mark;
+        jumps.push(self.steps.len());
+        self.steps.push(Op::Branch {
+            compare,
+            operands: [x, y],
+            when,
+            to: 0,
+        });
+        Some(())
+    }
+
+    fn jump(&mut self, jumps: &mut Vec<usize>) {
+        jumps.push(self.steps.len());
+        self.steps.push(Op::Jump(0));
+    }
+
+    /// Points the jumps at `steps` to the next step emitted.
+    fn patch(&mut self, jumps: &[usize]) {
+        // Fits: `assemble` refuses programs of FAILED steps or more.
+        let here = u32::try_from(self.steps.len()).unwrap_or(FAILED);
+        for &at in jumps {
+            match &mut self.steps[at] {
+                Op::Jump(to) | Op::Branch { to, .. } => *to = here,
+                _ => {}
+            }
         }
     }
 }
@@ -236,7 +641,8 @@ pub(crate) fn lower(ast: &AST, inputs: &[Input], options: Lowering) -> Option<Na
     if options.max_operations != 0 && operations >= options.max_operations {
         return None;
     }
-    Some(NativeFormula { root })
+    let program = Assembler::assemble(&root, inputs.len())?;
+    Some(NativeFormula { program })
 }
 
 struct Lowerer<'a> {
@@ -493,6 +899,55 @@ mod tests {
             let actual = native.eval(&values).unwrap_err();
             assert_eq!(actual.to_string(), expected.to_string(), "{formula}");
             assert_eq!(actual.position(), expected.position(), "{formula}");
+        }
+    }
+
+    /// Rows run together each take their own branches and fail on their
+    /// own, as rhai row by row; a skipped row gives no outcome.
+    #[test]
+    fn rows_in_lanes_match_rhai_row_by_row() {
+        let (engine, _) = build_engine(&Limits::default(), &[]);
+        let options = Lowering::for_engine(&engine, 0);
+        let numbers = ["0", "1", "-2", "0.5", "79228162514264337593543950335"];
+        let rows: Vec<[Decimal; 3]> = (0..numbers.len().pow(3))
+            .map(|k| {
+                let at = [k % 5, k / 5 % 5, k / 25];
+                at.map(|i| numbers[i].parse().unwrap())
+            })
+            .collect();
+        for formula in [
+            "if a > b && (c != 0 || a < 0) { a / c } else { b - c * 2 }",
+            "max(a / b, c) + min(-a, abs(c))",
+            "if a == 0 || b / a > 1 { c } else if b <= c { a * b } else { 7 }",
+        ] {
+            let ast = compile(&engine, formula);
+            let native = lower(&ast, &inputs(), options).unwrap();
+            let mut lanes = Lanes::default();
+            native.prepare(&mut lanes, rows.len() + 1);
+            for (r, row) in rows.iter().enumerate() {
+                for (k, value) in row.iter().enumerate() {
+                    lanes.set_input(k, r, *value);
+                }
+            }
+            lanes.skip(rows.len());
+            native.run(&mut lanes);
+            assert!(lanes.outcome(rows.len()).is_none());
+            for (r, row) in rows.iter().enumerate() {
+                let mut scope = Scope::new();
+                for (name, value) in NAMES.iter().zip(row) {
+                    scope.push_constant(*name, *value);
+                }
+                let expected = engine
+                    .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
+                    .map(|v| v.as_decimal().unwrap().to_string())
+                    .map_err(|e| e.to_string());
+                let actual = lanes
+                    .outcome(r)
+                    .unwrap()
+                    .map(|v| v.to_string())
+                    .map_err(|e| e.to_string());
+                assert_eq!(actual, expected, "{formula} over {row:?}");
+            }
         }
     }
 }
