@@ -22,7 +22,7 @@ use crate::result::ResultSet;
 use crate::table::DataWarning;
 
 /// A batch is handed over at the first entity boundary past this many records…
-const BATCH_RECORDS: usize = 32 * 1024;
+const BATCH_RECORDS: usize = 8 * 1024;
 /// …or past this many bytes.
 const BATCH_BYTES: usize = 4 << 20;
 /// Batches read ahead of evaluation, per pool thread: bounds memory.
