@@ -10,11 +10,11 @@ mod serve;
 mod watch;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use semaforo::{DiagnosticCode, Diagnostics};
 
 use semaforo::report::{self, Format};
@@ -31,19 +31,75 @@ struct Cli {
     threads: Option<usize>,
 }
 
+/// How the data file is written, when it differs from the pack's `[data]` section.
+#[derive(Debug, Clone, clap::Args)]
+struct DataLayout {
+    /// The sheet of a spreadsheet to read (default: the pack's, else the first).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
+    /// The CSV field separator, e.g. ';' (default: the pack's, else ',').
+    #[arg(long, value_name = "CHAR", value_parser = one_ascii_char)]
+    delimiter: Option<char>,
+    /// The decimal separator of numbers: '.' or ',' (default: the pack's, else '.').
+    #[arg(long, value_name = "CHAR", value_parser = [".", ","])]
+    decimal: Option<String>,
+    /// The thousands separator of numbers: '.', ',', ' ' or "'" (default: the pack's, else none).
+    #[arg(long, value_name = "CHAR", value_parser = [".", ",", " ", "'"])]
+    thousands: Option<String>,
+}
+
+impl DataLayout {
+    /// The rules reading data as these options say.
+    fn apply(&self, rules: semaforo::CompiledRuleSet) -> semaforo::CompiledRuleSet {
+        let first = |text: &Option<String>| text.as_deref().and_then(|t| t.chars().next());
+        let (sheet, delimiter) = (self.sheet.clone(), self.delimiter);
+        let (decimal, thousands) = (first(&self.decimal), first(&self.thousands));
+        if sheet.is_none() && delimiter.is_none() && decimal.is_none() && thousands.is_none() {
+            return rules;
+        }
+        rules.with_data_shape(|shape| {
+            if let Some(sheet) = sheet {
+                shape.sheet = Some(sheet);
+            }
+            if let Some(delimiter) = delimiter.and_then(|c| u8::try_from(c).ok()) {
+                shape.delimiter = delimiter;
+            }
+            if let Some(decimal) = decimal {
+                shape.numbers.decimal = decimal;
+            }
+            if thousands.is_some() {
+                shape.numbers.thousands = thousands;
+            }
+        })
+    }
+}
+
+/// A CSV separator given on the command line: one ASCII character (`\t` for a tab).
+fn one_ascii_char(text: &str) -> Result<char, String> {
+    let text = if text == "\\t" { "\t" } else { text };
+    match text.as_bytes() {
+        [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(char::from(*b)),
+        _ => Err(format!(
+            "`{text}` is not one ASCII character that can separate fields"
+        )),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Evaluate every indicator of a pack for every row of a data file.
     #[command(
-        after_help = "Example:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/balances.csv --format json"
+        after_help = "Examples:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/balances.csv --format json\n  semaforo eval --pack rules/poa-senavex --data examples/senavex/ejecucion_2020.xlsx\n  semaforo eval --pack rules/poa-senavex --data ejecucion.csv --delimiter ';' --decimal ',' --thousands '.'"
     )]
     Eval {
         /// The rule pack directory (holding pack.toml).
         #[arg(long, value_name = "DIR")]
         pack: PathBuf,
-        /// The data: CSV with a header row.
+        /// The data: CSV with a header row, or a spreadsheet (.xlsx, .xls, .ods).
         #[arg(long, value_name = "FILE")]
         data: PathBuf,
+        #[command(flatten)]
+        layout: DataLayout,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -66,6 +122,8 @@ enum Command {
         /// account whose balance disagrees with its sub-accounts).
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
+        #[command(flatten)]
+        layout: DataLayout,
         /// List the indicators and how each is evaluated (native arithmetic or rhai).
         #[arg(long, short)]
         verbose: bool,
@@ -144,15 +202,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval {
             pack,
             data,
+            layout,
             format,
             output,
             quiet,
-        } => eval(&pack, &data, format, output.as_deref(), quiet),
+        } => eval(&pack, &data, &layout, format, output.as_deref(), quiet),
         Command::Check {
             pack,
             data,
+            layout,
             verbose,
-        } => check(&pack, data.as_deref(), verbose),
+        } => check(&pack, data.as_deref(), &layout, verbose),
         Command::Test { pack } => test(&pack),
         Command::Serve {
             pack,
@@ -190,9 +250,14 @@ fn refuse(diagnostics: &Diagnostics) -> anyhow::Result<ExitCode> {
     }))
 }
 
-fn check(dir: &Path, data: Option<&Path>, verbose: bool) -> anyhow::Result<ExitCode> {
+fn check(
+    dir: &Path,
+    data: Option<&Path>,
+    layout: &DataLayout,
+    verbose: bool,
+) -> anyhow::Result<ExitCode> {
     let rules = match semaforo::load(dir) {
-        Ok(rules) => rules,
+        Ok(rules) => layout.apply(rules),
         Err(diagnostics) => return refuse(&diagnostics),
     };
     let pack = rules.pack();
@@ -287,14 +352,24 @@ fn test(dir: &Path) -> anyhow::Result<ExitCode> {
 fn eval(
     dir: &Path,
     data: &Path,
+    layout: &DataLayout,
     format: Format,
     output: Option<&Path>,
     quiet: bool,
 ) -> anyhow::Result<ExitCode> {
     let rules = match semaforo::load(dir) {
-        Ok(rules) => rules,
+        Ok(rules) => layout.apply(rules),
         Err(diagnostics) => return refuse(&diagnostics),
     };
+    if format.is_binary() && output.is_none() && io::stdout().is_terminal() {
+        anyhow::bail!(
+            "--format {} is a binary file: give --output FILE, or redirect standard output",
+            format
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default()
+        );
+    }
     let show_progress = progress::wanted(quiet);
     let done = progress::evaluate(&rules, data, show_progress)?;
     print_warnings(&data.display().to_string(), &done.warnings);
@@ -313,7 +388,12 @@ fn eval(
         }
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
-    report::write(&results, format, &mut out)?;
+    report::write(
+        &results,
+        format,
+        &report::Origin::now(data.display().to_string()),
+        &mut out,
+    )?;
     out.flush()?;
     if let Some(step) = step {
         step.finish_and_clear();

@@ -188,8 +188,13 @@ fn evaluate_body(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Res
     .map_err(ApiError::data)?;
     let results = semaforo::evaluate(rules, &table);
     let mut json = Vec::new();
-    report::write(&results, Format::Json, &mut json)
-        .map_err(|e| ApiError::internal(&format!("cannot write the results: {e}")))?;
+    report::write(
+        &results,
+        Format::Json,
+        &report::Origin::now("request body"),
+        &mut json,
+    )
+    .map_err(|e| ApiError::internal(&format!("cannot write the results: {e}")))?;
     Ok(json_response(StatusCode::OK, snapshot, json))
 }
 

@@ -43,7 +43,12 @@ pub fn run(dir: &Path, data: &Path, options: LiveOptions) -> anyhow::Result<Exit
     let mut out = io::stdout().lock();
     let first = live.snapshot();
     let results = evaluate(&first, data)?;
-    report::write(&results, Format::Table, &mut out)?;
+    report::write(
+        &results,
+        Format::Table,
+        &report::Origin::now(data.display().to_string()),
+        &mut out,
+    )?;
     writeln!(
         out,
         "{} generation {}: watching {} for changes (Ctrl-C to stop)",

@@ -38,6 +38,12 @@ pub fn generate(dir: &Path, entities: u32, periods: u32) -> (PathBuf, u64) {
 /// then the CSV report, written to nowhere. Returns the rows evaluated.
 pub fn eval_to_csv(rules: &CompiledRuleSet, path: &Path) -> usize {
     let done = semaforo::evaluate_file(rules, path, &|_| {}).expect("the generated file");
-    report::write(&done.results, Format::Csv, &mut io::sink()).expect("writing to a sink");
+    report::write(
+        &done.results,
+        Format::Csv,
+        &report::Origin::now(path.display().to_string()),
+        &mut io::sink(),
+    )
+    .expect("writing to a sink");
     done.results.rows().len()
 }

@@ -91,6 +91,15 @@ impl CompiledRuleSet {
         }
         self
     }
+
+    /// The same rules reading data laid out differently: `edit` changes the
+    /// pack's [`DataShape`] (e.g. the separators a command-line flag gives).
+    /// The pack's identity does not change: how a file is written is not a rule.
+    #[must_use]
+    pub fn with_data_shape(mut self, edit: impl FnOnce(&mut crate::pack::DataShape)) -> Self {
+        edit(&mut Arc::make_mut(&mut self.pack).data);
+        self
+    }
 }
 
 /// Where a formula reads one of its inputs from.

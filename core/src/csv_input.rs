@@ -7,9 +7,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::decimal::parse_decimal;
 use crate::pack::DataShape;
-use crate::records::{csv_error, header_names};
+use crate::records::header_names;
 use crate::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
 /// Why a data file could not be read at all.
@@ -47,6 +46,27 @@ pub enum DataError {
         /// `entity` or `period`.
         role: &'static str,
     },
+}
+
+impl DataError {
+    /// A `csv` crate error reading `source_name`: an I/O error, or a CSV
+    /// one with its line.
+    #[must_use]
+    pub fn from_csv(error: csv::Error, source_name: &str) -> Self {
+        let line = error.position().map_or(0, csv::Position::line);
+        let message = error.to_string();
+        match error.into_kind() {
+            csv::ErrorKind::Io(error) => Self::Io {
+                source_name: source_name.to_owned(),
+                error,
+            },
+            _ => Self::Csv {
+                source_name: source_name.to_owned(),
+                line,
+                message,
+            },
+        }
+    }
 }
 
 impl Table {
@@ -88,8 +108,11 @@ impl Table {
         source_name: &str,
         shape: &DataShape,
     ) -> Result<Table, DataError> {
-        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-        let csv_error = |e: csv::Error| csv_error(e, source_name);
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .delimiter(shape.delimiter)
+            .from_reader(reader);
+        let csv_error = |e: csv::Error| DataError::from_csv(e, source_name);
         let header = header_names(csv.byte_headers().map_err(csv_error)?);
         let find = |column: &str, role| {
             header
@@ -199,7 +222,7 @@ impl Table {
                     }
                     Some(bytes) => {
                         let cell = String::from_utf8_lossy(bytes);
-                        let value = parse_decimal(&cell);
+                        let value = shape.numbers.parse(&cell);
                         if value.is_none() && !cell.trim().is_empty() {
                             column
                                 .problems

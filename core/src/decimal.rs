@@ -30,6 +30,97 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(text).ok()
 }
 
+/// How numbers are written in a data file: the decimal separator and,
+/// optionally, a thousands separator. Declared in the pack's `[data]`
+/// section (`decimal = ","`, `thousands = "."`) or by flag; never guessed.
+///
+/// ```
+/// use semaforo_core::NumberFormat;
+/// let es = NumberFormat { decimal: ',', thousands: Some('.') };
+/// assert_eq!(es.parse("1.234,56").unwrap().to_string(), "1234.56");
+/// assert_eq!(es.parse("-0,5").unwrap().to_string(), "-0.5");
+/// assert!(es.parse("1,234.56").is_none()); // not this file's format
+/// assert!(es.parse("12.34").is_none()); // a thousands group has 3 digits
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    /// The decimal separator: `.` or `,`.
+    pub decimal: char,
+    /// The thousands separator, if the file uses one (`.`, `,`, space, `'`).
+    pub thousands: Option<char>,
+}
+
+impl Default for NumberFormat {
+    fn default() -> Self {
+        Self {
+            decimal: '.',
+            thousands: None,
+        }
+    }
+}
+
+impl NumberFormat {
+    /// Whether this is the default format (`.` decimals, no thousands separator).
+    #[must_use]
+    pub fn is_plain(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Parses a cell written in this format exactly, like [`parse_decimal`]
+    /// does for the default one; `None` when the text is not a number in it.
+    #[must_use]
+    pub fn parse(&self, text: &str) -> Option<Decimal> {
+        if self.is_plain() {
+            return parse_decimal(text);
+        }
+        parse_decimal(&self.to_plain(text.trim())?)
+    }
+
+    /// The text rewritten with `.` decimals and no thousands separator, or
+    /// `None` when separators are misplaced (a group of thousands that is
+    /// not 3 digits, a second decimal separator, a separator the format
+    /// does not use).
+    #[must_use]
+    pub fn to_plain(&self, text: &str) -> Option<String> {
+        let (sign, digits) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (whole, fraction) = match digits.split_once(self.decimal) {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (digits, None),
+        };
+        let separators = |t: &str| t.contains(['.', ',', ' ', '\'', '\u{a0}']);
+        let mut plain = String::with_capacity(text.len());
+        plain.push_str(sign);
+        match self.thousands {
+            Some(separator) if whole.contains(separator) => {
+                for (i, group) in whole.split(separator).enumerate() {
+                    let size_ok = if i == 0 {
+                        (1..=3).contains(&group.len())
+                    } else {
+                        group.len() == 3
+                    };
+                    if !size_ok || !group.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    plain.push_str(group);
+                }
+            }
+            _ if separators(whole) => return None,
+            _ => plain.push_str(whole),
+        }
+        if let Some(fraction) = fraction {
+            if separators(fraction) {
+                return None;
+            }
+            plain.push('.');
+            plain.push_str(fraction);
+        }
+        Some(plain)
+    }
+}
+
 /// Rounds for display: half away from zero (Excel's `ROUND`), to `decimals` places,
 /// always showing that many places.
 ///
@@ -72,6 +163,42 @@ mod tests {
             "", " ", "1,5", "1.234,56", "12a", "--1", "1.2.3", "N/A", ".",
         ] {
             assert_eq!(parse_decimal(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn declared_formats_parse_exactly_and_nothing_else() {
+        let comma = NumberFormat {
+            decimal: ',',
+            thousands: None,
+        };
+        let es = NumberFormat {
+            decimal: ',',
+            thousands: Some('.'),
+        };
+        let us = NumberFormat {
+            decimal: '.',
+            thousands: Some(','),
+        };
+        let parse = |f: &NumberFormat, t: &str| f.parse(t).map(|d| d.to_string());
+        assert_eq!(parse(&comma, "1084203,65"), Some("1084203.65".into()));
+        assert_eq!(parse(&comma, " -2,5 "), Some("-2.5".into()));
+        assert_eq!(parse(&comma, "7"), Some("7".into()));
+        assert_eq!(parse(&es, "1.084.203,65"), Some("1084203.65".into()));
+        assert_eq!(parse(&es, "84.203"), Some("84203".into()));
+        assert_eq!(parse(&us, "1,084,203.65"), Some("1084203.65".into()));
+        for (format, text) in [
+            (&comma, "1.5"),
+            (&comma, "1.084,5"),
+            (&comma, "1,2,3"),
+            (&es, "1.08.203,65"),
+            (&es, "1084.20,5"),
+            (&es, ".203"),
+            (&es, "1,234.56"),
+            (&us, "1,08,203.65"),
+            (&us, "1.234,56"),
+        ] {
+            assert_eq!(format.parse(text), None, "{text}");
         }
     }
 

@@ -55,12 +55,13 @@ mod result;
 mod source;
 mod stream;
 mod table;
+mod workbook;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
-pub use decimal::{parse_decimal, round_for_display};
+pub use decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use evaluate::evaluate;
 pub use inputs::InputFunction;
@@ -79,6 +80,7 @@ pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use stream::{FileEvaluation, Reading, WholeReason, evaluate_file};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
+pub use workbook::is_workbook;
 
 /// The rhai version Semáforo embeds, for plugins to register functions with.
 pub use rhai;

@@ -76,7 +76,8 @@ pub trait BatchReader: Sync {
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError>;
 }
 
-/// Reads `path` in the format the pack declares.
+/// Reads `path` in the format the pack declares; a spreadsheet (`.xlsx`,
+/// `.xls`, `.ods`…) is read from its sheet (see [`crate::is_workbook`]).
 ///
 /// ```no_run
 /// use semaforo_core::{load_and_compile, read_data};
@@ -88,6 +89,10 @@ pub trait BatchReader: Sync {
 /// # Errors
 /// When the file cannot be read or lacks a key column.
 pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataError> {
+    if crate::workbook::is_workbook(path) {
+        let (csv, source) = crate::workbook::to_csv(path, rules.pack().data_shape())?;
+        return read_data_from(rules, &mut csv.as_slice(), &source);
+    }
     match rules.data_reader() {
         Some(reader) => reader.read(path, rules),
         None => Table::read_csv(path, rules.pack().data_shape()),

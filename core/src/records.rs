@@ -2,8 +2,6 @@
 //! reader can hand a few thousand rows to another thread without an
 //! allocation per row or per field.
 
-use crate::csv_input::DataError;
-
 /// Rows of a CSV input as raw bytes, in input order.
 ///
 /// Fields are neither trimmed nor decoded: the format that reads the batch
@@ -147,23 +145,6 @@ pub fn header_names(header: &csv::ByteRecord) -> Vec<String> {
                 .to_owned()
         })
         .collect()
-}
-
-/// A `csv` crate error as a [`DataError`] naming `source`.
-pub(crate) fn csv_error(error: csv::Error, source: &str) -> DataError {
-    let line = error.position().map_or(0, csv::Position::line);
-    let message = error.to_string();
-    match error.into_kind() {
-        csv::ErrorKind::Io(error) => DataError::Io {
-            source_name: source.to_owned(),
-            error,
-        },
-        _ => DataError::Csv {
-            source_name: source.to_owned(),
-            line,
-            message,
-        },
-    }
 }
 
 #[cfg(test)]

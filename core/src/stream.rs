@@ -17,7 +17,7 @@ use crate::compile::CompiledRuleSet;
 use crate::csv_input::DataError;
 use crate::evaluate::evaluate;
 use crate::reader::read_data_from;
-use crate::records::{RecordBatch, csv_error, header_names};
+use crate::records::{RecordBatch, header_names};
 use crate::result::ResultSet;
 use crate::table::DataWarning;
 
@@ -112,17 +112,32 @@ pub fn evaluate_file(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
+    if crate::workbook::is_workbook(path) {
+        let (csv, source) = crate::workbook::to_csv(path, rules.pack().data_shape())?;
+        progress(csv.len() as u64);
+        return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
+    }
     let source = path.display().to_string();
+    evaluate_read(rules, &source, &|| open(path, &source, progress))
+}
+
+/// [`evaluate_file`] over whatever `open` reads, from the start each time.
+fn evaluate_read<R: Read>(
+    rules: &CompiledRuleSet,
+    source: &str,
+    open: &dyn Fn() -> Result<R, DataError>,
+) -> Result<FileEvaluation, DataError> {
+    let source = source.to_owned();
     let streamable = rules.pack.indicators.iter().all(|i| i.grain.is_none());
     let why_whole = if streamable {
-        match stream(rules, open(path, &source, progress)?, &source)? {
+        match stream(rules, open()?, &source)? {
             Streamed::Done(done) => return Ok(done),
             Streamed::Whole(reason) => reason,
         }
     } else {
         WholeReason::GroupIndicators
     };
-    let mut table = read_data_from(rules, &mut open(path, &source, progress)?, &source)?;
+    let mut table = read_data_from(rules, &mut open()?, &source)?;
     let warnings = std::mem::take(&mut table.warnings);
     Ok(FileEvaluation {
         results: evaluate(rules, &table),
@@ -174,9 +189,13 @@ type Piece = Result<(ResultSet, Vec<DataWarning>), DataError>;
 fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Streamed, DataError> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
+        .delimiter(rules.pack.data.delimiter)
         .buffer_capacity(READ_BUFFER)
         .from_reader(input);
-    let header = header_names(csv.byte_headers().map_err(|e| csv_error(e, source))?);
+    let header = header_names(
+        csv.byte_headers()
+            .map_err(|e| DataError::from_csv(e, source))?,
+    );
     let Some(reader) = rules.data_reader() else {
         return Ok(Streamed::Whole(WholeReason::Format));
     };
@@ -218,7 +237,7 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
         };
         while csv
             .read_byte_record(&mut record)
-            .map_err(|e| csv_error(e, source))?
+            .map_err(|e| DataError::from_csv(e, source))?
         {
             match splitter.push(&record) {
                 Split::Same => {}

@@ -4,8 +4,10 @@
 //! each cell's exact figures.
 
 mod csv;
+mod html;
 mod json;
 mod table;
+mod xlsx;
 
 use std::io::{self, Write};
 use std::ops::Range;
@@ -22,18 +24,58 @@ pub enum Format {
     Csv,
     /// An array of objects, exact decimals as strings.
     Json,
+    /// An Excel workbook: results with band colours and number formats,
+    /// and a summary sheet of counts per band.
+    Xlsx,
+    /// One self-contained HTML page: summary, coloured tables, charts.
+    Html,
 }
 
-/// Writes `results` in `format`.
+impl Format {
+    /// Whether the format is binary (not for a terminal).
+    #[must_use]
+    pub fn is_binary(self) -> bool {
+        matches!(self, Self::Xlsx)
+    }
+}
+
+/// Where the results come from, for the formats that say so (HTML, Excel).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The data the results were computed from (a file name, or e.g. `request body`).
+    pub data: String,
+    /// When the results were computed.
+    pub at: std::time::SystemTime,
+}
+
+impl Origin {
+    /// Results of `data` computed now.
+    #[must_use]
+    pub fn now(data: impl Into<String>) -> Self {
+        Self {
+            data: data.into(),
+            at: std::time::SystemTime::now(),
+        }
+    }
+}
+
+/// Writes `results` of the data named in `origin` in `format`.
 ///
 /// # Errors
 /// When writing fails.
-pub fn write(results: &ResultSet, format: Format, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    results: &ResultSet,
+    format: Format,
+    origin: &Origin,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let sheet = Sheet::new(results);
     match format {
         Format::Table => table::write(&sheet, out),
         Format::Csv => csv::write(&sheet, out),
         Format::Json => json::write(&sheet, out),
+        Format::Xlsx => xlsx::write(&sheet, origin, out),
+        Format::Html => html::write(&sheet, origin, out),
     }
 }
 

@@ -83,6 +83,14 @@ pub(crate) struct DataLayer {
     pub period: Option<String>,
     pub dimensions: Option<Vec<String>>,
     pub peer_group: Option<(String, Location)>,
+    /// The CSV field separator.
+    pub delimiter: Option<u8>,
+    /// The decimal separator, where it was set.
+    pub decimal: Option<(char, Location)>,
+    /// The thousands separator (`None` inside: explicitly none).
+    pub thousands: Option<Option<char>>,
+    /// The spreadsheet sheet to read.
+    pub sheet: Option<String>,
 }
 
 /// Everything one `pack.toml` (and the `.rhai` files beside it) says.
@@ -239,6 +247,45 @@ impl LayerReader<'_> {
         }
     }
 
+    /// A `[data] delimiter`: one ASCII character other than a quote or a line break.
+    fn delimiter(&mut self, text: &Spanned<String>) -> Option<u8> {
+        match text.get_ref().as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Some(*b),
+            _ => {
+                self.error(
+                    DiagnosticCode::InvalidValue,
+                    format!(
+                        "delimiter `{}` is not one character that can separate CSV fields",
+                        text.get_ref()
+                    ),
+                    self.at(text),
+                    Some("write e.g. `delimiter = \";\"` or `delimiter = \"\\t\"`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A `[data] decimal` or `thousands` separator, one of `allowed`.
+    fn separator(&mut self, text: &Spanned<String>, allowed: &[&str], what: &str) -> Option<char> {
+        let value = text.get_ref();
+        if allowed.contains(&value.as_str()) {
+            return value.chars().next();
+        }
+        let choices = allowed
+            .iter()
+            .map(|a| format!("`\"{a}\"`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.error(
+            DiagnosticCode::InvalidValue,
+            format!("{what} separator `{value}` is not one of {choices}"),
+            self.at(text),
+            None,
+        );
+        None
+    }
+
     fn error(
         &mut self,
         code: DiagnosticCode,
@@ -292,6 +339,20 @@ impl LayerReader<'_> {
                 .data
                 .peer_group
                 .map(|g| (g.get_ref().clone(), self.at(&g))),
+            delimiter: m.data.delimiter.and_then(|d| self.delimiter(&d)),
+            decimal: m.data.decimal.and_then(|d| {
+                let location = self.at(&d);
+                self.separator(&d, &[".", ","], "decimal")
+                    .map(|c| (c, location))
+            }),
+            thousands: m.data.thousands.and_then(|t| {
+                if t.get_ref().is_empty() {
+                    return Some(None);
+                }
+                self.separator(&t, &[".", ",", " ", "'"], "thousands")
+                    .map(Some)
+            }),
+            sheet: m.data.sheet,
         };
         let fields = m
             .fields

@@ -17,6 +17,7 @@ use super::{
     DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
     RulePack, Standard, Unit,
 };
+use crate::decimal::NumberFormat;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
@@ -310,6 +311,10 @@ impl Resolved {
         self.data.period = data.period.or(self.data.period.take());
         self.data.dimensions = data.dimensions.or(self.data.dimensions.take());
         self.data.peer_group = data.peer_group.or(self.data.peer_group.take());
+        self.data.delimiter = data.delimiter.or(self.data.delimiter.take());
+        self.data.decimal = data.decimal.or(self.data.decimal.take());
+        self.data.thousands = data.thousands.or(self.data.thousands.take());
+        self.data.sheet = data.sheet.or(self.data.sheet.take());
         for field in newer.fields {
             self.set_field(field);
         }
@@ -627,6 +632,19 @@ impl Resolved {
                 .with_help("list the column under [data] dimensions too"),
             );
         }
+        let numbers = NumberFormat {
+            decimal: data.decimal.as_ref().map_or('.', |(c, _)| *c),
+            thousands: data.thousands.flatten(),
+        };
+        if let (Some((_, location)), Some(thousands)) = (&data.decimal, numbers.thousands)
+            && thousands == numbers.decimal
+        {
+            problems.push(Diagnostic::error(
+                DiagnosticCode::InvalidValue,
+                format!("the thousands separator `{thousands}` is also the decimal separator"),
+                Some(location.clone()),
+            ));
+        }
         RulePack {
             identity: PackIdentity {
                 id: self.id,
@@ -643,6 +661,9 @@ impl Resolved {
                 entity: data.entity.unwrap_or_else(|| "entity".to_owned()),
                 period: data.period,
                 peer_group: data.peer_group.map(|(g, _)| g),
+                delimiter: data.delimiter.unwrap_or(b','),
+                numbers,
+                sheet: data.sheet,
                 text_columns: self
                     .fields
                     .iter()

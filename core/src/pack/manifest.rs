@@ -104,6 +104,10 @@ pub(crate) struct DataSection {
     pub period: Option<String>,
     pub dimensions: Option<Vec<String>>,
     pub peer_group: Option<Spanned<String>>,
+    pub delimiter: Option<Spanned<String>>,
+    pub decimal: Option<Spanned<String>>,
+    pub thousands: Option<Spanned<String>>,
+    pub sheet: Option<String>,
 }
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.

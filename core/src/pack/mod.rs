@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::band::BandSet;
+use crate::decimal::NumberFormat;
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
 
@@ -239,6 +240,13 @@ pub struct DataShape {
     pub peer_group: Option<String>,
     /// Columns read as text for `type = "text"` fields.
     pub text_columns: Vec<String>,
+    /// The CSV field separator (default `,`).
+    pub delimiter: u8,
+    /// How numbers are written in the data (default `.` decimals, no
+    /// thousands separator).
+    pub numbers: NumberFormat,
+    /// The sheet of a spreadsheet to read (default: the first).
+    pub sheet: Option<String>,
 }
 
 impl Default for DataShape {
@@ -250,6 +258,9 @@ impl Default for DataShape {
             dimensions: Vec::new(),
             peer_group: None,
             text_columns: Vec::new(),
+            delimiter: b',',
+            numbers: NumberFormat::default(),
+            sheet: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::io::Read;
 
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
-use semaforo_core::{DataError, DataShape, DataWarning, Record, header_names, parse_decimal};
+use semaforo_core::{DataError, DataShape, DataWarning, Record, header_names};
 
 use crate::ledger::{Block, Codes, Entry, Ledger};
 use crate::query::classify;
@@ -125,15 +125,21 @@ pub(crate) fn load(
     source: &str,
     shape: &DataShape,
 ) -> Result<(Ledger, Vec<DataWarning>), DataError> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let header = header_names(csv.byte_headers().map_err(|e| csv_error(e, source))?);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(shape.delimiter)
+        .from_reader(reader);
+    let header = header_names(
+        csv.byte_headers()
+            .map_err(|e| DataError::from_csv(e, source))?,
+    );
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
     let mut builder = Builder::new(source, shape, &layout);
     builder.warnings = header_warnings;
     let mut record = csv::ByteRecord::new();
     while csv
         .read_byte_record(&mut record)
-        .map_err(|e| csv_error(e, source))?
+        .map_err(|e| DataError::from_csv(e, source))?
     {
         builder.row(&record)?;
     }
@@ -152,22 +158,6 @@ pub(crate) fn load_batch<'r>(
         builder.row(&record)?;
     }
     Ok(builder.finish())
-}
-
-fn csv_error(error: csv::Error, source: &str) -> DataError {
-    let line = error.position().map_or(0, csv::Position::line);
-    let message = error.to_string();
-    match error.into_kind() {
-        csv::ErrorKind::Io(error) => DataError::Io {
-            source_name: source.to_owned(),
-            error,
-        },
-        _ => DataError::Csv {
-            source_name: source.to_owned(),
-            line,
-            message,
-        },
-    }
 }
 
 /// A field as text (invalid UTF-8 replaced), trimmed; borrowed when valid.
@@ -254,7 +244,7 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         let raw = text(record.field(self.layout.value));
-        let value: Option<Decimal> = parse_decimal(&raw);
+        let value: Option<Decimal> = self.shape.numbers.parse(&raw);
         if value.is_none() {
             let what = if raw.is_empty() {
                 "no value".to_owned()
