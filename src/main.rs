@@ -22,7 +22,13 @@ use semaforo::report::{self, Format};
 /// Evaluate indicators, thresholds and traffic-light bands over the data of
 /// many institutions, exactly.
 #[derive(Debug, Parser)]
-#[command(name = "semaforo", version, about, long_about = None)]
+#[command(
+    name = "semaforo",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  semaforo eval --pack rules/sagrario --data examples/sagrario/balances.csv\n  semaforo check rules/sagrario\n  semaforo test rules/sagrario\n\n`semaforo <command> --help` shows each command's options and an example."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
