@@ -1,9 +1,809 @@
-//! `--format xlsx` (being built).
+//! `--format xlsx`: an Excel workbook for people who work in spreadsheets.
+//!
+//! Two sheets:
+//!
+//! - **Results**: one row per record (entity or group × indicator), the
+//!   columns of the CSV output with readable headers (the indicator's name
+//!   beside its id, the error's kind beside its message). Figures are
+//!   numbers with the indicator's number format (its `decimals` and the
+//!   pack's unit suffix; thousands separators for money and counts); the
+//!   value and band cells are filled with the band level's colour. The header
+//!   row is frozen and carries an autofilter.
+//! - **Summary**: where the results come from (pack id, version, content
+//!   hash, data, time in UTC), then, per band set, how many cells of each
+//!   indicator fall in each band level, with an error and a no-band count,
+//!   per peer group and period (whichever the data has).
+//!
+//! **Numbers are floats here.** Excel stores numbers as binary floating
+//! point (`f64`), so this writer is the one place where a result's exact
+//! decimal becomes a float: each figure is written as the `f64` nearest to
+//! its exact decimal (parsed from the exact text, correctly rounded; never
+//! rounded for display first), and the cell's number format shows the
+//! indicator's decimals. The CSV and JSON formats carry the exact decimals.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Origin, Sheet};
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use semaforo_core::{Indicator, Standard, Unit};
 
-pub(super) fn write(_sheet: &Sheet<'_>, _origin: &Origin, _out: &mut dyn Write) -> io::Result<()> {
-    Err(io::Error::other("--format xlsx is not built yet"))
+use super::{Origin, Record, Sheet, exact};
+
+/// Name of the sheet of records.
+const RESULTS: &str = "Results";
+/// Name of the sheet of counts and origin.
+const SUMMARY: &str = "Summary";
+/// Rows of an Excel sheet, the header's included.
+const EXCEL_ROWS: usize = 1_048_576;
+/// Most decimals a number format shows.
+const MAX_DECIMALS: u32 = 15;
+/// Narrowest and widest column, in characters.
+const WIDTHS: (usize, usize) = (6, 60);
+/// Width taken by a number of unknown length.
+const NUMBER_WIDTH: usize = 12;
+
+pub(super) fn write(sheet: &Sheet<'_>, origin: &Origin, out: &mut dyn Write) -> io::Result<()> {
+    let records = record_count(sheet);
+    if records >= EXCEL_ROWS {
+        return Err(io::Error::other(format!(
+            "{records} records do not fit in one Excel sheet ({} rows at most): use --format csv",
+            EXCEL_ROWS - 1
+        )));
+    }
+    let bytes = workbook(sheet, origin)
+        .map_err(|e| io::Error::other(format!("writing the Excel workbook: {e}")))?;
+    out.write_all(&bytes)?;
+    out.flush()
+}
+
+/// How many records [`Sheet::records`] yields, without formatting them.
+fn record_count(sheet: &Sheet<'_>) -> usize {
+    let per_row = sheet
+        .results
+        .pack()
+        .indicators()
+        .iter()
+        .filter(|i| i.grain.is_none())
+        .count();
+    sheet
+        .results
+        .rows()
+        .len()
+        .saturating_mul(per_row)
+        .saturating_add(sheet.results.groups().len())
+}
+
+/// The whole workbook, as the bytes of an `.xlsx` file.
+fn workbook(sheet: &Sheet<'_>, origin: &Origin) -> Result<Vec<u8>, XlsxError> {
+    let styles = Styles::new(sheet);
+    let identity = sheet.results.identity();
+    let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(format!("Semáforo: {} {}", identity.id, identity.version))
+            .set_comment(format!(
+                "{} ({}), data {}",
+                identity.id, identity.content_hash, origin.data
+            )),
+    );
+    let counts = results_sheet(workbook.add_worksheet(), sheet, &styles)?;
+    summary_sheet(workbook.add_worksheet(), sheet, origin, &styles, &counts)?;
+    workbook.save_to_buffer()
+}
+
+/// The formats of the workbook, built once.
+struct Styles<'a> {
+    header: Format,
+    bold: Format,
+    text: Format,
+    /// Compliance and relative variation: percent with two decimals.
+    percent: Format,
+    /// Sizes, ranks and counts.
+    integer: Format,
+    /// Per indicator id.
+    indicators: HashMap<&'a str, Look>,
+    /// Per band set (pack order), per level: the level's colour.
+    colors: Vec<Vec<Option<u32>>>,
+}
+
+/// How one indicator's figures look.
+struct Look {
+    /// Its number format, no fill.
+    number: Format,
+    /// Per level of its band set, when the level has a colour: the value
+    /// cell's and the band cell's formats, filled with it.
+    levels: Vec<Option<(Format, Format)>>,
+}
+
+impl<'a> Styles<'a> {
+    fn new(sheet: &Sheet<'a>) -> Self {
+        let pack = sheet.results.pack();
+        let colors: Vec<Vec<Option<u32>>> = pack
+            .band_sets()
+            .iter()
+            .map(|set| {
+                set.levels
+                    .iter()
+                    .map(|level| level.color.as_deref().and_then(rgb))
+                    .collect()
+            })
+            .collect();
+        let text = Format::new();
+        let indicators = pack
+            .indicators()
+            .iter()
+            .map(|indicator| {
+                let suffix = pack.labels().unit_suffix(indicator.unit);
+                let number = Format::new().set_num_format(number_format(indicator, suffix));
+                let levels = indicator
+                    .band_set
+                    .and_then(|set| colors.get(set))
+                    .map(|levels| {
+                        levels
+                            .iter()
+                            .map(|color| {
+                                color.map(|c| (filled(number.clone(), c), filled(text.clone(), c)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (indicator.id.as_str(), Look { number, levels })
+            })
+            .collect();
+        Self {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0x00D9_D9D9))
+                .set_align(FormatAlign::Center),
+            bold: Format::new().set_bold(),
+            text,
+            percent: Format::new().set_num_format("0.00\"%\""),
+            integer: Format::new().set_num_format("0"),
+            indicators,
+            colors,
+        }
+    }
+
+    /// The look of `indicator` (every indicator of the pack has one).
+    fn look(&self, indicator: &Indicator) -> Option<&Look> {
+        self.indicators.get(indicator.id.as_str())
+    }
+}
+
+/// The Excel number format of an indicator's figures: its decimals, thousands
+/// separators for money and counts, the pack's unit suffix.
+fn number_format(indicator: &Indicator, suffix: &str) -> String {
+    let mut format = match indicator.unit {
+        Unit::Money | Unit::Count => "#,##0",
+        _ => "0",
+    }
+    .to_owned();
+    let decimals = indicator.decimals.min(MAX_DECIMALS);
+    if decimals > 0 {
+        format.push('.');
+        format.extend(std::iter::repeat_n('0', decimals as usize));
+    }
+    let suffix: String = suffix.chars().filter(|c| *c != '"').collect();
+    if !suffix.is_empty() {
+        format.push('"');
+        format.push_str(&suffix);
+        format.push('"');
+    }
+    format
+}
+
+/// `format` filled with `color`, its font white on dark fills.
+fn filled(format: Format, color: u32) -> Format {
+    let font = if is_dark(color) {
+        Color::White
+    } else {
+        Color::Black
+    };
+    format
+        .set_background_color(Color::RGB(color))
+        .set_font_color(font)
+}
+
+/// Whether black text would be hard to read on `color` (perceived luminance).
+fn is_dark(color: u32) -> bool {
+    let (r, g, b) = ((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF);
+    299 * r + 587 * g + 114 * b < 150_000
+}
+
+/// A band colour as `0xRRGGBB`: `#rrggbb`, `#rgb` or a CSS colour name
+/// (case-insensitive); `None` for anything else.
+fn rgb(color: &str) -> Option<u32> {
+    let color = color.trim();
+    if let Some(hex) = color.strip_prefix('#') {
+        if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        return match hex.len() {
+            6 => u32::from_str_radix(hex, 16).ok(),
+            3 => {
+                let short = u32::from_str_radix(hex, 16).ok()?;
+                let (r, g, b) = ((short >> 8) & 0xF, (short >> 4) & 0xF, short & 0xF);
+                Some(((r * 0x11) << 16) | ((g * 0x11) << 8) | (b * 0x11))
+            }
+            _ => None,
+        };
+    }
+    let name = color.to_ascii_lowercase();
+    CSS_COLORS
+        .iter()
+        .find(|(css, _)| *css == name)
+        .map(|(_, value)| *value)
+}
+
+/// CSS colour names a pack may use, with their CSS values.
+const CSS_COLORS: &[(&str, u32)] = &[
+    ("black", 0x00_0000),
+    ("white", 0xFF_FFFF),
+    ("gray", 0x80_8080),
+    ("grey", 0x80_8080),
+    ("silver", 0xC0_C0C0),
+    ("lightgray", 0xD3_D3D3),
+    ("lightgrey", 0xD3_D3D3),
+    ("darkgray", 0xA9_A9A9),
+    ("darkgrey", 0xA9_A9A9),
+    ("dimgray", 0x69_6969),
+    ("dimgrey", 0x69_6969),
+    ("red", 0xFF_0000),
+    ("darkred", 0x8B_0000),
+    ("maroon", 0x80_0000),
+    ("firebrick", 0xB2_2222),
+    ("crimson", 0xDC_143C),
+    ("tomato", 0xFF_6347),
+    ("salmon", 0xFA_8072),
+    ("lightcoral", 0xF0_8080),
+    ("indianred", 0xCD_5C5C),
+    ("orangered", 0xFF_4500),
+    ("orange", 0xFF_A500),
+    ("darkorange", 0xFF_8C00),
+    ("coral", 0xFF_7F50),
+    ("gold", 0xFF_D700),
+    ("yellow", 0xFF_FF00),
+    ("lightyellow", 0xFF_FFE0),
+    ("khaki", 0xF0_E68C),
+    ("goldenrod", 0xDA_A520),
+    ("darkgoldenrod", 0xB8_860B),
+    ("green", 0x00_8000),
+    ("darkgreen", 0x00_6400),
+    ("lime", 0x00_FF00),
+    ("limegreen", 0x32_CD32),
+    ("lightgreen", 0x90_EE90),
+    ("palegreen", 0x98_FB98),
+    ("forestgreen", 0x22_8B22),
+    ("seagreen", 0x2E_8B57),
+    ("mediumseagreen", 0x3C_B371),
+    ("yellowgreen", 0x9A_CD32),
+    ("olive", 0x80_8000),
+    ("olivedrab", 0x6B_8E23),
+    ("teal", 0x00_8080),
+    ("aqua", 0x00_FFFF),
+    ("cyan", 0x00_FFFF),
+    ("turquoise", 0x40_E0D0),
+    ("blue", 0x00_00FF),
+    ("navy", 0x00_0080),
+    ("darkblue", 0x00_008B),
+    ("royalblue", 0x41_69E1),
+    ("steelblue", 0x46_82B4),
+    ("dodgerblue", 0x1E_90FF),
+    ("skyblue", 0x87_CEEB),
+    ("lightblue", 0xAD_D8E6),
+    ("purple", 0x80_0080),
+    ("fuchsia", 0xFF_00FF),
+    ("magenta", 0xFF_00FF),
+    ("violet", 0xEE_82EE),
+    ("pink", 0xFF_C0CB),
+    ("brown", 0xA5_2A2A),
+    ("chocolate", 0xD2_691E),
+    ("tan", 0xD2_B48C),
+];
+
+/// Writes cells left to right, one row at a time, keeping each column's width.
+struct Cursor<'w> {
+    sheet: &'w mut Worksheet,
+    row: u32,
+    col: u16,
+    widths: Vec<usize>,
+}
+
+impl<'w> Cursor<'w> {
+    fn new(sheet: &'w mut Worksheet, row: u32) -> Self {
+        Self {
+            sheet,
+            row,
+            col: 0,
+            widths: Vec::new(),
+        }
+    }
+
+    fn widen(&mut self, width: usize) {
+        let col = usize::from(self.col);
+        if self.widths.len() <= col {
+            self.widths.resize(col + 1, 0);
+        }
+        self.widths[col] = self.widths[col].max(width);
+    }
+
+    /// A text cell; nothing for an empty text.
+    fn text(&mut self, text: &str, format: &Format) -> Result<(), XlsxError> {
+        if !text.is_empty() {
+            self.sheet
+                .write_string_with_format(self.row, self.col, text, format)?;
+            self.widen(text.chars().count());
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A text cell that does not widen its column (a title over wider ones).
+    fn title(&mut self, text: &str, format: &Format) -> Result<(), XlsxError> {
+        self.sheet
+            .write_string_with_format(self.row, self.col, text, format)?;
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A number from its exact decimal text; an empty cell for `None`.
+    fn number(&mut self, exact_text: Option<&str>, format: &Format) -> Result<(), XlsxError> {
+        if let Some((text, value)) = exact_text.and_then(|t| float(t).map(|v| (t, v))) {
+            self.sheet
+                .write_number_with_format(self.row, self.col, value, format)?;
+            let whole = text.split('.').next().map_or(0, str::len);
+            self.widen(NUMBER_WIDTH.max(whole + whole / 3 + 6));
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A number from a decimal; an empty cell for `None`.
+    fn decimal(&mut self, value: Option<Decimal>, format: &Format) -> Result<(), XlsxError> {
+        self.number(value.map(exact).as_deref(), format)
+    }
+
+    /// A whole number; an empty cell for `None`.
+    fn count(&mut self, value: Option<usize>, format: &Format) -> Result<(), XlsxError> {
+        if let Some(n) = value {
+            // Counts of records stay far below 2^53: exact as f64.
+            let n = n as f64;
+            self.sheet
+                .write_number_with_format(self.row, self.col, n, format)?;
+            self.widen(8);
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A true/false cell; an empty cell for `None`.
+    fn boolean(&mut self, value: Option<bool>) -> Result<(), XlsxError> {
+        if let Some(b) = value {
+            self.sheet.write_boolean(self.row, self.col, b)?;
+            self.widen(6);
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A row of header cells, each with its format.
+    fn header<'h>(
+        &mut self,
+        cells: impl IntoIterator<Item = (&'h str, &'h Format)>,
+    ) -> Result<(), XlsxError> {
+        for (text, format) in cells {
+            self.text(text, format)?;
+        }
+        Ok(())
+    }
+
+    fn next_row(&mut self) {
+        self.row += 1;
+        self.col = 0;
+    }
+
+    /// Sets every column's width from what was written (plus a margin).
+    fn set_widths(&mut self) -> Result<(), XlsxError> {
+        for (col, width) in self.widths.iter().enumerate() {
+            let col = u16::try_from(col).unwrap_or(u16::MAX);
+            let width = (*width).clamp(WIDTHS.0, WIDTHS.1) as f64 + 2.0;
+            self.sheet.set_column_width(col, width)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `f64` nearest to an exact decimal written as text (Rust's parsing is
+/// correctly rounded). The writer boundary, the one place results become floats.
+fn float(exact_text: &str) -> Option<f64> {
+    exact_text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The results sheet; returns the band counts for the summary.
+fn results_sheet<'s>(
+    worksheet: &mut Worksheet,
+    sheet: &'s Sheet<'_>,
+    styles: &Styles<'_>,
+) -> Result<Counts<'s>, XlsxError> {
+    worksheet.set_name(RESULTS)?;
+    let header = results_header(sheet);
+    let mut cursor = Cursor::new(worksheet, 0);
+    cursor.header(header.iter().map(|h| (*h, &styles.header)))?;
+    let mut counts = Counts::default();
+    for r in sheet.records() {
+        cursor.next_row();
+        counts.add(&r);
+        results_row(&mut cursor, sheet, styles, &r)?;
+    }
+    let last_row = cursor.row;
+    let last_col = u16::try_from(header.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    cursor.set_widths()?;
+    worksheet_finish(cursor.sheet, last_row, last_col)?;
+    Ok(counts)
+}
+
+/// Frozen header row and an autofilter over the table.
+fn worksheet_finish(
+    worksheet: &mut Worksheet,
+    last_row: u32,
+    last_col: u16,
+) -> Result<(), XlsxError> {
+    worksheet.set_freeze_panes(1, 0)?;
+    worksheet.autofilter(0, 0, last_row, last_col)?;
+    Ok(())
+}
+
+/// The headers of the results sheet, in the order [`results_row`] writes.
+fn results_header(sheet: &Sheet<'_>) -> Vec<&'static str> {
+    let mut header = Vec::new();
+    if sheet.has_levels {
+        header.push("Level");
+    }
+    header.push("Entity");
+    if sheet.has_period {
+        header.push("Period");
+    }
+    header.extend([
+        "Indicator",
+        "Name",
+        "Value",
+        "Unit",
+        "Standard",
+        "Compliance",
+        "Band",
+        "Error kind",
+        "Error",
+    ]);
+    if sheet.has_flags {
+        header.push("Flags");
+    }
+    if sheet.has_period {
+        header.extend(["Previous", "Variation", "Variation %"]);
+    }
+    if sheet.has_peers {
+        header.extend([
+            "Peer group",
+            "Peer size",
+            "Peer mean",
+            "Peer median",
+            "From peer mean",
+            "From peer median",
+            "Peer rank",
+        ]);
+    }
+    if sheet.has_matrices {
+        header.extend(["Rank", "Selected"]);
+    }
+    header
+}
+
+fn results_row(
+    cursor: &mut Cursor<'_>,
+    sheet: &Sheet<'_>,
+    styles: &Styles<'_>,
+    r: &Record<'_>,
+) -> Result<(), XlsxError> {
+    let text = &styles.text;
+    let look = styles.look(r.indicator);
+    let number = look.map_or(text, |l| &l.number);
+    let fill = look
+        .zip(r.cell.band)
+        .and_then(|(l, band)| l.levels.get(band))
+        .and_then(Option::as_ref);
+    if sheet.has_levels {
+        cursor.text(r.level, text)?;
+    }
+    cursor.text(r.entity, text)?;
+    if sheet.has_period {
+        cursor.text(r.period.unwrap_or_default(), text)?;
+    }
+    cursor.text(&r.indicator.id, text)?;
+    cursor.text(&r.indicator.name, text)?;
+    cursor.number(r.value.as_deref(), fill.map_or(number, |(value, _)| value))?;
+    cursor.text(r.indicator.unit.as_str(), text)?;
+    match r.indicator.standard {
+        Some(Standard::Target(_)) => cursor.number(r.standard.as_deref(), number)?,
+        _ => cursor.text(r.standard.as_deref().unwrap_or_default(), text)?,
+    }
+    cursor.number(r.compliance.as_deref(), &styles.percent)?;
+    cursor.text(
+        r.band.unwrap_or_default(),
+        fill.map_or(text, |(_, band)| band),
+    )?;
+    let (kind, message) = r
+        .error
+        .as_ref()
+        .map_or(("", ""), |(kind, message)| (*kind, message.as_str()));
+    cursor.text(kind, text)?;
+    cursor.text(message, text)?;
+    if sheet.has_flags {
+        cursor.text(&r.cell.flags.join("; "), text)?;
+    }
+    if sheet.has_period {
+        cursor.decimal(r.previous, number)?;
+        cursor.decimal(r.variation, number)?;
+        cursor.decimal(r.variation_pct, &styles.percent)?;
+    }
+    if sheet.has_peers {
+        cursor.text(r.peer_group.unwrap_or_default(), text)?;
+        cursor.count(r.peer_size, &styles.integer)?;
+        for figure in [
+            r.peer_mean,
+            r.peer_median,
+            r.from_peer_mean,
+            r.from_peer_median,
+        ] {
+            cursor.decimal(figure, number)?;
+        }
+        cursor.count(r.peer_rank, &styles.integer)?;
+    }
+    if sheet.has_matrices {
+        cursor.count(r.rank, &styles.integer)?;
+        cursor.boolean(r.selected)?;
+    }
+    Ok(())
+}
+
+/// Where a record is counted: its peer group and period, when the data has them.
+type GroupKey<'s> = (Option<&'s str>, Option<&'s str>);
+
+/// Per group (first-appearance order) and indicator, the cells per band level.
+#[derive(Default)]
+struct Counts<'s> {
+    groups: Vec<GroupKey<'s>>,
+    group_index: HashMap<GroupKey<'s>, usize>,
+    /// By (group index, indicator id).
+    tallies: HashMap<(usize, &'s str), Tally>,
+}
+
+/// The cells of one indicator in one group.
+#[derive(Default)]
+struct Tally {
+    records: usize,
+    /// Per band level, in the band set's order.
+    levels: Vec<usize>,
+    errors: usize,
+    no_band: usize,
+}
+
+impl<'s> Counts<'s> {
+    fn add(&mut self, r: &Record<'s>) {
+        let key = (r.peer_group, r.period);
+        let next = self.groups.len();
+        let group = match self.group_index.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                e.insert(next);
+                self.groups.push(key);
+                next
+            }
+        };
+        let tally = self
+            .tallies
+            .entry((group, r.indicator.id.as_str()))
+            .or_default();
+        tally.records += 1;
+        match (r.cell.band, &r.error) {
+            (_, Some(_)) => tally.errors += 1,
+            (Some(level), None) => {
+                if tally.levels.len() <= level {
+                    tally.levels.resize(level + 1, 0);
+                }
+                tally.levels[level] += 1;
+            }
+            (None, None) => tally.no_band += 1,
+        }
+    }
+}
+
+/// The summary sheet: origin, then one block of counts per band set.
+fn summary_sheet(
+    worksheet: &mut Worksheet,
+    sheet: &Sheet<'_>,
+    origin: &Origin,
+    styles: &Styles<'_>,
+    counts: &Counts<'_>,
+) -> Result<(), XlsxError> {
+    worksheet.set_name(SUMMARY)?;
+    let results = sheet.results;
+    let pack = results.pack();
+    let identity = results.identity();
+    let mut cursor = Cursor::new(worksheet, 0);
+    cursor.title("Semáforo results", &styles.bold)?;
+    let at = utc_iso8601(origin.at);
+    for (label, value) in [
+        ("Pack", identity.id.as_str()),
+        ("Version", identity.version.as_str()),
+        ("Content hash", identity.content_hash.as_str()),
+        ("Data", origin.data.as_str()),
+        ("Computed at (UTC)", at.as_str()),
+    ] {
+        cursor.next_row();
+        cursor.text(label, &styles.bold)?;
+        cursor.title(value, &styles.text)?;
+    }
+    for (label, value) in [
+        ("Records", record_count(sheet)),
+        ("Cell errors", results.error_count()),
+    ] {
+        cursor.next_row();
+        cursor.text(label, &styles.bold)?;
+        cursor.count(Some(value), &styles.integer)?;
+    }
+    // One block per band set, in the order the indicators first use them;
+    // indicators without bands last.
+    let mut blocks: Vec<Option<usize>> = Vec::new();
+    for indicator in pack.indicators() {
+        if !blocks.contains(&indicator.band_set) {
+            blocks.push(indicator.band_set);
+        }
+    }
+    blocks.sort_by_key(Option::is_none);
+    let no_levels = Vec::new();
+    for block in blocks {
+        let (title, labels, colors) = match block.and_then(|b| pack.band_sets().get(b)) {
+            Some(set) => (
+                format!("Cells per band: {}", set.id),
+                set.levels.iter().map(|l| l.label.as_str()).collect(),
+                block
+                    .and_then(|b| styles.colors.get(b))
+                    .unwrap_or(&no_levels),
+            ),
+            None => (
+                "Cells of indicators without bands".to_owned(),
+                Vec::new(),
+                &no_levels,
+            ),
+        };
+        cursor.next_row();
+        cursor.next_row();
+        cursor.title(&title, &styles.bold)?;
+        cursor.next_row();
+        let mut header: Vec<(&str, Format)> = Vec::new();
+        if sheet.has_peers {
+            header.push(("Peer group", styles.header.clone()));
+        }
+        if sheet.has_period {
+            header.push(("Period", styles.header.clone()));
+        }
+        header.extend(
+            ["Indicator", "Name", "Records"]
+                .into_iter()
+                .map(|h| (h, styles.header.clone())),
+        );
+        for (index, label) in labels.iter().enumerate() {
+            let format = match colors.get(index).copied().flatten() {
+                Some(color) => filled(styles.header.clone(), color),
+                None => styles.header.clone(),
+            };
+            header.push((*label, format));
+        }
+        header.push(("Error", styles.header.clone()));
+        header.push(("No band", styles.header.clone()));
+        cursor.header(header.iter().map(|(h, f)| (*h, f)))?;
+        for (group, (peer_group, period)) in counts.groups.iter().enumerate() {
+            for indicator in pack.indicators().iter().filter(|i| i.band_set == block) {
+                let Some(tally) = counts.tallies.get(&(group, indicator.id.as_str())) else {
+                    continue;
+                };
+                cursor.next_row();
+                if sheet.has_peers {
+                    cursor.text(peer_group.unwrap_or_default(), &styles.text)?;
+                }
+                if sheet.has_period {
+                    cursor.text(period.unwrap_or_default(), &styles.text)?;
+                }
+                cursor.text(&indicator.id, &styles.text)?;
+                cursor.text(&indicator.name, &styles.text)?;
+                cursor.count(Some(tally.records), &styles.integer)?;
+                for level in 0..labels.len() {
+                    let n = tally.levels.get(level).copied().unwrap_or(0);
+                    cursor.count(Some(n), &styles.integer)?;
+                }
+                cursor.count(Some(tally.errors), &styles.integer)?;
+                cursor.count(Some(tally.no_band), &styles.integer)?;
+            }
+        }
+    }
+    cursor.set_widths()
+}
+
+/// `at` as UTC ISO 8601 to the second, e.g. `2025-03-01T14:05:09Z`.
+fn utc_iso8601(at: SystemTime) -> String {
+    let seconds = match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    };
+    let (days, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second / 3600,
+        second % 3600 / 60,
+        second % 60
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days.saturating_add(719_468);
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn colours_are_read_from_hex_and_css_names() {
+        assert_eq!(rgb("#2e7d32"), Some(0x2E_7D32));
+        assert_eq!(rgb("#C62828"), Some(0xC6_2828));
+        assert_eq!(rgb("#fa0"), Some(0xFF_AA00));
+        assert_eq!(rgb("Green"), Some(0x00_8000));
+        assert_eq!(rgb("red"), Some(0xFF_0000));
+        assert_eq!(rgb("orange"), Some(0xFF_A500));
+        assert_eq!(rgb("#12345"), None);
+        assert_eq!(rgb("#gg0000"), None);
+        assert_eq!(rgb("verde"), None);
+    }
+
+    #[test]
+    fn dark_fills_get_white_text() {
+        assert!(is_dark(0x2E_7D32));
+        assert!(is_dark(0xC6_2828));
+        assert!(!is_dark(0xF9_A825));
+        assert!(!is_dark(0xFF_FF00));
+    }
+
+    #[test]
+    fn times_are_utc_iso_8601() {
+        assert_eq!(utc_iso8601(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_723);
+        assert_eq!(utc_iso8601(leap), "2000-02-29T01:02:03Z");
+        let later = UNIX_EPOCH + Duration::from_secs(1_735_689_599);
+        assert_eq!(utc_iso8601(later), "2024-12-31T23:59:59Z");
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(utc_iso8601(before), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn floats_are_the_nearest_to_the_exact_decimal() {
+        assert_eq!(float("0.1"), Some(0.1));
+        assert_eq!(float("-2.873254"), Some(-2.873_254));
+        assert_eq!(float("x"), None);
+    }
 }
