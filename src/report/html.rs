@@ -19,7 +19,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -177,7 +176,7 @@ impl<'s, 'a> Page<'s, 'a> {
             esc(&identity.content_hash),
             esc(&origin.data),
             nav.join(" "),
-            at = utc_iso(origin.at),
+            at = origin.utc_iso8601(),
         )
     }
 
@@ -1132,34 +1131,6 @@ fn usize_f64(count: usize) -> f64 {
     u32::try_from(count).map_or(f64::from(u32::MAX), f64::from)
 }
 
-/// `at` as UTC ISO 8601 to the second, e.g. `2009-02-13T23:31:30Z`.
-fn utc_iso(at: SystemTime) -> String {
-    let seconds = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let of_day = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// A band colour as RGB: `#rrggbb`, `#rgb` or a CSS colour name. Anything
 /// else is ignored (and so never reaches the page's CSS).
 fn rgb(colour: &str) -> Option<(u8, u8, u8)> {
@@ -1353,18 +1324,7 @@ const SCRIPT: &str = r#"(function () {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use super::{esc, nice_step, rgb, text_on, utc_iso};
-
-    #[test]
-    fn utc_iso_writes_the_calendar_date() {
-        assert_eq!(utc_iso(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let at = |s| UNIX_EPOCH + Duration::from_secs(s);
-        assert_eq!(utc_iso(at(1_234_567_890)), "2009-02-13T23:31:30Z");
-        assert_eq!(utc_iso(at(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_iso(at(4_107_542_399)), "2100-02-28T23:59:59Z");
-    }
+    use super::{esc, nice_step, rgb, text_on};
 
     #[test]
     fn colours_are_read_and_text_stays_readable() {

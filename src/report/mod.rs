@@ -49,6 +49,15 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// When, as UTC ISO 8601 to the second, e.g. `2009-02-13T23:31:30Z`.
+    #[must_use]
+    pub fn utc_iso8601(&self) -> String {
+        jiff::Timestamp::try_from(self.at).map_or_else(
+            |_| "unknown time".to_owned(),
+            |at| at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+    }
+
     /// Results of `data` computed now.
     #[must_use]
     pub fn now(data: impl Into<String>) -> Self {
@@ -346,7 +355,27 @@ fn exact_or_none(value: Option<Decimal>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::exact;
+    use super::{Origin, exact};
+
+    #[test]
+    fn origin_times_are_utc_iso_8601() {
+        let at = |s| Origin {
+            data: String::new(),
+            at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(s),
+        };
+        assert_eq!(at(0).utc_iso8601(), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_234_567_890).utc_iso8601(), "2009-02-13T23:31:30Z");
+        assert_eq!(
+            at(951_782_400 + 3_723).utc_iso8601(),
+            "2000-02-29T01:02:03Z"
+        );
+        assert_eq!(at(4_107_542_399).utc_iso8601(), "2100-02-28T23:59:59Z");
+        let before = Origin {
+            data: String::new(),
+            at: std::time::UNIX_EPOCH - std::time::Duration::from_secs(1),
+        };
+        assert_eq!(before.utc_iso8601(), "1969-12-31T23:59:59Z");
+    }
     use rust_decimal::Decimal;
 
     #[test]

@@ -24,7 +24,6 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
@@ -633,7 +632,7 @@ fn summary_sheet(
     let identity = results.identity();
     let mut cursor = Cursor::new(worksheet, 0);
     cursor.title("Semáforo results", &styles.bold)?;
-    let at = utc_iso8601(origin.at);
+    let at = origin.utc_iso8601();
     for (label, value) in [
         ("Pack", identity.id.as_str()),
         ("Version", identity.version.as_str()),
@@ -731,41 +730,8 @@ fn summary_sheet(
     cursor.set_widths()
 }
 
-/// `at` as UTC ISO 8601 to the second, e.g. `2025-03-01T14:05:09Z`.
-fn utc_iso8601(at: SystemTime) -> String {
-    let seconds = match at.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_secs()).map_or(i64::MIN, |s| -s),
-    };
-    let (days, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        second / 3600,
-        second % 3600 / 60,
-        second % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days.saturating_add(719_468);
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -787,17 +753,6 @@ mod tests {
         assert!(is_dark(0xC6_2828));
         assert!(!is_dark(0xF9_A825));
         assert!(!is_dark(0xFF_FF00));
-    }
-
-    #[test]
-    fn times_are_utc_iso_8601() {
-        assert_eq!(utc_iso8601(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_723);
-        assert_eq!(utc_iso8601(leap), "2000-02-29T01:02:03Z");
-        let later = UNIX_EPOCH + Duration::from_secs(1_735_689_599);
-        assert_eq!(utc_iso8601(later), "2024-12-31T23:59:59Z");
-        let before = UNIX_EPOCH - Duration::from_secs(1);
-        assert_eq!(utc_iso8601(before), "1969-12-31T23:59:59Z");
     }
 
     #[test]
