@@ -4,6 +4,7 @@
 //! check: the pack is valid; test: every test passed), 1 the pack is invalid
 //! or a test failed, 2 usage or I/O error.
 
+mod explain;
 mod progress;
 mod render;
 mod serve;
@@ -149,6 +150,30 @@ enum Command {
         #[arg(long)]
         require_tests: bool,
     },
+    /// Explain one indicator for one entity (and period): formula, where it is
+    /// defined and overridden, every input's value, the result and the band's reason.
+    #[command(
+        after_help = "Example:\n  semaforo explain --pack rules/sagrario --data examples/sagrario/balances.csv --entity COAC_EL_SAGRARIO --indicator morosidad --period 2008-12\n\nWithout --period, the entity's last period is explained (and named). An unknown\nentity, period or indicator is refused with the near matches (exit 2)."
+    )]
+    Explain {
+        /// The rule pack directory (holding pack.toml).
+        #[arg(long, value_name = "DIR")]
+        pack: PathBuf,
+        /// The data: CSV with a header row, or a spreadsheet (.xlsx, .xls, .ods).
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        #[command(flatten)]
+        layout: DataLayout,
+        /// The entity key, as in the data.
+        #[arg(long, value_name = "E")]
+        entity: String,
+        /// The indicator id.
+        #[arg(long, value_name = "I")]
+        indicator: String,
+        /// The period (default: the entity's last).
+        #[arg(long, value_name = "P")]
+        period: Option<String>,
+    },
     /// Run a pack's own tests (tests/*.toml) and show every failure.
     #[command(after_help = "Example:\n  semaforo test rules/sagrario")]
     Test {
@@ -220,6 +245,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             verbose,
         } => check(&pack, data.as_deref(), &layout, verbose),
         Command::Test { pack } => test(&pack),
+        Command::Explain {
+            pack,
+            data,
+            layout,
+            entity,
+            indicator,
+            period,
+        } => explain::run(
+            &pack,
+            &data,
+            &layout,
+            &explain::Target {
+                entity: &entity,
+                indicator: &indicator,
+                period: period.as_deref(),
+            },
+        ),
         Command::Serve {
             pack,
             addr,

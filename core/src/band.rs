@@ -153,19 +153,76 @@ pub fn assess(
             }
         }
     };
-    let score = bands.and_then(|b| match (b.basis, direction) {
-        (BandBasis::Compliance, Direction::WithinRange) => compliance.map(|c| (c - HUNDRED).abs()),
-        (BandBasis::Compliance, _) => compliance,
-        (BandBasis::Value, Direction::WithinRange) => distance,
-        (BandBasis::Value, _) => Some(value),
-    });
+    let score = bands.and_then(|b| score_of(b.basis, direction, value, compliance, distance));
     let band = bands
         .zip(score)
-        .and_then(|(b, s)| b.level_for(s, direction));
+        .and_then(|(b, (s, _))| b.level_for(s, direction));
     Assessment {
         compliance,
         met: Some(met),
         band,
+    }
+}
+
+/// What a band set's thresholds are compared with for an assessed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BandScore {
+    /// The value itself.
+    Value,
+    /// The compliance ratio, in percent.
+    Compliance,
+    /// For a range on values: how far the value is outside the range (0 inside).
+    DistanceOutsideRange,
+    /// For a range on compliance: how far the compliance is from 100 (`|compliance − 100|`).
+    ComplianceOffTarget,
+}
+
+/// The score [`assess`] compares with `bands`' thresholds for `value`, and
+/// what it is; `None` when it compares nothing (e.g. compliance without a
+/// standard, or over a zero standard).
+pub(crate) fn band_score(
+    value: Decimal,
+    direction: Direction,
+    standard: Option<Standard>,
+    bands: &BandSet,
+) -> Option<(Decimal, BandScore)> {
+    let Some(standard) = standard else {
+        return (bands.basis == BandBasis::Value).then_some((value, BandScore::Value));
+    };
+    let assessment = assess(value, direction, Some(standard), None);
+    let distance = match standard {
+        Standard::Target(_) => None,
+        Standard::Range { min, .. } if value < min => Some(min - value),
+        Standard::Range { max, .. } if value > max => Some(value - max),
+        Standard::Range { .. } => Some(Decimal::ZERO),
+    };
+    score_of(
+        bands.basis,
+        direction,
+        value,
+        assessment.compliance,
+        distance,
+    )
+}
+
+/// The band score from its parts (see [`band_score`]).
+fn score_of(
+    basis: BandBasis,
+    direction: Direction,
+    value: Decimal,
+    compliance: Option<Decimal>,
+    distance: Option<Decimal>,
+) -> Option<(Decimal, BandScore)> {
+    match (basis, direction) {
+        (BandBasis::Compliance, Direction::WithinRange) => {
+            compliance.map(|c| ((c - HUNDRED).abs(), BandScore::ComplianceOffTarget))
+        }
+        (BandBasis::Compliance, _) => compliance.map(|c| (c, BandScore::Compliance)),
+        (BandBasis::Value, Direction::WithinRange) => {
+            distance.map(|d| (d, BandScore::DistanceOutsideRange))
+        }
+        (BandBasis::Value, _) => Some((value, BandScore::Value)),
     }
 }
 
@@ -279,6 +336,34 @@ mod tests {
             [band("90"), band("89.99"), band("75"), band("10")],
             [Some(0), Some(1), Some(1), Some(2)]
         );
+    }
+
+    #[test]
+    fn band_score_gives_the_level_assess_gives() {
+        let range = Some(Standard::Range {
+            min: d("10"),
+            max: d("20"),
+        });
+        let target = Some(Standard::Target(d("4")));
+        for basis in [BandBasis::Compliance, BandBasis::Value] {
+            let bands = set(basis, &[Some("0"), Some("5"), None]);
+            for (direction, standard) in [
+                (Direction::WithinRange, range),
+                (Direction::LowerIsBetter, target),
+                (Direction::HigherIsBetter, target),
+                (Direction::HigherIsBetter, None),
+            ] {
+                for v in ["-3", "0", "4", "4.5", "15", "23", "100"] {
+                    let band = assess(d(v), direction, standard, Some(&bands)).band;
+                    let score = band_score(d(v), direction, standard, &bands);
+                    assert_eq!(
+                        score.and_then(|(s, _)| bands.level_for(s, direction)),
+                        band,
+                        "{basis:?} {direction:?} {standard:?} {v}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

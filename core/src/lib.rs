@@ -41,6 +41,7 @@ mod decimal;
 mod diagnostic;
 mod engine;
 mod evaluate;
+mod explain;
 mod grain;
 mod inputs;
 mod limits;
@@ -64,6 +65,9 @@ pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use evaluate::evaluate;
+pub use explain::{
+    BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
+};
 pub use inputs::InputFunction;
 pub use limits::Limits;
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};

@@ -1,0 +1,241 @@
+//! `semaforo explain` as a user runs it: where an inherited indicator is
+//! defined and overridden, every input's value, the result (the same as
+//! `eval` gives) and the band's reason; unknown names refused with exit 2.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a broken fixture should fail the test loudly"
+)]
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const SAGRARIO: [&str; 4] = [
+    "--pack",
+    "rules/sagrario",
+    "--data",
+    "examples/sagrario/balances.csv",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn semaforo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the semaforo binary runs")
+}
+
+fn explain(extra: &[&str]) -> Output {
+    let mut args = vec!["explain"];
+    args.extend(SAGRARIO);
+    args.extend(extra);
+    semaforo(&args)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// The 1-based line of the first line of `file` that starts with `start`.
+fn line_of(file: &str, start: &str) -> usize {
+    let text = fs::read_to_string(root().join(file)).unwrap();
+    text.lines()
+        .position(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("{file} has no line starting with {start}"))
+        + 1
+}
+
+/// The `value` `eval --format csv` writes for one cell.
+fn eval_value(entity: &str, period: &str, indicator: &str) -> String {
+    let mut args = vec!["eval"];
+    args.extend(SAGRARIO);
+    args.extend(["--format", "csv", "--quiet"]);
+    let output = semaforo(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (e, p, i, v) = (at("entity"), at("period"), at("indicator"), at("value"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[e] == entity && r[p] == period && r[i] == indicator)
+        .map(|r| r[v].to_owned())
+        .unwrap()
+}
+
+#[test]
+fn an_overridden_indicator_names_both_packs_every_input_and_the_band_reason() {
+    let output = explain(&[
+        "--entity",
+        "COAC_EL_SAGRARIO",
+        "--indicator",
+        "morosidad",
+        "--period",
+        "2008-12",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("morosidad — MOROSIDAD\n"), "{text}");
+    assert!(
+        text.contains("unit percent, lower is better, evaluated by rhai"),
+        "{text}"
+    );
+    assert!(
+        text.contains("entity COAC_EL_SAGRARIO, period 2008-12\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("formula  percent(saldo(\"1411..1414 + 1421..1424 + 1426..1428\"), saldo(\"14 - 1499\"))"),
+        "{text}"
+    );
+    // Defined in the library, overridden by the cooperative's pack.
+    let defined = line_of("rules/cooperativas/pack.toml", "id = \"morosidad\"");
+    assert!(
+        text.contains(&format!(
+            "defined in rules/cooperativas/pack.toml:{defined}:6\n"
+        )),
+        "{text}"
+    );
+    let overridden = line_of("rules/sagrario/pack.toml", "[override.morosidad]");
+    assert!(
+        text.contains(&format!(
+            "overridden in rules/sagrario/pack.toml:{overridden}:11: name, description, standard\n"
+        )),
+        "{text}"
+    );
+    // DOMAIN.md worked example: 1,084,203.65 / 37,734,583.53.
+    assert!(
+        text.contains("  saldo(\"1411..1414+1421..1424+1426..1428\") = 1084203.65   [input function `saldo`]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  saldo(\"14-1499\") = 37734583.53   [input function `saldo`]\n"),
+        "{text}"
+    );
+    let value = eval_value("COAC_EL_SAGRARIO", "2008-12", "morosidad");
+    assert!(
+        text.contains(&format!("result   2.87%   (exact {value})\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains("standard 4 (target, lower is better)"),
+        "{text}"
+    );
+    assert!(text.contains("compliance 71.83% (exact 71.83"), "{text}");
+    assert!(text.contains("met: yes"), "{text}");
+    assert!(text.contains("band     CUMPLIO\n"), "{text}");
+    let band_set = line_of("rules/cooperativas/pack.toml", "[bands.cumplimiento]");
+    assert!(
+        text.contains(&format!(
+            "band set `cumplimiento` (rules/cooperativas/pack.toml:{band_set}:8), on compliance, lower is better"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("compliance 71.83 ≤ 100 → CUMPLIO (first level whose threshold it reaches)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn intermediate_indicators_are_explained_down_to_their_balances() {
+    // No --period: the entity's last period, named.
+    let output = explain(&["--entity", "COAC_EL_SAGRARIO", "--indicator", "roe_real"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("period 2008-12 (the entity's last, chosen as no --period was given; --period picks another: 2007-12)"),
+        "{text}"
+    );
+    let roe = eval_value("COAC_EL_SAGRARIO", "2008-12", "roe");
+    let roe_real = eval_value("COAC_EL_SAGRARIO", "2008-12", "roe_real");
+    // ROE after inflation: 13.7963 - 8.83 = 4.97 pp (rules/sagrario/tests/fichas.toml).
+    let tree = format!(
+        "inputs
+  roe = {roe} (13.80%)   [indicator, rhai]
+    formula percent(saldo(\"36\"), saldo(\"3 - 36\"))
+"
+    );
+    assert!(text.contains(&tree), "{text}");
+    assert!(
+        text.contains("    saldo(\"36\") = 1254785.82   [input function `saldo`]\n    saldo(\"3-36\") = 9095104.12   [input function `saldo`]\n  saldo(\"INFLACION\") = 8.83   [input function `saldo`]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("result   4.97%   (exact {roe_real})\n")),
+        "{text}"
+    );
+    assert!(text.contains("standard none\n"), "{text}");
+}
+
+#[test]
+fn an_unknown_indicator_entity_or_period_is_refused_with_near_matches() {
+    let output = explain(&["--entity", "COAC_EL_SAGRARIO", "--indicator", "morosidd"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output)
+            .contains("pack `sagrario` has no indicator `morosidd`; did you mean: morosidad?"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+
+    let output = explain(&["--entity", "COAC_SAGRARIO", "--indicator", "roe"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("has no entity `COAC_SAGRARIO`; did you mean: COAC_EL_SAGRARIO?"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = explain(&[
+        "--entity",
+        "COAC_EL_SAGRARIO",
+        "--indicator",
+        "roe",
+        "--period",
+        "2009-12",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("has no period `2009-12` for entity `COAC_EL_SAGRARIO`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_invalid_pack_shows_its_diagnostics_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("pack.toml"),
+        "[pack]\nid = \"p\"\nversion = \"1\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"i\"\nformula = \"x +\"\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data.csv");
+    fs::write(&data, "entity,x\nA,1\n").unwrap();
+    let output = semaforo(&[
+        "explain",
+        "--pack",
+        dir.path().to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--entity",
+        "A",
+        "--indicator",
+        "i",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("pack.toml:8:"), "{err}");
+    assert!(err.contains("the pack has 1 error(s)"), "{err}");
+}
