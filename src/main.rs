@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success (eval: results produced, even with cell errors;
 //! check: the pack is valid; test: every test passed), 1 the pack is invalid
-//! or a test failed, 2 usage or I/O error.
+//! or a test failed, 2 usage or I/O error, 3 `eval --strict` found a cell
+//! error or a data warning (the results are written all the same).
 
 mod explain;
 mod progress;
@@ -116,6 +117,10 @@ enum Command {
         /// Do not print the summary line on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Exit with status 3 when any cell has an error or the data gave a
+        /// warning (the results are still written), so a pipeline stops on bad data.
+        #[arg(long)]
+        strict: bool,
     },
     /// Load and compile a pack and report every problem with its location.
     #[command(
@@ -204,6 +209,7 @@ enum Command {
 const INVALID_PACK: u8 = 1;
 const TESTS_FAILED: u8 = 1;
 const USAGE_OR_IO: u8 = 2;
+const STRICT_PROBLEMS: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -237,7 +243,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             output,
             quiet,
-        } => eval(&pack, &data, &layout, format, output.as_deref(), quiet),
+            strict,
+        } => eval(
+            &pack,
+            &data,
+            &layout,
+            format,
+            output.as_deref(),
+            Strictness { quiet, strict },
+        ),
         Command::Check {
             pack,
             data,
@@ -397,13 +411,22 @@ fn test(dir: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// How `eval` reports on stderr and what its exit status says.
+#[derive(Debug, Clone, Copy)]
+struct Strictness {
+    /// No progress and no summary on stderr.
+    quiet: bool,
+    /// Cell errors and data warnings make the exit status [`STRICT_PROBLEMS`].
+    strict: bool,
+}
+
 fn eval(
     dir: &Path,
     data: &Path,
     layout: &DataLayout,
     format: Format,
     output: Option<&Path>,
-    quiet: bool,
+    Strictness { quiet, strict }: Strictness,
 ) -> anyhow::Result<ExitCode> {
     let rules = match semaforo::load(dir) {
         Ok(rules) => layout.apply(rules),
@@ -483,6 +506,14 @@ fn eval(
             results.rows().len() * per_row,
             results.error_count()
         );
+    }
+    let errors = results.error_count();
+    let warnings = done.warnings.len();
+    if strict && (errors > 0 || warnings > 0) {
+        eprintln!(
+            "semaforo: --strict: {errors} cell(s) with errors, {warnings} data warning(s); exit status {STRICT_PROBLEMS}"
+        );
+        return Ok(ExitCode::from(STRICT_PROBLEMS));
     }
     Ok(ExitCode::SUCCESS)
 }

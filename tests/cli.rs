@@ -747,3 +747,50 @@ fn results_do_not_depend_on_the_number_of_threads() {
     );
     assert_eq!(one, run("2"));
 }
+
+#[test]
+fn strict_eval_exits_3_on_cell_errors_or_data_warnings_and_still_writes_the_results() {
+    // El Sagrario: the 2007 balances give one consistency warning and cells
+    // without inputs; the results are written all the same.
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        "rules/sagrario",
+        "--data",
+        "examples/sagrario/balances.csv",
+        "--format",
+        "csv",
+        "--strict",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains("COAC_EL_SAGRARIO,2008-12,morosidad,"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--strict: ") && err.contains("1 data warning(s); exit status 3"),
+        "{err}"
+    );
+    // Without --strict the same run succeeds.
+    let lenient = semaforo(&[
+        "eval",
+        "--pack",
+        "rules/sagrario",
+        "--data",
+        "examples/sagrario/balances.csv",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(lenient.status.code(), Some(0));
+    assert_eq!(lenient.stdout, out.stdout);
+    // Clean data passes --strict.
+    let clean = semaforo(&[
+        "eval",
+        "--pack",
+        "rules/priorizacion-procesos",
+        "--data",
+        "examples/coacsa/procesos.csv",
+        "--format",
+        "csv",
+        "--strict",
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+}
