@@ -15,6 +15,7 @@ use super::manifest::{
 };
 use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule, Unit, Value};
 use crate::band::{BandBasis, BandLevel, BandSet};
+use crate::colour::Colour;
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
@@ -105,7 +106,10 @@ pub(crate) struct Layer {
     pub disable: Vec<(String, Location)>,
     pub plugins: Vec<(String, Location)>,
     pub data: DataLayer,
-    pub fields: Vec<Field>,
+    /// Each field with where its name is written.
+    pub fields: Vec<(Field, Location)>,
+    /// `[helpers] overrides`: helper functions replacing others on purpose.
+    pub helper_overrides: Vec<(String, Location)>,
     pub not_applicable: Option<String>,
     pub units: Vec<(Unit, String)>,
     pub limits: LimitsSection,
@@ -357,7 +361,10 @@ impl LayerReader<'_> {
         let fields = m
             .fields
             .into_iter()
-            .map(|(name, spec)| self.field(name, spec))
+            .map(|(name, spec)| {
+                let location = self.at(&name);
+                (self.field(name, spec), location)
+            })
             .collect();
         let mut units = Vec::new();
         for (word, suffix) in m.labels.units {
@@ -427,6 +434,16 @@ impl LayerReader<'_> {
                         location.clone(),
                         None,
                     );
+                } else if let Some(why) = crate::names::unusable(name.get_ref()) {
+                    self.error(
+                        DiagnosticCode::ReservedName,
+                        format!(
+                            "parameter name `{}` cannot be read by formulas: {why}",
+                            name.get_ref()
+                        ),
+                        location.clone(),
+                        Some("rename the parameter, e.g. with a prefix or suffix"),
+                    );
                 }
                 let value = self.value(value, "parameter")?;
                 Some(Parameter {
@@ -450,6 +467,7 @@ impl LayerReader<'_> {
             extends: self.spanned_list(m.pack.extends),
             disable: self.spanned_list(m.pack.disable),
             plugins: self.spanned_list(m.pack.plugins),
+            helper_overrides: self.spanned_list(m.helpers.overrides),
             data,
             fields,
             not_applicable: m.labels.not_applicable,
@@ -692,6 +710,13 @@ impl LayerReader<'_> {
                 location,
                 Some("use letters, digits and `_`; map an awkward header with `column = \"…\"`"),
             );
+        } else if let Some(why) = crate::names::unusable(&name) {
+            self.error(
+                DiagnosticCode::ReservedName,
+                format!("field name `{name}` cannot be read by formulas: {why}"),
+                location,
+                Some(&format!("name the field otherwise and keep the header with `column`, e.g. `{name}_ = {{ column = \"{name}\" }}`")),
+            );
         }
         Field {
             column: column.unwrap_or_else(|| name.clone()),
@@ -754,10 +779,24 @@ impl LayerReader<'_> {
                     Some("only the last level may omit `threshold`: it catches every remaining score"),
                 );
             }
+            let colour = level.color.as_ref().and_then(|text| {
+                Colour::parse(text.get_ref())
+                    .map_err(|message| {
+                        let at = self.at(text);
+                        self.error(
+                            DiagnosticCode::InvalidValue,
+                            format!("band level `{}`: {message}", level.label),
+                            at,
+                            Some("write e.g. `color = \"#2e7d32\"` or `color = \"green\"`"),
+                        );
+                    })
+                    .ok()
+            });
             levels.push(BandLevel {
                 label: level.label,
                 threshold,
-                color: level.color,
+                color: colour.map(|c| c.to_string()),
+                colour,
             });
         }
         BandSet {
