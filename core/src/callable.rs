@@ -244,13 +244,14 @@ impl Callables {
     }
 }
 
-/// The candidate nearest to `wanted` by edit distance, if close enough to
+/// The candidate nearest to `wanted` by edit distance (a swap of two
+/// neighbours counts as one edit), if close enough to
 /// be a slip (at most a third of its length, and at least one edit).
 pub(crate) fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (wanted.chars().count() / 3).max(1);
     candidates
         .filter(|c| rhai::is_valid_identifier(c))
-        .map(|c| (strsim::levenshtein(wanted, c), c))
+        .map(|c| (strsim::osa_distance(wanted, c), c))
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c)

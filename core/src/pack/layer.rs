@@ -219,15 +219,42 @@ pub(crate) fn read_layer(
     let parsed: Manifest = match toml::from_str(manifest.text()) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let location = e.span().map(|span| Location {
-                file: manifest.clone(),
-                span,
-            });
-            problems.push(Diagnostic::error(
-                DiagnosticCode::TomlSyntax,
-                e.message().trim_end().to_owned(),
-                location,
-            ));
+            let message = e.message().trim_end();
+            let problem = match e.span() {
+                Some(span) => Diagnostic::error(
+                    DiagnosticCode::TomlSyntax,
+                    message.to_owned(),
+                    Some(Location {
+                        file: manifest.clone(),
+                        span,
+                    }),
+                ),
+                // The toml crate gives no place for some errors (its
+                // recursion limit on dotted keys and table headers): point at
+                // the deepest key path, else at the start of the file.
+                None => {
+                    let span = crate::pack::toml_text::deepest_key(manifest.text());
+                    let deep = span.is_some();
+                    let problem = Diagnostic::error(
+                        DiagnosticCode::TomlSyntax,
+                        if deep {
+                            format!("keys nested too deeply ({message})")
+                        } else {
+                            message.to_owned()
+                        },
+                        Some(Location {
+                            file: manifest.clone(),
+                            span: span.unwrap_or(0..0),
+                        }),
+                    );
+                    if deep {
+                        problem.with_help("a pack.toml needs a few levels of tables, e.g. [bands.NAME] or [override.ID]; this key path has far more")
+                    } else {
+                        problem
+                    }
+                }
+            };
+            problems.push(problem);
             return None;
         }
     };
@@ -368,16 +395,18 @@ impl LayerReader<'_> {
             .collect();
         let mut units = Vec::new();
         for (word, suffix) in m.labels.units {
-            match Unit::parse(&word) {
+            match Unit::parse(word.get_ref()) {
                 Some(unit) => units.push((unit, suffix)),
-                None => self.problems.push(Diagnostic::error(
-                    DiagnosticCode::InvalidValue,
-                    format!(
-                        "labels.units names unknown unit `{word}` ({})",
-                        self.file.path().display()
-                    ),
-                    None,
-                )),
+                None => {
+                    let at = self.at(&word);
+                    let all: Vec<_> = Unit::ALL.iter().map(|u| u.as_str()).collect();
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!("labels.units names unknown unit `{}`", word.get_ref()),
+                        at,
+                        Some(&format!("units: {}", all.join(", "))),
+                    );
+                }
             }
         }
         let band_sets = m
@@ -387,10 +416,12 @@ impl LayerReader<'_> {
             .collect();
         let mut indicators = Vec::new();
         for spec in m.indicators {
+            let table = self.at(&spec);
+            let spec = spec.into_inner();
             let Some(id) = spec.id.clone() else {
                 let location = Location {
                     file: self.file.clone(),
-                    span: 0..0,
+                    span: table.span.start..table.span.start,
                 };
                 self.error(
                     DiagnosticCode::InvalidValue,

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::layer::{BandSets, DataLayer, Draft, Layer, MatrixDraft, read_layer};
 use super::manifest::LimitsSection;
 use super::matrix;
+use super::toml_text::utf8;
 use super::{
     DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
     RulePack, Standard, Unit,
@@ -147,8 +148,13 @@ fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
     paths.sort();
     paths
         .into_iter()
-        .map(|path| match fs::read_to_string(&path) {
-            Ok(text) => Ok(Arc::new(SourceFile::new(path, text))),
+        .map(|path| match fs::read(&path).map(utf8) {
+            Ok(Ok(text)) => Ok(Arc::new(SourceFile::new(path, text))),
+            Ok(Err((at, text))) => Err(not_utf8(
+                DiagnosticCode::FormulaSyntax,
+                SourceFile::new(path, text),
+                at,
+            )),
             Err(e) => Err(Diagnostic::error(
                 DiagnosticCode::Io,
                 format!("cannot read {}: {e}", path.display()),
@@ -156,6 +162,20 @@ fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
             )),
         })
         .collect()
+}
+
+/// A file that is not UTF-8, located at its first bad byte.
+fn not_utf8(code: DiagnosticCode, file: SourceFile, at: usize) -> Diagnostic {
+    let file = Arc::new(file);
+    Diagnostic::error(
+        code,
+        format!("{} is not UTF-8 text: byte {at} starts an invalid sequence", file.path().display()),
+        Some(Location {
+            file,
+            span: at..at + '\u{fffd}'.len_utf8(),
+        }),
+    )
+    .with_help("save the file as UTF-8 (most editors offer it under \"encoding\")")
 }
 
 /// Reads `dir` and the packs it extends into one resolved pack.
@@ -167,8 +187,16 @@ fn resolve_dir(
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Resolved> {
     let manifest_path = dir.join(PACK_FILE);
-    let text = match fs::read_to_string(&manifest_path) {
-        Ok(text) => text,
+    let text = match fs::read(&manifest_path).map(utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err((at, text))) => {
+            problems.push(not_utf8(
+                DiagnosticCode::TomlSyntax,
+                SourceFile::new(manifest_path, text),
+                at,
+            ));
+            return None;
+        }
         Err(e) => {
             problems.push(
                 Diagnostic::error(

@@ -28,7 +28,7 @@ pub(crate) struct Manifest {
     #[serde(default)]
     pub bands: BTreeMap<Spanned<String>, BandSetSpec>,
     #[serde(default, rename = "indicator")]
-    pub indicators: Vec<IndicatorSpec>,
+    pub indicators: Vec<Spanned<IndicatorSpec>>,
     #[serde(default, rename = "override")]
     pub overrides: BTreeMap<Spanned<String>, IndicatorSpec>,
     #[serde(default)]
@@ -151,7 +151,7 @@ pub(crate) struct FieldTable {
 pub(crate) struct LabelsSection {
     pub not_applicable: Option<String>,
     #[serde(default)]
-    pub units: BTreeMap<String, String>,
+    pub units: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

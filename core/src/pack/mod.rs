@@ -8,6 +8,7 @@ pub(crate) mod layer;
 mod load;
 mod manifest;
 mod matrix;
+mod toml_text;
 
 use std::fmt;
 use std::sync::Arc;
