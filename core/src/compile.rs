@@ -400,6 +400,23 @@ impl FormulaCompiler<'_> {
                 );
             }
         }
+        for operator in &scan.bad_operators {
+            failed = true;
+            let kinds: Vec<&str> = operator.arguments.iter().map(|k| k.word()).collect();
+            self.problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::UnknownFunction,
+                    format!(
+                        "in the formula of `{}`: operator `{}` cannot take ({})",
+                        indicator.id,
+                        operator.name,
+                        kinds.join(", ")
+                    ),
+                    Some(origin.locate(operator.position)),
+                )
+                .with_help("arithmetic takes numbers (`+` and `-` also two texts); `&`, `|`, `^` and `!` take true/false"),
+            );
+        }
         if failed {
             return None;
         }

@@ -72,6 +72,8 @@ pub(crate) struct Scan {
     pub reads: Vec<(ImmutableString, Position)>,
     /// Every function call (operators excluded), in text order.
     pub calls: Vec<Call>,
+    /// Operators applied to values no version of them takes (e.g. text − number).
+    pub bad_operators: Vec<Call>,
 }
 
 /// Walks code; `outside` gives the kind of a variable read from the scope.
@@ -270,6 +272,15 @@ impl Walker<'_> {
             .chain(call.args.iter().map(|arg| self.expr(arg)))
             .collect();
         if call.op_token.is_some() || !rhai::is_valid_identifier(&call.name) {
+            let known = arguments.iter().all(|k| *k != Kind::Unknown);
+            if known && !operator_fits(&call.name, &arguments) {
+                self.scan.bad_operators.push(Call {
+                    name: call.name.clone(),
+                    position,
+                    method: false,
+                    arguments: arguments.clone(),
+                });
+            }
             return operator_result(&call.name, &arguments);
         }
         self.scan.calls.push(Call {
@@ -284,12 +295,30 @@ impl Walker<'_> {
 
 /// What an operator gives, when its operands tell.
 fn operator_result(operator: &str, operands: &[Kind]) -> Kind {
-    match operator {
-        "==" | "!=" | "<" | ">" | "<=" | ">=" | "!" => Kind::Bool,
-        "+" | "-" | "*" | "/" | "%" | "**" if operands.iter().all(|k| *k == Kind::Number) => {
+    match (operator, operands) {
+        ("==" | "!=" | "<" | ">" | "<=" | ">=" | "!", _) => Kind::Bool,
+        ("+" | "-" | "*" | "/" | "%" | "**", [Kind::Number] | [Kind::Number, Kind::Number]) => {
             Kind::Number
         }
+        ("+" | "-", [Kind::Text, Kind::Text]) => Kind::Text,
         _ => Kind::Unknown,
+    }
+}
+
+/// Whether rhai has a version of `operator` for operands of these (known)
+/// kinds. Comparisons take any two values (of different types they are
+/// simply unequal); arithmetic takes numbers, `+` and `-` also two texts;
+/// `&`, `|`, `^` and `!` take true/false.
+fn operator_fits(operator: &str, operands: &[Kind]) -> bool {
+    use Kind::{Bool, Number, Text};
+    match (operator, operands) {
+        ("+" | "-" | "*" | "/" | "%" | "**", [Number, Number])
+        | ("+" | "-", [Text, Text])
+        | ("-", [Number])
+        | ("&" | "|" | "^", [Bool, Bool])
+        | ("!", [Bool]) => true,
+        ("+" | "-" | "*" | "/" | "%" | "**" | "&" | "|" | "^" | "!", _) => false,
+        _ => true,
     }
 }
 
@@ -344,3 +373,4 @@ mod tests {
         assert_eq!(calls("a + b * 2"), Vec::<(String, usize, Option<usize>)>::new());
     }
 }
+
