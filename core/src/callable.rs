@@ -103,12 +103,7 @@ impl Callables {
         let mut callables = Self::default();
         for (name, params) in engine.collect_fn_metadata(
             None,
-            |f| {
-                Some((
-                    f.metadata.name.to_string(),
-                    f.metadata.param_types.to_vec(),
-                ))
-            },
+            |f| Some((f.metadata.name.to_string(), f.metadata.param_types.to_vec())),
             true,
         ) {
             let arity = params.len();
@@ -231,7 +226,9 @@ impl Callables {
                         "function `{name}` cannot take ({}): no version of it accepts those values",
                         kinds.join(", ")
                     ),
-                    help: "check the arguments' order and types: numbers are decimals, text is quoted".to_owned(),
+                    help:
+                        "check the arguments' order and types: numbers are decimals, text is quoted"
+                            .to_owned(),
                 });
             }
         }
@@ -247,7 +244,10 @@ impl Callables {
 /// The candidate nearest to `wanted` by edit distance (a swap of two
 /// neighbours counts as one edit), if close enough to
 /// be a slip (at most a third of its length, and at least one edit).
-pub(crate) fn nearest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (wanted.chars().count() / 3).max(1);
     candidates
         .filter(|c| rhai::is_valid_identifier(c))

@@ -107,8 +107,19 @@ mod tests {
     fn every_form_reads_and_prints_as_rrggbb() {
         assert_eq!(Colour::parse(" #2E7D32 ").unwrap().to_string(), "#2e7d32");
         assert_eq!(Colour::parse("#abc").unwrap().to_string(), "#aabbcc");
-        assert_eq!(Colour::parse("RebeccaPurple").unwrap().to_string(), "#663399");
-        for bad in ["#zzz", "#12345", "", "#", "greenish", "#1234567", "rgb(1,2,3)"] {
+        assert_eq!(
+            Colour::parse("RebeccaPurple").unwrap().to_string(),
+            "#663399"
+        );
+        for bad in [
+            "#zzz",
+            "#12345",
+            "",
+            "#",
+            "greenish",
+            "#1234567",
+            "rgb(1,2,3)",
+        ] {
             assert!(Colour::parse(bad).is_err(), "{bad}");
         }
     }

@@ -179,7 +179,13 @@ pub fn compile(
     check_data_format(&pack, &plugins, &mut problems);
     let (mut engine, input_functions) = build_engine(&pack.limits, &plugins);
     let mut callables = Callables::native(&engine, &plugins);
-    let scripts = compile_scripts(&engine, &pack, &input_functions, &mut callables, &mut problems);
+    let scripts = compile_scripts(
+        &engine,
+        &pack,
+        &input_functions,
+        &mut callables,
+        &mut problems,
+    );
 
     // Formulas are parsed without strict variables: every read of the
     // evaluation scope is then resolved here, by name, in one index of the
@@ -231,9 +237,8 @@ pub fn compile(
 /// Every name a formula may read, once for the whole pack: parameters,
 /// fields (which shadow nothing: ids are unique, checked at load) and indicators.
 fn pack_names(pack: &RulePack) -> HashMap<String, InputSource> {
-    let mut names = HashMap::with_capacity(
-        pack.parameters.len() + pack.fields.len() + pack.indicators.len(),
-    );
+    let mut names =
+        HashMap::with_capacity(pack.parameters.len() + pack.fields.len() + pack.indicators.len());
     for (i, indicator) in pack.indicators.iter().enumerate() {
         names.insert(indicator.id.clone(), InputSource::Indicator(i));
     }
@@ -370,8 +375,11 @@ impl FormulaCompiler<'_> {
                 }
                 None => {
                     failed = true;
-                    self.problems
-                        .push(self.unknown_name(indicator, name, origin.locate(*position)));
+                    self.problems.push(self.unknown_name(
+                        indicator,
+                        name,
+                        origin.locate(*position),
+                    ));
                 }
             }
         }
@@ -728,9 +736,10 @@ fn compile_scripts(
 
 /// The file's name, for messages.
 fn file_name(file: &SourceFile) -> String {
-    file.path()
-        .file_name()
-        .map_or_else(|| file.path().display().to_string(), |n| n.to_string_lossy().into_owned())
+    file.path().file_name().map_or_else(
+        || file.path().display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Every named `fn` a helper file defines (closures excluded), located at
@@ -738,12 +747,16 @@ fn file_name(file: &SourceFile) -> String {
 fn definitions(engine: &Engine, file: &Arc<SourceFile>, ast: &AST) -> Vec<Definition> {
     let tokens = crate::inputs::tokens(engine, file.text());
     let mut found = Vec::new();
-    for f in ast.iter_functions().filter(|f| !f.name.starts_with("anon$")) {
+    for f in ast
+        .iter_functions()
+        .filter(|f| !f.name.starts_with("anon$"))
+    {
         let arity = f.params.len();
         let at = tokens.windows(2).find_map(|pair| match pair {
-            [(rhai::Token::Fn, start), (rhai::Token::Identifier(name), end)]
-                if name.as_str() == f.name && declared_arity(&tokens, *end) == Some(arity) =>
-            {
+            [
+                (rhai::Token::Fn, start),
+                (rhai::Token::Identifier(name), end),
+            ] if name.as_str() == f.name && declared_arity(&tokens, *end) == Some(arity) => {
                 Some((*start, *end))
             }
             _ => None,
@@ -803,7 +816,10 @@ fn check_shadowing(
     let mut replacing: BTreeSet<(String, std::path::PathBuf)> = BTreeSet::new();
     for definition in definitions {
         let key = (definition.name.as_str(), definition.arity);
-        let replaced = match (callables.provider(&definition.name, definition.arity), earlier.get(&key)) {
+        let replaced = match (
+            callables.provider(&definition.name, definition.arity),
+            earlier.get(&key),
+        ) {
             (Some(origin), _) => Some(format!("{}'s `{}`", origin.describe(), definition.name)),
             (None, Some(first)) => {
                 let (line, column) = first.file.line_col(first.span.start);
@@ -820,7 +836,12 @@ fn check_shadowing(
             span: definition.span.clone(),
         };
         if let Some(replaced) = replaced {
-            let manifest_dir = definition.file.path().parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+            let manifest_dir = definition
+                .file
+                .path()
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
             replacing.insert((definition.name.clone(), manifest_dir));
             let same_pack_twice = earlier
                 .get(&key)
@@ -853,7 +874,12 @@ fn check_shadowing(
         let defines = definitions
             .iter()
             .any(|d| d.name == *name && same_pack(&d.file, &location.file));
-        let dir = location.file.path().parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let dir = location
+            .file
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         let message = if !defines {
             Some(format!(
                 "[helpers] overrides names `{name}`, but no .rhai file of this pack defines a function `{name}`"
@@ -867,8 +893,12 @@ fn check_shadowing(
         };
         if let Some(message) = message {
             problems.push(
-                Diagnostic::error(DiagnosticCode::ShadowedFunction, message, Some(location.clone()))
-                    .with_help("list only the functions this pack's helpers replace on purpose"),
+                Diagnostic::error(
+                    DiagnosticCode::ShadowedFunction,
+                    message,
+                    Some(location.clone()),
+                )
+                .with_help("list only the functions this pack's helpers replace on purpose"),
             );
         }
     }

@@ -35,8 +35,24 @@ mod tests {
     #[test]
     fn keywords_and_reserved_words_are_unusable() {
         for word in [
-            "if", "fn", "let", "true", "this", "loop", "print", "type_of", "eval", "async",
-            "Fn", "call", "curry", "const", "in", "return", "is_def_var", "static",
+            "if",
+            "fn",
+            "let",
+            "true",
+            "this",
+            "loop",
+            "print",
+            "type_of",
+            "eval",
+            "async",
+            "Fn",
+            "call",
+            "curry",
+            "const",
+            "in",
+            "return",
+            "is_def_var",
+            "static",
         ] {
             assert!(unusable(word).is_some(), "{word}");
         }

@@ -104,12 +104,13 @@ pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
     };
     // rhai does not export the type of a function body; a walk of the
     // functions alone visits each body's statements at depth one.
-    ast.clone_functions_only().walk(&mut |path: &[rhai::ASTNode]| {
-        if let [rhai::ASTNode::Stmt(stmt)] = path {
-            walker.stmt(stmt);
-        }
-        true
-    });
+    ast.clone_functions_only()
+        .walk(&mut |path: &[rhai::ASTNode]| {
+            if let [rhai::ASTNode::Stmt(stmt)] = path {
+                walker.stmt(stmt);
+            }
+            true
+        });
     walker.scan.calls
 }
 
@@ -356,7 +357,10 @@ mod tests {
     fn locals_loop_variables_and_closure_parameters_are_not_reads() {
         assert_eq!(reads("let a = b; a + c"), ["b", "c"]);
         assert_eq!(reads("let f = |a| a * 2; f.call(b)"), ["b"]);
-        assert_eq!(reads("let s = 0; for a in [1, 2] { s += a } s"), Vec::<String>::new());
+        assert_eq!(
+            reads("let s = 0; for a in [1, 2] { s += a } s"),
+            Vec::<String>::new()
+        );
         assert_eq!(reads("{ let a = 1; } a"), ["a"]);
         assert_eq!(reads("let f = |x| x + a; f.call(1)"), ["a"]);
     }
@@ -370,7 +374,9 @@ mod tests {
             [("foo".into(), 1, Some(12)), ("bar".into(), 0, Some(28))]
         );
         assert_eq!(calls("a.abs()"), [("abs".into(), 1, Some(3))]);
-        assert_eq!(calls("a + b * 2"), Vec::<(String, usize, Option<usize>)>::new());
+        assert_eq!(
+            calls("a + b * 2"),
+            Vec::<(String, usize, Option<usize>)>::new()
+        );
     }
 }
-

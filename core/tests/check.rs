@@ -27,7 +27,9 @@ impl Plugin for Ratios {
     fn register(&self, registry: &mut Registry<'_>) {
         registry
             .engine()
-            .register_fn("percent", |a: Decimal, b: Decimal| a / b * Decimal::ONE_HUNDRED);
+            .register_fn("percent", |a: Decimal, b: Decimal| {
+                a / b * Decimal::ONE_HUNDRED
+            });
         registry
             .engine()
             .register_fn("ratio", |a: Decimal, b: Decimal| a / b);
@@ -36,17 +38,23 @@ impl Plugin for Ratios {
 
 const PLUGINS: &[&'static dyn Plugin] = &[&Ratios];
 
-const HEAD: &str = "[pack]\nid = \"t\"\nversion = \"1\"\nplugins = [\"ratios\"]\n[fields]\na = \"a\"\nb = \"b\"\n";
+const HEAD: &str =
+    "[pack]\nid = \"t\"\nversion = \"1\"\nplugins = [\"ratios\"]\n[fields]\na = \"a\"\nb = \"b\"\n";
 
 fn messages(err: &Diagnostics) -> Vec<String> {
     err.iter().map(ToString::to_string).collect()
 }
 
 fn helps(err: &Diagnostics) -> Vec<String> {
-    err.iter().map(|d| d.help.clone().unwrap_or_default()).collect()
+    err.iter()
+        .map(|d| d.help.clone().unwrap_or_default())
+        .collect()
 }
 
-fn check(manifest: &str, scripts: &[(&str, &str)]) -> Result<semaforo_core::CompiledRuleSet, Diagnostics> {
+fn check(
+    manifest: &str,
+    scripts: &[(&str, &str)],
+) -> Result<semaforo_core::CompiledRuleSet, Diagnostics> {
     let scripts = scripts
         .iter()
         .map(|(name, text)| SourceFile::new(*name, *text))
@@ -69,8 +77,11 @@ fn unknown_functions_are_found_in_every_position() {
          [[indicator]]\nid = \"method\"\nformula = \"a.percnt(b)\"\n\
          [[indicator]]\nid = \"helper\"\nformula = \"share(a, b)\"\n"
     );
-    let err = check(&manifest, &[("helpers.rhai", "fn share(x, y) {\n    percnt(x, y)\n}\n")])
-        .unwrap_err();
+    let err = check(
+        &manifest,
+        &[("helpers.rhai", "fn share(x, y) {\n    percnt(x, y)\n}\n")],
+    )
+    .unwrap_err();
     assert_eq!(
         messages(&err),
         [
@@ -81,8 +92,16 @@ fn unknown_functions_are_found_in_every_position() {
             "pack.toml:19:14: error[SEM012]: in the formula of `method`: function `percnt` does not exist",
         ]
     );
-    assert!(helps(&err)[1].starts_with("did you mean `percent`?"), "{:?}", helps(&err));
-    assert!(helps(&err)[2].starts_with("did you mean `ratio`?"), "{:?}", helps(&err));
+    assert!(
+        helps(&err)[1].starts_with("did you mean `percent`?"),
+        "{:?}",
+        helps(&err)
+    );
+    assert!(
+        helps(&err)[2].starts_with("did you mean `ratio`?"),
+        "{:?}",
+        helps(&err)
+    );
 }
 
 #[test]
@@ -103,35 +122,52 @@ fn a_wrong_number_of_arguments_says_which_exist() {
 
 #[test]
 fn arguments_no_version_takes_are_refused() {
-    let manifest = format!("{HEAD}[[indicator]]\nid = \"x\"\nformula = \"percent(a, \\\"b\\\")\"\n");
+    let manifest =
+        format!("{HEAD}[[indicator]]\nid = \"x\"\nformula = \"percent(a, \\\"b\\\")\"\n");
     let err = check(&manifest, &[]).unwrap_err();
     assert_eq!(
         messages(&err),
-        ["pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percent` cannot take (number, text): no version of it accepts those values"]
+        [
+            "pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percent` cannot take (number, text): no version of it accepts those values"
+        ]
     );
 }
 
 #[test]
 fn a_helper_replacing_a_plugin_function_must_be_declared() {
     let manifest = format!("{HEAD}[[indicator]]\nid = \"x\"\nformula = \"percent(a, b)\"\n");
-    let helper = ("helpers.rhai", "// mine\nfn percent(x, y) {\n    x / y\n}\n");
+    let helper = (
+        "helpers.rhai",
+        "// mine\nfn percent(x, y) {\n    x / y\n}\n",
+    );
     let err = check(&manifest, &[helper]).unwrap_err();
     assert_eq!(
         messages(&err),
-        ["helpers.rhai:2:1: error[SEM016]: helper function `percent` (2 parameter(s)) replaces the `ratios` plugin's `percent`"]
+        [
+            "helpers.rhai:2:1: error[SEM016]: helper function `percent` (2 parameter(s)) replaces the `ratios` plugin's `percent`"
+        ]
     );
     assert!(helps(&err)[0].contains("[helpers]\noverrides = [\"percent\"]"));
 
     // Declared, the replacement applies knowingly: 1 / 2, not 50 %.
     let declared = manifest.replace("[fields]", "[helpers]\noverrides = [\"percent\"]\n[fields]");
     let rules = check(&declared, &[helper]).unwrap();
-    let table =
-        Table::from_csv_reader("entity,a,b\ne,1,2\n".as_bytes(), "d.csv", rules.pack().data_shape())
-            .unwrap();
-    assert_eq!(evaluate(&rules, &table).cell(0, 0).value, Some(Decimal::new(5, 1)));
+    let table = Table::from_csv_reader(
+        "entity,a,b\ne,1,2\n".as_bytes(),
+        "d.csv",
+        rules.pack().data_shape(),
+    )
+    .unwrap();
+    assert_eq!(
+        evaluate(&rules, &table).cell(0, 0).value,
+        Some(Decimal::new(5, 1))
+    );
 
     // A declaration naming nothing replaced is refused.
-    let stale = manifest.replace("[fields]", "[helpers]\noverrides = [\"ratio\", \"mine\"]\n[fields]");
+    let stale = manifest.replace(
+        "[fields]",
+        "[helpers]\noverrides = [\"ratio\", \"mine\"]\n[fields]",
+    );
     let err = check(&stale, &[("helpers.rhai", "fn ratio(x) { x }\n")]).unwrap_err();
     assert_eq!(
         messages(&err),
@@ -150,7 +186,11 @@ fn a_child_helper_replacing_a_parent_helper_must_be_declared() {
         "pack.toml",
         &format!("{HEAD}[[indicator]]\nid = \"x\"\nformula = \"share(a, b)\"\n"),
     );
-    write(&root.path().join("lib"), "share.rhai", "fn share(x, y) { x / y }\n");
+    write(
+        &root.path().join("lib"),
+        "share.rhai",
+        "fn share(x, y) { x / y }\n",
+    );
     let child = root.path().join("child");
     write(
         &child,
@@ -184,14 +224,21 @@ fn locals_and_closure_parameters_named_like_indicators_are_not_dependencies() {
          [[indicator]]\nid = \"z\"\nformula = \"let s = 0; for x in [1, 2] {{ s += x }} s + y\"\n"
     );
     let rules = check(&manifest, &[]).unwrap();
-    let table =
-        Table::from_csv_reader("entity,a,b\ne,3,4\n".as_bytes(), "d.csv", rules.pack().data_shape())
-            .unwrap();
+    let table = Table::from_csv_reader(
+        "entity,a,b\ne,3,4\n".as_bytes(),
+        "d.csv",
+        rules.pack().data_shape(),
+    )
+    .unwrap();
     let results = evaluate(&rules, &table);
     let values: Vec<_> = (0..3).map(|i| results.cell(0, i).value).collect();
     assert_eq!(
         values,
-        [Some(Decimal::from(6)), Some(Decimal::from(5)), Some(Decimal::from(8))]
+        [
+            Some(Decimal::from(6)),
+            Some(Decimal::from(5)),
+            Some(Decimal::from(8))
+        ]
     );
     // Real reads still are, and a real cycle is still reported.
     let cycle = format!(
@@ -219,7 +266,11 @@ fn names_formulas_cannot_read_are_refused_at_their_key() {
             "pack.toml:10:6: error[SEM017]: indicator id `fn` cannot be read by formulas: it is a keyword of the formula language",
         ]
     );
-    assert!(helps(&err)[0].contains("if_ = { column = \"if\" }"), "{:?}", helps(&err));
+    assert!(
+        helps(&err)[0].contains("if_ = { column = \"if\" }"),
+        "{:?}",
+        helps(&err)
+    );
 }
 
 #[test]
@@ -229,7 +280,9 @@ fn a_field_on_the_entity_key_column_is_a_located_error() {
     let err = check(manifest, &[]).unwrap_err();
     assert_eq!(
         messages(&err),
-        ["pack.toml:5:1: error[SEM011]: field `entity` reads column `entity`, which is the data's entity key ([data] entity), not a value"]
+        [
+            "pack.toml:5:1: error[SEM011]: field `entity` reads column `entity`, which is the data's entity key ([data] entity), not a value"
+        ]
     );
 }
 
@@ -241,7 +294,9 @@ fn band_colours_are_checked_and_normalised() {
     let err = check(manifest, &[]).unwrap_err();
     assert_eq!(
         messages(&err),
-        ["pack.toml:7:85: error[SEM011]: band level `NO`: colour `#zzz` is not `#rrggbb` or `#rgb` (hexadecimal digits 0-9, a-f)"]
+        [
+            "pack.toml:7:85: error[SEM011]: band level `NO`: colour `#zzz` is not `#rrggbb` or `#rgb` (hexadecimal digits 0-9, a-f)"
+        ]
     );
     let rules = check(&manifest.replace("#zzz", "#C62828"), &[]).unwrap();
     let levels = &rules.pack().band_sets()[0].levels;
@@ -261,7 +316,10 @@ fn toml_errors_without_a_span_are_located() {
     );
     let dotted = format!("{head}[parameters]\n{} = 1\n", vec!["p"; 300].join("."));
     let err = RulePack::from_sources(SourceFile::new("pack.toml", dotted), vec![]).unwrap_err();
-    assert!(messages(&err)[0].starts_with("pack.toml:5:1: error[SEM002]"), "{err:?}");
+    assert!(
+        messages(&err)[0].starts_with("pack.toml:5:1: error[SEM002]"),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -33,12 +33,16 @@ impl Plugin for Ratios {
         "percent and ratio"
     }
     fn register(&self, registry: &mut Registry<'_>) {
-        registry.engine().register_fn("percent", |a: Decimal, b: Decimal| {
-            a.checked_div(b).unwrap_or_default() * Decimal::ONE_HUNDRED
-        });
         registry
             .engine()
-            .register_fn("ratio", |a: Decimal, b: Decimal| a.checked_div(b).unwrap_or_default());
+            .register_fn("percent", |a: Decimal, b: Decimal| {
+                a.checked_div(b).unwrap_or_default() * Decimal::ONE_HUNDRED
+            });
+        registry
+            .engine()
+            .register_fn("ratio", |a: Decimal, b: Decimal| {
+                a.checked_div(b).unwrap_or_default()
+            });
     }
 }
 
@@ -136,9 +140,14 @@ fn expression() -> BoxedStrategy<String> {
 /// A call whose arguments tell its types: functions that take only whole
 /// numbers or only texts, or numbers given text and true/false.
 fn typed_call() -> BoxedStrategy<String> {
-    let argument = prop_oneof![leaf(), select(vec!["\"s\"", "true"]).prop_map(str::to_owned)];
+    let argument = prop_oneof![
+        leaf(),
+        select(vec!["\"s\"", "true"]).prop_map(str::to_owned)
+    ];
     (
-        select(vec!["is_odd", "len", "percent", "abs", "round", "trim", "to_upper"]),
+        select(vec![
+            "is_odd", "len", "percent", "abs", "round", "trim", "to_upper",
+        ]),
         prop::collection::vec(argument, 1..=2),
     )
         .prop_map(|(f, args)| format!("{f}({})", args.join(", ")))
@@ -150,8 +159,22 @@ fn toml_value() -> BoxedStrategy<String> {
     prop_oneof![
         (-1000_i64..1000).prop_map(|n| n.to_string()),
         select(vec![
-            "1.5", "\"x\"", "\"\"", "true", "[]", "[1, \"a\"]", "{}", "{ a = 1 }", "1e400",
-            "\"#zzz\"", "\"if\"", "\"percnt(a)\"", "'''a'''", "nan", "0x10", "1979-05-27",
+            "1.5",
+            "\"x\"",
+            "\"\"",
+            "true",
+            "[]",
+            "[1, \"a\"]",
+            "{}",
+            "{ a = 1 }",
+            "1e400",
+            "\"#zzz\"",
+            "\"if\"",
+            "\"percnt(a)\"",
+            "'''a'''",
+            "nan",
+            "0x10",
+            "1979-05-27",
         ])
         .prop_map(str::to_owned),
         "[a-z#\"' ]{0,8}",
@@ -185,7 +208,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 fn lines(text: &[u8]) -> Vec<Vec<u8>> {
-    text.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect()
+    text.split_inclusive(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Applies a mutation to the pack's (or the helper's) bytes.
@@ -233,8 +258,16 @@ fn apply(m: &Mutation, pack: &mut Vec<u8>, helper: &mut Vec<u8>, added: &mut usi
         Mutation::Deep(depth, kind) => {
             let text = match kind {
                 0 => format!("\n[{}]\n", vec!["d"; *depth].join(".")),
-                1 => format!("\n[limits]\nmax_operations = {}1{}\n", "[".repeat(*depth), "]".repeat(*depth)),
-                2 => format!("\n[labels]\nunits = {}{}\n", "{ a = ".repeat(*depth), "}".repeat(*depth)),
+                1 => format!(
+                    "\n[limits]\nmax_operations = {}1{}\n",
+                    "[".repeat(*depth),
+                    "]".repeat(*depth)
+                ),
+                2 => format!(
+                    "\n[labels]\nunits = {}{}\n",
+                    "{ a = ".repeat(*depth),
+                    "}".repeat(*depth)
+                ),
                 _ => format!(
                     "\n[[indicator]]\nid = \"deep\"\nformula = \"{}a{}\"\n",
                     "(".repeat(*depth),
@@ -296,7 +329,8 @@ fn holds(result: Result<CompiledRuleSet, Diagnostics>) -> Result<(), TestCaseErr
             let results = evaluate(&rules, &table);
             prop_assert_eq!(results.rows().len(), 1);
             for (i, indicator) in rules.pack().indicators().iter().enumerate() {
-                if let Some(CellError::Script { message, .. }) = results.cell(0, i).error.as_deref() {
+                if let Some(CellError::Script { message, .. }) = results.cell(0, i).error.as_deref()
+                {
                     prop_assert!(
                         !message.contains("not found"),
                         "check passed `{}` ({:?}) but eval says: {message}",

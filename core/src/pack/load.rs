@@ -114,8 +114,13 @@ pub(crate) fn finish(
     let mut run_start = 0;
     for problem in problems {
         let same_place = kept.last().is_some_and(|last| {
-            last.location.as_ref().map(|l| (l.file.path(), l.span.start))
-                == problem.location.as_ref().map(|l| (l.file.path(), l.span.start))
+            last.location
+                .as_ref()
+                .map(|l| (l.file.path(), l.span.start))
+                == problem
+                    .location
+                    .as_ref()
+                    .map(|l| (l.file.path(), l.span.start))
         });
         if !same_place {
             run_start = kept.len();
@@ -169,7 +174,10 @@ fn not_utf8(code: DiagnosticCode, file: SourceFile, at: usize) -> Diagnostic {
     let file = Arc::new(file);
     Diagnostic::error(
         code,
-        format!("{} is not UTF-8 text: byte {at} starts an invalid sequence", file.path().display()),
+        format!(
+            "{} is not UTF-8 text: byte {at} starts an invalid sequence",
+            file.path().display()
+        ),
         Some(Location {
             file,
             span: at..at + '\u{fffd}'.len_utf8(),
@@ -516,7 +524,11 @@ impl Resolved {
 
     /// Checks what only the whole pack can tell, and builds it.
     fn finalize(mut self, problems: &mut Vec<Diagnostic>) -> RulePack {
-        let entity = self.data.entity.clone().unwrap_or_else(|| "entity".to_owned());
+        let entity = self
+            .data
+            .entity
+            .clone()
+            .unwrap_or_else(|| "entity".to_owned());
         for (field, location) in &self.fields {
             let role = if field.column == entity {
                 Some(("entity", "[data] entity"))
@@ -615,7 +627,9 @@ impl Resolved {
                         format!("indicator id `{id}` cannot be read by formulas: {why}"),
                         Some(draft.location.clone()),
                     )
-                    .with_help("give the indicator another id (its display `name` can still say anything)"),
+                    .with_help(
+                        "give the indicator another id (its display `name` can still say anything)",
+                    ),
                 );
             }
             let direction = draft
