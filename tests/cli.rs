@@ -377,10 +377,14 @@ formula = "percnt(a, 2)"
         format!(
             "{file}:11:16: error[SEM004]: `b` in the formula of `x` is neither a field nor an indicator"
         ),
+        // A call that is the whole formula is checked like any other.
+        format!(
+            "{file}:23:12: error[SEM012]: in the formula of `w`: function `percnt` does not exist"
+        ),
     ] {
         assert!(err.contains(&expected), "expected `{expected}` in\n{err}");
     }
-    assert!(err.contains("semaforo: the pack has 4 error(s)"), "{err}");
+    assert!(err.contains("semaforo: the pack has 5 error(s)"), "{err}");
 }
 
 #[test]

@@ -12,6 +12,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::colour::Colour;
 use crate::pack::{Direction, Standard};
 use crate::source::Location;
 
@@ -32,7 +33,10 @@ pub struct BandLevel {
     pub label: String,
     /// Where the level starts (see the module docs); `None` for the catch-all last level.
     pub threshold: Option<Decimal>,
-    /// Colour for reports (a CSS colour name or `#rrggbb`).
+    /// Colour for reports, checked when the pack loads (`#rrggbb`, `#rgb`
+    /// or a CSS colour name in `pack.toml`).
+    pub colour: Option<Colour>,
+    /// The same colour as `#rrggbb` text, for report writers.
     pub color: Option<String>,
 }
 
@@ -247,6 +251,7 @@ mod tests {
                 .map(|(i, t)| BandLevel {
                     label: format!("L{i}"),
                     threshold: t.map(d),
+                    colour: None,
                     color: None,
                 })
                 .collect(),

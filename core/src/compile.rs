@@ -2,11 +2,12 @@
 //! parsed once, its names resolved to field or indicator indices, and the
 //! indicators put in dependency order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use rhai::{AST, ASTNode, Engine, Expr, ParseError, ParseErrorType, Position, Scope};
+use rhai::{AST, Engine, ParseError, ParseErrorType, Position};
 
+use crate::callable::{Callables, Origin};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::engine::build_engine;
 use crate::grain::{AggregateCall, AggregateFn, rewrite_aggregates};
@@ -16,6 +17,7 @@ use crate::pack::{Field, FieldKind, Indicator};
 use crate::pack::{FormulaSource, RulePack};
 use crate::plugin::Plugin;
 use crate::reader::{DataReader, WIDE_FORMAT};
+use crate::scan::{Call, Kind, scan_functions, scan_statements};
 use crate::source::{Location, SourceFile};
 
 /// A pack ready to evaluate: one configured engine and one compiled formula
@@ -175,20 +177,37 @@ pub fn compile(
         }
     }
     check_data_format(&pack, &plugins, &mut problems);
-    let (engine, input_functions) = build_engine(&pack.limits, &plugins);
-    let (helpers, script_functions, signatures) =
-        compile_scripts(&engine, &pack.scripts, &input_functions, &mut problems);
-    let functions = known_functions(&engine, &signatures);
+    let (mut engine, input_functions) = build_engine(&pack.limits, &plugins);
+    let mut callables = Callables::native(&engine, &plugins);
+    let scripts = compile_scripts(
+        &engine,
+        &pack,
+        &input_functions,
+        &mut callables,
+        &mut problems,
+    );
 
+    // Formulas are parsed without strict variables: every read of the
+    // evaluation scope is then resolved here, by name, in one index of the
+    // pack's names (a rhai scope of thousands of names would be searched
+    // linearly by every formula). Evaluation does not parse.
+    engine.set_strict_variables(false);
     let mut compiler = FormulaCompiler {
         pack: &pack,
         engine: &engine,
-        helpers: &helpers,
-        functions: &functions,
+        helpers: &scripts.helpers,
+        callables: &callables,
         input_functions: &input_functions,
-        signatures: &signatures,
+        signatures: &scripts.signatures,
         lowering: Lowering::for_engine(&engine, pack.limits.max_operations),
+        names: pack_names(&pack),
         fields: pack.fields.clone(),
+        columns: pack
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.column.clone(), i))
+            .collect(),
         call_count: 0,
         problems: &mut problems,
     };
@@ -198,13 +217,11 @@ pub fn compile(
         .map(|indicator| compiler.compile(indicator))
         .collect();
     let fields = compiler.fields;
+    engine.set_strict_variables(true);
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
     }
-    let formulas: Vec<CompiledFormula> = formulas
-        .into_iter()
-        .map(|f| f.expect("no problems, so every formula compiled"))
-        .collect();
+    let formulas: Vec<CompiledFormula> = formulas.into_iter().flatten().collect();
     let order = dependency_order(&pack, &formulas)?;
     Ok(CompiledRuleSet {
         pack: Arc::new(pack),
@@ -212,9 +229,26 @@ pub fn compile(
         fields,
         formulas,
         order,
-        script_functions,
+        script_functions: scripts.files,
         plugins,
     })
+}
+
+/// Every name a formula may read, once for the whole pack: parameters,
+/// fields (which shadow nothing: ids are unique, checked at load) and indicators.
+fn pack_names(pack: &RulePack) -> HashMap<String, InputSource> {
+    let mut names =
+        HashMap::with_capacity(pack.parameters.len() + pack.fields.len() + pack.indicators.len());
+    for (i, indicator) in pack.indicators.iter().enumerate() {
+        names.insert(indicator.id.clone(), InputSource::Indicator(i));
+    }
+    for (i, field) in pack.fields.iter().enumerate() {
+        names.insert(field.name.clone(), InputSource::Field(i));
+    }
+    for (i, parameter) in pack.parameters.iter().enumerate() {
+        names.insert(parameter.name.clone(), InputSource::Parameter(i));
+    }
+    names
 }
 
 /// Compiles formulas one by one, sharing what every formula needs.
@@ -222,47 +256,64 @@ struct FormulaCompiler<'a> {
     pack: &'a RulePack,
     engine: &'a Engine,
     helpers: &'a AST,
-    functions: &'a BTreeSet<String>,
+    callables: &'a Callables,
     input_functions: &'a [InputFunction],
     signatures: &'a Signatures,
     lowering: Lowering,
+    /// The pack's parameters, fields and indicators by name.
+    names: HashMap<String, InputSource>,
     /// The pack's fields, then one per distinct input-function call.
     fields: Vec<Field>,
+    /// Index into `fields` by column, for input-function calls.
+    columns: HashMap<String, usize>,
     call_count: usize,
     problems: &'a mut Vec<Diagnostic>,
 }
 
 impl FormulaCompiler<'_> {
-    /// The names a formula of `indicator` may read, with their sources.
-    fn names(&self, indicator: &Indicator) -> BTreeMap<String, InputSource> {
-        let parameters = self
-            .pack
-            .parameters
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.clone(), InputSource::Parameter(i)));
-        let indicators = self
-            .pack
-            .indicators
-            .iter()
-            .enumerate()
-            .filter(|(_, other)| other.grain == indicator.grain)
-            .map(|(i, other)| (other.id.clone(), InputSource::Indicator(i)));
-        let fields = self
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), InputSource::Field(i)));
-        match indicator.grain {
+    /// What `name` reads in a formula of `indicator`: the formula's own
+    /// rewritten calls first, then the pack's names it may see.
+    fn resolve(
+        &self,
+        indicator: &Indicator,
+        local: &BTreeMap<String, InputSource>,
+        name: &str,
+    ) -> Option<InputSource> {
+        if let Some(&source) = local.get(name) {
+            return Some(source);
+        }
+        let source = *self.names.get(name)?;
+        match source {
+            InputSource::Parameter(_) | InputSource::Aggregate(_) => Some(source),
             // A grain formula reads fields and per-row indicators only through aggregates.
-            Some(_) => parameters.chain(indicators).collect(),
-            None => parameters.chain(indicators).chain(fields).collect(),
+            InputSource::Field(_) => indicator.grain.is_none().then_some(source),
+            InputSource::Indicator(i) => {
+                (self.pack.indicators[i].grain == indicator.grain).then_some(source)
+            }
+        }
+    }
+
+    /// The kind of value an input gives a formula, for checking calls.
+    fn kind(&self, source: InputSource) -> Kind {
+        match source {
+            // A text field's cells are not held against the functions it is
+            // passed to: formulas may hand them on (the native path's
+            // differential test does), and rhai then says per cell what fails.
+            InputSource::Field(i) => match self.fields[i].kind {
+                FieldKind::Number => Kind::Number,
+                FieldKind::Text => Kind::Unknown,
+            },
+            InputSource::Indicator(_) | InputSource::Aggregate(_) => Kind::Number,
+            InputSource::Parameter(i) => match self.pack.parameters[i].value {
+                crate::pack::Value::Number(_) => Kind::Number,
+                crate::pack::Value::Text(_) => Kind::Text,
+            },
         }
     }
 
     fn compile(&mut self, indicator: &Indicator) -> Option<CompiledFormula> {
-        let mut names = self.names(indicator);
-        let (text, origin) = self.formula_text(indicator, &names)?;
+        let mut names: BTreeMap<String, InputSource> = BTreeMap::new();
+        let (text, origin) = self.formula_text(indicator)?;
         let rewritten = rewrite(self.engine, &text, self.input_functions, self.call_count);
         self.call_count += rewritten.calls.len();
         for (message, position) in &rewritten.problems {
@@ -297,64 +348,138 @@ impl FormulaCompiler<'_> {
             }
             text = aggregated.text;
         }
-        let mut scope = Scope::new();
-        for name in names.keys() {
-            scope.push_dynamic(name.as_str(), rhai::Dynamic::UNIT);
-        }
-        match self.engine.compile_with_scope(&scope, &text) {
-            Ok(ast) => {
-                for (name, position) in unknown_calls(&ast, self.functions) {
-                    self.problems.push(
-                        Diagnostic::error(
-                            DiagnosticCode::UnknownFunction,
-                            format!("function `{name}` in the formula of `{}` does not exist", indicator.id),
-                            Some(origin.locate(position)),
-                        )
-                        .with_help("check the spelling, and that the pack lists the plugin that provides it under pack.plugins"),
-                    );
-                }
-                let inputs = collect_inputs(&ast, &names);
-                let ast = self.helpers.merge(&ast);
-                let native = indicator
-                    .grain
-                    .is_none()
-                    .then(|| lower(&ast, &inputs, self.lowering))
-                    .flatten();
-                Some(CompiledFormula {
-                    ast,
-                    inputs,
-                    aggregates,
-                    native,
-                })
-            }
+        let ast = match self.engine.compile(&text) {
+            Ok(ast) => ast,
             Err(error) => {
-                let mut problem = formula_diagnostic(&error, &origin, &indicator.id);
-                if let ParseErrorType::VariableUndefined(name) = error.0.as_ref()
-                    && indicator.grain.is_some()
-                    && self.fields.iter().any(|f| f.name == *name)
-                        | self
-                            .pack
-                            .indicators
-                            .iter()
-                            .any(|i| i.id == *name && i.grain.is_none())
-                {
-                    problem.help = Some(format!(
-                        "`{}` has a grain: read `{name}` through an aggregate, e.g. sum({name}) or mean({name})",
-                        indicator.id
+                self.problems
+                    .push(formula_diagnostic(&error, &origin, &indicator.id));
+                return None;
+            }
+        };
+        let kind_of = |name: &str| {
+            self.resolve(indicator, &names, name)
+                .map_or(Kind::Unknown, |source| self.kind(source))
+        };
+        let scan = scan_statements(&ast, &kind_of);
+        let mut inputs: Vec<Input> = Vec::new();
+        let mut failed = false;
+        for (name, position) in &scan.reads {
+            match self.resolve(indicator, &names, name) {
+                Some(source) => {
+                    if !inputs.iter().any(|i| i.name == *name) {
+                        inputs.push(Input {
+                            name: name.clone(),
+                            source,
+                        });
+                    }
+                }
+                None => {
+                    failed = true;
+                    self.problems.push(self.unknown_name(
+                        indicator,
+                        name,
+                        origin.locate(*position),
                     ));
                 }
-                self.problems.push(problem);
-                None
             }
         }
+        // Functions the formula defines itself (closures): callable from it.
+        let own: Vec<(String, usize)> = ast
+            .iter_functions()
+            .map(|f| (f.name.to_owned(), f.params.len()))
+            .collect();
+        let closure_calls = scan_functions(&ast);
+        for call in scan.calls.iter().chain(&closure_calls) {
+            if own
+                .iter()
+                .any(|(name, arity)| name == call.name.as_str() && fits_script(call, *arity))
+            {
+                continue;
+            }
+            if let Some(problem) = self.callables.check(call) {
+                failed = true;
+                self.problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::UnknownFunction,
+                        format!("in the formula of `{}`: {}", indicator.id, problem.message),
+                        Some(origin.locate(call.position)),
+                    )
+                    .with_help(problem.help),
+                );
+            }
+        }
+        for operator in &scan.bad_operators {
+            failed = true;
+            let kinds: Vec<&str> = operator.arguments.iter().map(|k| k.word()).collect();
+            self.problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::UnknownFunction,
+                    format!(
+                        "in the formula of `{}`: operator `{}` cannot take ({})",
+                        indicator.id,
+                        operator.name,
+                        kinds.join(", ")
+                    ),
+                    Some(origin.locate(operator.position)),
+                )
+                .with_help("arithmetic takes numbers (`+` and `-` also two texts); `&`, `|`, `^` and `!` take true/false"),
+            );
+        }
+        if failed {
+            return None;
+        }
+        let ast = self.helpers.merge(&ast);
+        let native = indicator
+            .grain
+            .is_none()
+            .then(|| lower(&ast, &inputs, self.lowering))
+            .flatten();
+        Some(CompiledFormula {
+            ast,
+            inputs,
+            aggregates,
+            native,
+        })
+    }
+
+    /// A read of a name the formula cannot see, said as rhai's strict mode did.
+    fn unknown_name(&self, indicator: &Indicator, name: &str, location: Location) -> Diagnostic {
+        let grain_reads_row = indicator.grain.is_some()
+            && (self.fields.iter().any(|f| f.name == name)
+                || self
+                    .pack
+                    .indicators
+                    .iter()
+                    .any(|i| i.id == name && i.grain.is_none()));
+        let help = if grain_reads_row {
+            format!(
+                "`{}` has a grain: read `{name}` through an aggregate, e.g. sum({name}) or mean({name})",
+                indicator.id
+            )
+        } else {
+            let known = self
+                .names
+                .keys()
+                .map(String::as_str)
+                .filter(|n| self.resolve(indicator, &BTreeMap::new(), n).is_some());
+            match crate::callable::nearest(name, known) {
+                Some(near) => format!("did you mean `{near}`? Otherwise declare it under [fields]"),
+                None => "declare it under [fields], or check the spelling against the data's columns and the indicator ids".to_owned(),
+            }
+        };
+        Diagnostic::error(
+            DiagnosticCode::UnknownName,
+            format!(
+                "`{name}` in the formula of `{}` is neither a field nor an indicator",
+                indicator.id
+            ),
+            Some(location),
+        )
+        .with_help(help)
     }
 
     /// The formula's text, and where its positions point.
-    fn formula_text(
-        &mut self,
-        indicator: &Indicator,
-        names: &BTreeMap<String, InputSource>,
-    ) -> Option<(String, FormulaOrigin)> {
+    fn formula_text(&mut self, indicator: &Indicator) -> Option<(String, FormulaOrigin)> {
         match &indicator.formula {
             FormulaSource::Inline { text, location } => {
                 Some((text.clone(), FormulaOrigin::Inline(location.clone())))
@@ -364,7 +489,11 @@ impl FormulaCompiler<'_> {
             }
             FormulaSource::Function { name, location } => match self.signatures.get(name) {
                 Some(params) => {
-                    for param in params.iter().filter(|p| !names.contains_key(p.as_str())) {
+                    let unknown: Vec<&String> = params
+                        .iter()
+                        .filter(|p| self.resolve(indicator, &BTreeMap::new(), p).is_none())
+                        .collect();
+                    for param in unknown {
                         self.problems.push(
                             Diagnostic::error(
                                 DiagnosticCode::UnknownName,
@@ -402,21 +531,20 @@ impl FormulaCompiler<'_> {
     /// The field an input-function call reads, added on first use.
     fn input_field(&mut self, function: InputFunction, canonical: &str) -> usize {
         let column = function.column(canonical);
-        self.fields
-            .iter()
-            .position(|f| f.column == column)
-            .unwrap_or_else(|| {
-                self.fields.push(Field {
-                    name: column.clone(),
-                    column,
-                    description: String::new(),
-                    call: Some((function.name, canonical.to_owned())),
-                    kind: FieldKind::Number,
-                    when_missing: None,
-                    flag: None,
-                });
-                self.fields.len() - 1
-            })
+        if let Some(&index) = self.columns.get(&column) {
+            return index;
+        }
+        self.columns.insert(column.clone(), self.fields.len());
+        self.fields.push(Field {
+            name: column.clone(),
+            column,
+            description: String::new(),
+            call: Some((function.name, canonical.to_owned())),
+            kind: FieldKind::Number,
+            when_missing: None,
+            flag: None,
+        });
+        self.fields.len() - 1
     }
 
     /// Resolves an aggregate's arguments to fields or per-row indicators.
@@ -496,16 +624,42 @@ pub fn load_and_compile(
 
 type Signatures = BTreeMap<String, Vec<String>>;
 
+/// The pack's helper functions, compiled.
+struct Scripts {
+    /// Every helper function, later files over earlier ones.
+    helpers: AST,
+    /// The file defining each function (the last one).
+    files: BTreeMap<String, Arc<SourceFile>>,
+    /// Each function's parameter names.
+    signatures: Signatures,
+}
+
+/// One `fn` of a helper file.
+struct Definition {
+    name: String,
+    arity: usize,
+    file: Arc<SourceFile>,
+    /// Byte span of `fn name` in the file.
+    span: std::ops::Range<usize>,
+}
+
+/// Compiles the pack's `.rhai` files, adds their functions to `callables`,
+/// and checks them: calls inside helper bodies resolve, input functions are
+/// not called there, and no helper replaces a function of a plugin, the
+/// engine or a parent pack unless its pack declares it in `[helpers] overrides`.
 fn compile_scripts(
     engine: &Engine,
-    scripts: &[Arc<SourceFile>],
+    pack: &RulePack,
     input_functions: &[InputFunction],
+    callables: &mut Callables,
     problems: &mut Vec<Diagnostic>,
-) -> (AST, BTreeMap<String, Arc<SourceFile>>, Signatures) {
+) -> Scripts {
     let mut helpers = AST::empty();
     let mut files = BTreeMap::new();
     let mut signatures = BTreeMap::new();
-    for file in scripts {
+    let mut compiled: Vec<(Arc<SourceFile>, AST)> = Vec::new();
+    let inputs: BTreeSet<&str> = input_functions.iter().map(|f| f.name).collect();
+    for file in &pack.scripts {
         match engine.compile(file.text()) {
             Ok(ast) => {
                 for f in ast.iter_functions() {
@@ -515,23 +669,8 @@ fn compile_scripts(
                         f.params.iter().map(|p| (*p).to_owned()).collect(),
                     );
                 }
-                let inputs: BTreeSet<String> =
-                    input_functions.iter().map(|f| f.name.to_owned()).collect();
-                for (name, position) in calls_to(&ast, &inputs) {
-                    let offset = file.offset_of(
-                        position.line().unwrap_or(1),
-                        position.position().unwrap_or(1),
-                    );
-                    problems.push(
-                        Diagnostic::error(
-                            DiagnosticCode::BadInputCall,
-                            format!("`{name}(…)` reads an input, which only formulas in pack.toml can do"),
-                            Some(Location { file: file.clone(), span: offset..offset + name.len() }),
-                        )
-                        .with_help(format!("pass the value in: call the function from a formula with {name}(\"…\") as an argument")),
-                    );
-                }
                 helpers = helpers.merge(&ast.clone_functions_only());
+                compiled.push((file.clone(), ast));
             }
             Err(error) => {
                 let offset = error.1.line().map_or(0, |line| {
@@ -545,7 +684,224 @@ fn compile_scripts(
             }
         }
     }
-    (helpers, files, signatures)
+    let definitions: Vec<Definition> = compiled
+        .iter()
+        .flat_map(|(file, ast)| definitions(engine, file, ast))
+        .collect();
+    check_shadowing(pack, callables, &definitions, problems);
+    for definition in &definitions {
+        let name = file_name(&definition.file);
+        callables.add_script(&definition.name, definition.arity, Origin::Helper(name));
+    }
+    for (file, ast) in &compiled {
+        let locate = |position: Position, length: usize| {
+            let offset = file.offset_of(
+                position.line().unwrap_or(1),
+                position.position().unwrap_or(1),
+            );
+            Location {
+                file: file.clone(),
+                span: offset..offset + length,
+            }
+        };
+        for call in scan_functions(ast) {
+            let name = call.name.as_str();
+            if inputs.contains(name) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::BadInputCall,
+                        format!("`{name}(…)` reads an input, which only formulas in pack.toml can do"),
+                        Some(locate(call.position, name.len())),
+                    )
+                    .with_help(format!("pass the value in: call the function from a formula with {name}(\"…\") as an argument")),
+                );
+            } else if let Some(problem) = callables.check(&call) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::UnknownFunction,
+                        format!("in a helper function: {}", problem.message),
+                        Some(locate(call.position, name.len())),
+                    )
+                    .with_help(problem.help),
+                );
+            }
+        }
+    }
+    Scripts {
+        helpers,
+        files,
+        signatures,
+    }
+}
+
+/// The file's name, for messages.
+fn file_name(file: &SourceFile) -> String {
+    file.path().file_name().map_or_else(
+        || file.path().display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Every named `fn` a helper file defines (closures excluded), located at
+/// `fn name` by the file's tokens (rhai keeps no position for a definition).
+fn definitions(engine: &Engine, file: &Arc<SourceFile>, ast: &AST) -> Vec<Definition> {
+    let tokens = crate::inputs::tokens(engine, file.text());
+    let mut found = Vec::new();
+    for f in ast
+        .iter_functions()
+        .filter(|f| !f.name.starts_with("anon$"))
+    {
+        let arity = f.params.len();
+        let at = tokens.windows(2).find_map(|pair| match pair {
+            [
+                (rhai::Token::Fn, start),
+                (rhai::Token::Identifier(name), end),
+            ] if name.as_str() == f.name && declared_arity(&tokens, *end) == Some(arity) => {
+                Some((*start, *end))
+            }
+            _ => None,
+        });
+        let span = match at {
+            Some((start, end)) => {
+                let from = crate::inputs::offset(file.text(), start);
+                let to = crate::inputs::offset(file.text(), end) + f.name.len();
+                from..to
+            }
+            None => 0..0,
+        };
+        found.push(Definition {
+            name: f.name.to_owned(),
+            arity,
+            file: file.clone(),
+            span,
+        });
+    }
+    found
+}
+
+/// The number of parameters of the definition whose name is at `name_at`.
+fn declared_arity(tokens: &[(rhai::Token, Position)], name_at: Position) -> Option<usize> {
+    let start = tokens.iter().position(|(_, p)| *p == name_at)?;
+    let mut arity = 0;
+    for (token, _) in tokens.get(start + 2..)? {
+        match token {
+            rhai::Token::Identifier(_) => arity += 1,
+            rhai::Token::RightParen => return Some(arity),
+            rhai::Token::Comma => {}
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// A helper replacing a function of a plugin, the engine or an earlier
+/// helper (a parent pack's, or another file's) is an error unless the pack
+/// that defines it lists the name in `[helpers] overrides`; a listed name
+/// the pack does not define, or that replaces nothing, is an error too.
+fn check_shadowing(
+    pack: &RulePack,
+    callables: &Callables,
+    definitions: &[Definition],
+    problems: &mut Vec<Diagnostic>,
+) {
+    let same_pack = |script: &SourceFile, manifest: &SourceFile| {
+        script.path().parent() == manifest.path().parent()
+    };
+    let declared = |definition: &Definition| {
+        pack.helper_overrides.iter().any(|(name, location)| {
+            *name == definition.name && same_pack(&definition.file, &location.file)
+        })
+    };
+    let mut earlier: BTreeMap<(&str, usize), &Definition> = BTreeMap::new();
+    let mut replacing: BTreeSet<(String, std::path::PathBuf)> = BTreeSet::new();
+    for definition in definitions {
+        let key = (definition.name.as_str(), definition.arity);
+        let replaced = match (
+            callables.provider(&definition.name, definition.arity),
+            earlier.get(&key),
+        ) {
+            (Some(origin), _) => Some(format!("{}'s `{}`", origin.describe(), definition.name)),
+            (None, Some(first)) => {
+                let (line, column) = first.file.line_col(first.span.start);
+                Some(format!(
+                    "`{}` of {}:{line}:{column}",
+                    definition.name,
+                    first.file.path().display()
+                ))
+            }
+            (None, None) => None,
+        };
+        let location = Location {
+            file: definition.file.clone(),
+            span: definition.span.clone(),
+        };
+        if let Some(replaced) = replaced {
+            let manifest_dir = definition
+                .file
+                .path()
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            replacing.insert((definition.name.clone(), manifest_dir));
+            let same_pack_twice = earlier
+                .get(&key)
+                .is_some_and(|first| first.file.path().parent() == definition.file.path().parent());
+            if same_pack_twice || !declared(definition) {
+                let help = if same_pack_twice {
+                    "a pack defines each function once: remove or rename one of them".to_owned()
+                } else {
+                    format!(
+                        "every formula calling `{0}` would run this one instead: rename it, or, if replacing is the point, declare it in this pack's pack.toml:\n[helpers]\noverrides = [\"{0}\"]",
+                        definition.name
+                    )
+                };
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::ShadowedFunction,
+                        format!(
+                            "helper function `{}` ({} parameter(s)) replaces {replaced}",
+                            definition.name, definition.arity
+                        ),
+                        Some(location),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        earlier.insert(key, definition);
+    }
+    for (name, location) in &pack.helper_overrides {
+        let defines = definitions
+            .iter()
+            .any(|d| d.name == *name && same_pack(&d.file, &location.file));
+        let dir = location
+            .file
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let message = if !defines {
+            Some(format!(
+                "[helpers] overrides names `{name}`, but no .rhai file of this pack defines a function `{name}`"
+            ))
+        } else if !replacing.contains(&(name.clone(), dir)) {
+            Some(format!(
+                "[helpers] overrides names `{name}`, but `{name}` replaces nothing: no plugin, engine or parent pack function has its name and number of parameters"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::ShadowedFunction,
+                    message,
+                    Some(location.clone()),
+                )
+                .with_help("list only the functions this pack's helpers replace on purpose"),
+            );
+        }
+    }
 }
 
 /// Where a compiled formula's text came from, to map rhai positions back.
@@ -643,75 +999,11 @@ pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Lo
     }
 }
 
-/// Names callable from formulas: the engine's functions (core packages and
-/// plugins), the pack's script functions, and rhai's built-in keywords.
-fn known_functions(engine: &Engine, signatures: &Signatures) -> BTreeSet<String> {
-    const KEYWORDS: [&str; 8] = [
-        "type_of",
-        "is_def_var",
-        "is_def_fn",
-        "Fn",
-        "call",
-        "curry",
-        "print",
-        "debug",
-    ];
-    let mut known: BTreeSet<String> = engine
-        .collect_fn_metadata(None, |f| Some(f.metadata.name.to_string()), true)
-        .into_iter()
-        .collect();
-    known.extend(signatures.keys().cloned());
-    known.extend(KEYWORDS.iter().map(|k| (*k).to_owned()));
-    known
-}
-
-/// Calls (not operators) to functions that do not exist, so a misspelt name
-/// is a `check` error rather than a failure in every row.
-fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<(String, Position)> {
-    let mut unknown = Vec::new();
-    ast.walk(&mut |path: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::FnCall(call, position))) = path.last()
-            && call.op_token.is_none()
-            && !known.contains(call.name.as_str())
-        {
-            unknown.push((call.name.to_string(), *position));
-        }
-        true
-    });
-    unknown
-}
-
-/// Calls to any of `names`, with their positions, function bodies included.
-fn calls_to(ast: &AST, names: &BTreeSet<String>) -> Vec<(String, Position)> {
-    let mut found = Vec::new();
-    ast.walk(&mut |path: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::FnCall(call, position))) = path.last()
-            && names.contains(call.name.as_str())
-        {
-            found.push((call.name.to_string(), *position));
-        }
-        true
-    });
-    found
-}
-
-fn collect_inputs(ast: &AST, names: &BTreeMap<String, InputSource>) -> Vec<Input> {
-    let mut inputs: Vec<Input> = Vec::new();
-    ast.walk(&mut |path: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::Variable(var, ..))) = path.last() {
-            let name = &var.1;
-            if let Some(&source) = names.get(name.as_str())
-                && !inputs.iter().any(|i| i.name == *name)
-            {
-                inputs.push(Input {
-                    name: name.clone(),
-                    source,
-                });
-            }
-        }
-        true
-    });
-    inputs
+/// Whether a script function of `arity` parameters takes this call
+/// (a method call passes its object as `this`, not as an argument).
+fn fits_script(call: &Call, arity: usize) -> bool {
+    let count = call.arguments.len();
+    count == arity || (call.method && count == arity + 1)
 }
 
 fn dependency_order(
@@ -741,20 +1033,36 @@ fn dependency_order(
                 .collect()
         })
         .collect();
-    let mut order = Vec::with_capacity(deps.len());
-    let mut placed = vec![false; deps.len()];
-    while order.len() < deps.len() {
-        let ready: Vec<usize> = (0..deps.len())
-            .filter(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]))
-            .collect();
-        if ready.is_empty() {
-            return Err(Diagnostics(vec![cycle_diagnostic(pack, &deps, &placed)]));
-        }
-        for i in ready {
-            placed[i] = true;
-            order.push(i);
+    // Level by level: an indicator's level is one more than the highest of
+    // those it reads; the order is by level, then pack order. Kahn's
+    // algorithm finds the levels in time linear in indicators and reads.
+    let mut waiting: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
+    for (i, reads) in deps.iter().enumerate() {
+        for &d in reads {
+            readers[d].push(i);
         }
     }
+    let mut level = vec![0_usize; deps.len()];
+    let mut placed = vec![false; deps.len()];
+    let mut ready: Vec<usize> = (0..deps.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut done = 0;
+    while let Some(i) = ready.pop() {
+        placed[i] = true;
+        done += 1;
+        for &reader in &readers[i] {
+            level[reader] = level[reader].max(level[i] + 1);
+            waiting[reader] -= 1;
+            if waiting[reader] == 0 {
+                ready.push(reader);
+            }
+        }
+    }
+    if done < deps.len() {
+        return Err(Diagnostics(vec![cycle_diagnostic(pack, &deps, &placed)]));
+    }
+    let mut order: Vec<usize> = (0..deps.len()).collect();
+    order.sort_by_key(|&i| (level[i], i));
     Ok(order)
 }
 

@@ -51,6 +51,13 @@ pub enum DiagnosticCode {
     BadInputCall,
     /// A pack test failed (reloads that require passing tests).
     TestFailed,
+    /// A helper function replaces a function of a plugin, the engine or a
+    /// parent pack without `[helpers] overrides` saying so, or the
+    /// declaration names nothing the pack replaces.
+    ShadowedFunction,
+    /// A field, parameter or indicator is named with a keyword or reserved
+    /// word of the formula language, so formulas cannot read it.
+    ReservedName,
 }
 
 impl DiagnosticCode {
@@ -72,6 +79,8 @@ impl DiagnosticCode {
             Self::UnknownFunction => "SEM012",
             Self::BadInputCall => "SEM013",
             Self::TestFailed => "SEM014",
+            Self::ShadowedFunction => "SEM016",
+            Self::ReservedName => "SEM017",
         }
     }
 }

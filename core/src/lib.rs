@@ -35,6 +35,8 @@
 
 mod analysis;
 mod band;
+mod callable;
+mod colour;
 mod compile;
 mod csv_input;
 mod decimal;
@@ -46,6 +48,7 @@ mod grain;
 mod inputs;
 mod limits;
 mod live;
+mod names;
 mod native;
 mod pack;
 mod pack_tests;
@@ -53,6 +56,7 @@ mod plugin;
 mod reader;
 mod records;
 mod result;
+mod scan;
 mod source;
 mod stream;
 mod table;
@@ -60,6 +64,7 @@ mod workbook;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
+pub use colour::Colour;
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};

@@ -6,14 +6,25 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One file that went into a rule pack, with its full text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     path: PathBuf,
     text: String,
+    /// Byte offset of each line's start, computed on first use, so locating
+    /// many diagnostics in one large file costs a search each, not a scan.
+    line_starts: OnceLock<Vec<usize>>,
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
 
 impl SourceFile {
     /// Wraps a file's path and text.
@@ -28,6 +39,7 @@ impl SourceFile {
         Self {
             path: path.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         }
     }
 
@@ -47,11 +59,16 @@ impl SourceFile {
     #[must_use]
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The last line starting at or before the offset.
+        let index = starts.partition_point(|&start| start <= offset) - 1;
+        let line_start = starts[index];
         let column = self.text[line_start..offset].chars().count() + 1;
-        (line, column)
+        (index + 1, column)
     }
 
     /// Byte offset of a 1-based line and column (in characters), clamped to the file.

@@ -15,6 +15,7 @@ use super::manifest::{
 };
 use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule, Unit, Value};
 use crate::band::{BandBasis, BandLevel, BandSet};
+use crate::colour::Colour;
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
@@ -105,7 +106,10 @@ pub(crate) struct Layer {
     pub disable: Vec<(String, Location)>,
     pub plugins: Vec<(String, Location)>,
     pub data: DataLayer,
-    pub fields: Vec<Field>,
+    /// Each field with where its name is written.
+    pub fields: Vec<(Field, Location)>,
+    /// `[helpers] overrides`: helper functions replacing others on purpose.
+    pub helper_overrides: Vec<(String, Location)>,
     pub not_applicable: Option<String>,
     pub units: Vec<(Unit, String)>,
     pub limits: LimitsSection,
@@ -215,15 +219,42 @@ pub(crate) fn read_layer(
     let parsed: Manifest = match toml::from_str(manifest.text()) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let location = e.span().map(|span| Location {
-                file: manifest.clone(),
-                span,
-            });
-            problems.push(Diagnostic::error(
-                DiagnosticCode::TomlSyntax,
-                e.message().trim_end().to_owned(),
-                location,
-            ));
+            let message = e.message().trim_end();
+            let problem = match e.span() {
+                Some(span) => Diagnostic::error(
+                    DiagnosticCode::TomlSyntax,
+                    message.to_owned(),
+                    Some(Location {
+                        file: manifest.clone(),
+                        span,
+                    }),
+                ),
+                // The toml crate gives no place for some errors (its
+                // recursion limit on dotted keys and table headers): point at
+                // the deepest key path, else at the start of the file.
+                None => {
+                    let span = crate::pack::toml_text::deepest_key(manifest.text());
+                    let deep = span.is_some();
+                    let problem = Diagnostic::error(
+                        DiagnosticCode::TomlSyntax,
+                        if deep {
+                            format!("keys nested too deeply ({message})")
+                        } else {
+                            message.to_owned()
+                        },
+                        Some(Location {
+                            file: manifest.clone(),
+                            span: span.unwrap_or(0..0),
+                        }),
+                    );
+                    if deep {
+                        problem.with_help("a pack.toml needs a few levels of tables, e.g. [bands.NAME] or [override.ID]; this key path has far more")
+                    } else {
+                        problem
+                    }
+                }
+            };
+            problems.push(problem);
             return None;
         }
     };
@@ -357,20 +388,25 @@ impl LayerReader<'_> {
         let fields = m
             .fields
             .into_iter()
-            .map(|(name, spec)| self.field(name, spec))
+            .map(|(name, spec)| {
+                let location = self.at(&name);
+                (self.field(name, spec), location)
+            })
             .collect();
         let mut units = Vec::new();
         for (word, suffix) in m.labels.units {
-            match Unit::parse(&word) {
+            match Unit::parse(word.get_ref()) {
                 Some(unit) => units.push((unit, suffix)),
-                None => self.problems.push(Diagnostic::error(
-                    DiagnosticCode::InvalidValue,
-                    format!(
-                        "labels.units names unknown unit `{word}` ({})",
-                        self.file.path().display()
-                    ),
-                    None,
-                )),
+                None => {
+                    let at = self.at(&word);
+                    let all: Vec<_> = Unit::ALL.iter().map(|u| u.as_str()).collect();
+                    self.error(
+                        DiagnosticCode::InvalidValue,
+                        format!("labels.units names unknown unit `{}`", word.get_ref()),
+                        at,
+                        Some(&format!("units: {}", all.join(", "))),
+                    );
+                }
             }
         }
         let band_sets = m
@@ -380,10 +416,12 @@ impl LayerReader<'_> {
             .collect();
         let mut indicators = Vec::new();
         for spec in m.indicators {
+            let table = self.at(&spec);
+            let spec = spec.into_inner();
             let Some(id) = spec.id.clone() else {
                 let location = Location {
                     file: self.file.clone(),
-                    span: 0..0,
+                    span: table.span.start..table.span.start,
                 };
                 self.error(
                     DiagnosticCode::InvalidValue,
@@ -427,6 +465,16 @@ impl LayerReader<'_> {
                         location.clone(),
                         None,
                     );
+                } else if let Some(why) = crate::names::unusable(name.get_ref()) {
+                    self.error(
+                        DiagnosticCode::ReservedName,
+                        format!(
+                            "parameter name `{}` cannot be read by formulas: {why}",
+                            name.get_ref()
+                        ),
+                        location.clone(),
+                        Some("rename the parameter, e.g. with a prefix or suffix"),
+                    );
                 }
                 let value = self.value(value, "parameter")?;
                 Some(Parameter {
@@ -450,6 +498,7 @@ impl LayerReader<'_> {
             extends: self.spanned_list(m.pack.extends),
             disable: self.spanned_list(m.pack.disable),
             plugins: self.spanned_list(m.pack.plugins),
+            helper_overrides: self.spanned_list(m.helpers.overrides),
             data,
             fields,
             not_applicable: m.labels.not_applicable,
@@ -692,6 +741,13 @@ impl LayerReader<'_> {
                 location,
                 Some("use letters, digits and `_`; map an awkward header with `column = \"…\"`"),
             );
+        } else if let Some(why) = crate::names::unusable(&name) {
+            self.error(
+                DiagnosticCode::ReservedName,
+                format!("field name `{name}` cannot be read by formulas: {why}"),
+                location,
+                Some(&format!("name the field otherwise and keep the header with `column`, e.g. `{name}_ = {{ column = \"{name}\" }}`")),
+            );
         }
         Field {
             column: column.unwrap_or_else(|| name.clone()),
@@ -754,10 +810,24 @@ impl LayerReader<'_> {
                     Some("only the last level may omit `threshold`: it catches every remaining score"),
                 );
             }
+            let colour = level.color.as_ref().and_then(|text| {
+                Colour::parse(text.get_ref())
+                    .map_err(|message| {
+                        let at = self.at(text);
+                        self.error(
+                            DiagnosticCode::InvalidValue,
+                            format!("band level `{}`: {message}", level.label),
+                            at,
+                            Some("write e.g. `color = \"#2e7d32\"` or `color = \"green\"`"),
+                        );
+                    })
+                    .ok()
+            });
             levels.push(BandLevel {
                 label: level.label,
                 threshold,
-                color: level.color,
+                color: colour.map(|c| c.to_string()),
+                colour,
             });
         }
         BandSet {

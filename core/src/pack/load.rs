@@ -3,7 +3,7 @@
 //! parents over earlier ones, the pack itself last), and check the result,
 //! collecting every problem.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::layer::{BandSets, DataLayer, Draft, Layer, MatrixDraft, read_layer};
 use super::manifest::LimitsSection;
 use super::matrix;
+use super::toml_text::utf8;
 use super::{
     DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
     RulePack, Standard, Unit,
@@ -98,6 +99,7 @@ pub(crate) fn finish(
     pack: Option<RulePack>,
     mut problems: Vec<Diagnostic>,
 ) -> Result<RulePack, Diagnostics> {
+    // Stable: problems at one place keep the order they were found in.
     problems.sort_by(|a, b| {
         let key = |d: &Diagnostic| {
             d.location
@@ -106,14 +108,28 @@ pub(crate) fn finish(
         };
         key(a).cmp(&key(b))
     });
-    let mut seen: Vec<Diagnostic> = Vec::new();
-    problems.retain(|p| {
-        let fresh = !seen.contains(p);
-        if fresh {
-            seen.push(p.clone());
+    // Equal problems are at the same place, so among the same key: linear
+    // in the number of problems unless many share one place.
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(problems.len());
+    let mut run_start = 0;
+    for problem in problems {
+        let same_place = kept.last().is_some_and(|last| {
+            last.location
+                .as_ref()
+                .map(|l| (l.file.path(), l.span.start))
+                == problem
+                    .location
+                    .as_ref()
+                    .map(|l| (l.file.path(), l.span.start))
+        });
+        if !same_place {
+            run_start = kept.len();
         }
-        fresh
-    });
+        if !kept[run_start..].contains(&problem) {
+            kept.push(problem);
+        }
+    }
+    let problems = kept;
     match pack {
         Some(pack) if problems.is_empty() => Ok(pack),
         _ => Err(Diagnostics(problems)),
@@ -137,8 +153,13 @@ fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
     paths.sort();
     paths
         .into_iter()
-        .map(|path| match fs::read_to_string(&path) {
-            Ok(text) => Ok(Arc::new(SourceFile::new(path, text))),
+        .map(|path| match fs::read(&path).map(utf8) {
+            Ok(Ok(text)) => Ok(Arc::new(SourceFile::new(path, text))),
+            Ok(Err((at, text))) => Err(not_utf8(
+                DiagnosticCode::FormulaSyntax,
+                SourceFile::new(path, text),
+                at,
+            )),
             Err(e) => Err(Diagnostic::error(
                 DiagnosticCode::Io,
                 format!("cannot read {}: {e}", path.display()),
@@ -146,6 +167,23 @@ fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
             )),
         })
         .collect()
+}
+
+/// A file that is not UTF-8, located at its first bad byte.
+fn not_utf8(code: DiagnosticCode, file: SourceFile, at: usize) -> Diagnostic {
+    let file = Arc::new(file);
+    Diagnostic::error(
+        code,
+        format!(
+            "{} is not UTF-8 text: byte {at} starts an invalid sequence",
+            file.path().display()
+        ),
+        Some(Location {
+            file,
+            span: at..at + '\u{fffd}'.len_utf8(),
+        }),
+    )
+    .with_help("save the file as UTF-8 (most editors offer it under \"encoding\")")
 }
 
 /// Reads `dir` and the packs it extends into one resolved pack.
@@ -157,8 +195,16 @@ fn resolve_dir(
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Resolved> {
     let manifest_path = dir.join(PACK_FILE);
-    let text = match fs::read_to_string(&manifest_path) {
-        Ok(text) => text,
+    let text = match fs::read(&manifest_path).map(utf8) {
+        Ok(Ok(text)) => text,
+        Ok(Err((at, text))) => {
+            problems.push(not_utf8(
+                DiagnosticCode::TomlSyntax,
+                SourceFile::new(manifest_path, text),
+                at,
+            ));
+            return None;
+        }
         Err(e) => {
             problems.push(
                 Diagnostic::error(
@@ -242,7 +288,7 @@ fn normalize(path: &Path) -> PathBuf {
 struct Settings {
     plugins: Vec<(String, Location)>,
     data: DataLayer,
-    fields: Vec<Field>,
+    fields: Vec<(Field, Location)>,
     not_applicable: Option<String>,
     units: Vec<(Unit, String)>,
     limits: LimitsSection,
@@ -260,9 +306,11 @@ struct Resolved {
     /// `(pack id, file)` of every file that went in, for the content hash.
     files: Vec<(String, Arc<SourceFile>)>,
     scripts: Vec<Arc<SourceFile>>,
+    /// `[helpers] overrides` of every pack, each at its own pack.toml.
+    helper_overrides: Vec<(String, Location)>,
     plugins: Vec<(String, Location)>,
     data: DataLayer,
-    fields: Vec<Field>,
+    fields: Vec<(Field, Location)>,
     not_applicable: Option<String>,
     units: Vec<(Unit, String)>,
     limits: LimitsSection,
@@ -278,6 +326,7 @@ impl Resolved {
     fn inherit(&mut self, parent: Resolved) {
         self.files.extend(parent.files);
         self.scripts.extend(parent.scripts);
+        self.helper_overrides.extend(parent.helper_overrides);
         self.take_over(Settings {
             plugins: parent.plugins,
             data: parent.data,
@@ -289,10 +338,19 @@ impl Resolved {
             parameters: parent.parameters,
             matrices: parent.matrices,
         });
+        let mut at: HashMap<String, usize> = self
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
         for indicator in parent.indicators {
-            match self.indicators.iter_mut().find(|i| i.id == indicator.id) {
-                Some(existing) => *existing = indicator,
-                None => self.indicators.push(indicator),
+            match at.get(&indicator.id) {
+                Some(&i) => self.indicators[i] = indicator,
+                None => {
+                    at.insert(indicator.id.clone(), self.indicators.len());
+                    self.indicators.push(indicator);
+                }
             }
         }
     }
@@ -336,8 +394,8 @@ impl Resolved {
         }
     }
 
-    fn set_field(&mut self, field: Field) {
-        match self.fields.iter_mut().find(|f| f.name == field.name) {
+    fn set_field(&mut self, field: (Field, Location)) {
+        match self.fields.iter_mut().find(|f| f.0.name == field.0.name) {
             Some(existing) => *existing = field,
             None => self.fields.push(field),
         }
@@ -375,6 +433,7 @@ impl Resolved {
         self.files
             .extend(layer.scripts.iter().map(|s| (layer.id.clone(), s.clone())));
         self.scripts.extend(layer.scripts);
+        self.helper_overrides.extend(layer.helper_overrides);
         self.take_over(Settings {
             plugins: layer.plugins,
             data: layer.data,
@@ -394,9 +453,15 @@ impl Resolved {
                 problems.push(unknown_inherited(&id, location, "disable", inherited));
             }
         }
+        let mut at: HashMap<String, usize> = self
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
         for over in layer.overrides {
             let location = over.location.clone();
-            match self.indicators.iter_mut().find(|i| i.id == over.id) {
+            match at.get(&over.id).map(|&i| &mut self.indicators[i]) {
                 Some(target) => {
                     let id = over.id.clone();
                     let keys = target.apply(over);
@@ -417,7 +482,7 @@ impl Resolved {
             }
         }
         for indicator in layer.indicators {
-            match self.indicators.iter().find(|i| i.id == indicator.id) {
+            match at.get(&indicator.id).map(|&i| &self.indicators[i]) {
                 Some(first) => {
                     let inherited_here = first.location.file != indicator.location.file;
                     let (message, help) = if inherited_here {
@@ -449,14 +514,50 @@ impl Resolved {
                         .with_help(help),
                     );
                 }
-                None => self.indicators.push(indicator),
+                None => {
+                    at.insert(indicator.id.clone(), self.indicators.len());
+                    self.indicators.push(indicator);
+                }
             }
         }
     }
 
     /// Checks what only the whole pack can tell, and builds it.
     fn finalize(mut self, problems: &mut Vec<Diagnostic>) -> RulePack {
-        let field_list: Vec<String> = self.fields.iter().map(|f| f.name.clone()).collect();
+        let entity = self
+            .data
+            .entity
+            .clone()
+            .unwrap_or_else(|| "entity".to_owned());
+        for (field, location) in &self.fields {
+            let role = if field.column == entity {
+                Some(("entity", "[data] entity"))
+            } else if self.data.period.as_ref() == Some(&field.column) {
+                Some(("period", "[data] period"))
+            } else {
+                None
+            };
+            if let Some((role, key)) = role {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::InvalidValue,
+                        format!(
+                            "field `{}` reads column `{}`, which is the data's {role} key ({key}), not a value",
+                            field.name, field.column
+                        ),
+                        Some(location.clone()),
+                    )
+                    .with_help(format!(
+                        "a key column identifies rows and is never read as a value: remove the field, or, if the data's {role} is another column, say which with {key} = \"…\""
+                    )),
+                );
+            }
+        }
+        let fields: Vec<Field> = std::mem::take(&mut self.fields)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        let field_list: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
         for matrix in &self.matrices {
             if !self.plugins.iter().any(|(p, _)| p == matrix::MATRIX_PLUGIN) {
                 problems.push(
@@ -473,12 +574,7 @@ impl Resolved {
         let parameter_names: BTreeSet<&str> =
             self.parameters.iter().map(|p| p.name.as_str()).collect();
         for draft in &self.indicators {
-            if parameter_names.contains(draft.id.as_str())
-                || self
-                    .fields
-                    .iter()
-                    .any(|f| parameter_names.contains(f.name.as_str()) && f.name == draft.id)
-            {
+            if parameter_names.contains(draft.id.as_str()) {
                 problems.push(Diagnostic::error(
                     DiagnosticCode::DuplicateId,
                     format!("`{}` is both a parameter and an indicator", draft.id),
@@ -487,7 +583,7 @@ impl Resolved {
             }
         }
         for parameter in &self.parameters {
-            if self.fields.iter().any(|f| f.name == parameter.name) {
+            if fields.iter().any(|f| f.name == parameter.name) {
                 problems.push(Diagnostic::error(
                     DiagnosticCode::DuplicateId,
                     format!("`{}` is both a parameter and a field", parameter.name),
@@ -501,7 +597,7 @@ impl Resolved {
             .enumerate()
             .map(|(i, b)| (b.id.as_str(), i))
             .collect();
-        let field_names: BTreeSet<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        let field_names: BTreeSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         let mut checked_orders = BTreeSet::new();
         let mut indicators = Vec::new();
         for draft in self.indicators {
@@ -523,6 +619,17 @@ impl Resolved {
                         Some(draft.location.clone()),
                     )
                     .with_help("use letters, digits and `_`, starting with a letter"),
+                );
+            } else if let Some(why) = crate::names::unusable(&id) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::ReservedName,
+                        format!("indicator id `{id}` cannot be read by formulas: {why}"),
+                        Some(draft.location.clone()),
+                    )
+                    .with_help(
+                        "give the indicator another id (its display `name` can still say anything)",
+                    ),
                 );
             }
             let direction = draft
@@ -664,15 +771,14 @@ impl Resolved {
                 delimiter: data.delimiter.unwrap_or(b','),
                 numbers,
                 sheet: data.sheet,
-                text_columns: self
-                    .fields
+                text_columns: fields
                     .iter()
                     .filter(|f| f.kind == FieldKind::Text)
                     .map(|f| f.column.clone())
                     .collect(),
                 dimensions,
             },
-            fields: self.fields,
+            fields,
             labels: Labels {
                 not_applicable: self.not_applicable.unwrap_or_else(|| "N/A".into()),
                 units: self.units,
@@ -681,6 +787,7 @@ impl Resolved {
             band_sets,
             indicators,
             scripts: self.scripts,
+            helper_overrides: self.helper_overrides,
             parameters: self.parameters,
             matrices,
             files: self.files.iter().map(|(_, f)| f.clone()).collect(),

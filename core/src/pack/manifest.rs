@@ -28,13 +28,25 @@ pub(crate) struct Manifest {
     #[serde(default)]
     pub bands: BTreeMap<Spanned<String>, BandSetSpec>,
     #[serde(default, rename = "indicator")]
-    pub indicators: Vec<IndicatorSpec>,
+    pub indicators: Vec<Spanned<IndicatorSpec>>,
     #[serde(default, rename = "override")]
     pub overrides: BTreeMap<Spanned<String>, IndicatorSpec>,
     #[serde(default)]
     pub parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default, rename = "matrix")]
     pub matrices: Vec<Spanned<MatrixSpec>>,
+    #[serde(default)]
+    pub helpers: HelpersSection,
+}
+
+/// `[helpers]`: what the pack's `.rhai` files may replace knowingly.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HelpersSection {
+    /// Names of functions (of plugins, the engine or parent packs' helpers)
+    /// this pack's helper functions replace on purpose.
+    #[serde(default)]
+    pub overrides: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +151,7 @@ pub(crate) struct FieldTable {
 pub(crate) struct LabelsSection {
     pub not_applicable: Option<String>,
     #[serde(default)]
-    pub units: BTreeMap<String, String>,
+    pub units: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -178,7 +190,7 @@ pub(crate) struct BandSetSpec {
 pub(crate) struct BandLevelSpec {
     pub label: String,
     pub threshold: Option<Spanned<toml::Value>>,
-    pub color: Option<String>,
+    pub color: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ pub(crate) mod layer;
 mod load;
 mod manifest;
 mod matrix;
+mod toml_text;
 
 use std::fmt;
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub struct RulePack {
     pub(crate) band_sets: Vec<BandSet>,
     pub(crate) indicators: Vec<Indicator>,
     pub(crate) scripts: Vec<Arc<SourceFile>>,
+    /// `[helpers] overrides` of the pack and its parents, each located in
+    /// the pack.toml that declares it (whose directory holds its scripts).
+    pub(crate) helper_overrides: Vec<(String, Location)>,
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) matrices: Vec<Matrix>,
     /// Every file that went into the pack, parents' included.

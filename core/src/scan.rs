@@ -1,0 +1,382 @@
+//! What a parsed formula or helper function reads and calls: one walk of
+//! rhai's AST that finds every read of a variable from outside the code (the
+//! evaluation scope: fields, indicators, parameters) and every function call
+//! with its arity, in every position — a whole-formula call, `if` branches,
+//! parentheses, method calls, closures.
+//!
+//! Whether a variable is read from outside is rhai's own resolution, not a
+//! guess from tokens: the parser gives every `let`, loop variable, closure
+//! and function parameter a slot, and a read it resolved to a slot carries
+//! that slot's index. A read without one is a read of the scope the
+//! evaluator fills, so a local named like an indicator is never taken for it.
+
+use std::any::TypeId;
+
+use rhai::{AST, Dynamic, Expr, FnCallExpr, ImmutableString, Position, Stmt, StmtBlock};
+
+/// What a value is, as far as the formula's text tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A decimal: number literals, number fields, indicators, arithmetic on numbers.
+    Number,
+    /// A text: string literals, text fields.
+    Text,
+    /// `true` / `false`, comparisons.
+    Bool,
+    /// Anything else, or not known before evaluation.
+    Unknown,
+}
+
+impl Kind {
+    /// Whether a native parameter of type `param` accepts a value of this kind.
+    pub fn fits(self, param: TypeId) -> bool {
+        param == TypeId::of::<Dynamic>()
+            || match self {
+                Self::Number => param == TypeId::of::<rust_decimal::Decimal>(),
+                Self::Text => {
+                    param == TypeId::of::<ImmutableString>() || param == TypeId::of::<String>()
+                }
+                Self::Bool => param == TypeId::of::<bool>(),
+                Self::Unknown => true,
+            }
+    }
+
+    /// The word used in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            Self::Text => "text",
+            Self::Bool => "true/false",
+            Self::Unknown => "value",
+        }
+    }
+}
+
+/// One function call as written.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    /// The function's name.
+    pub name: ImmutableString,
+    /// Where the call is (its name).
+    pub position: Position,
+    /// `x.f(…)`: the object is the first argument.
+    pub method: bool,
+    /// The kind of each argument, the object first for a method call.
+    pub arguments: Vec<Kind>,
+}
+
+/// What one walk found.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Every read of a variable from the evaluation scope, in text order.
+    pub reads: Vec<(ImmutableString, Position)>,
+    /// Every function call (operators excluded), in text order.
+    pub calls: Vec<Call>,
+    /// Operators applied to values no version of them takes (e.g. text − number).
+    pub bad_operators: Vec<Call>,
+}
+
+/// Walks code; `outside` gives the kind of a variable read from the scope.
+struct Walker<'a> {
+    outside: &'a dyn Fn(&str) -> Kind,
+    scan: Scan,
+}
+
+/// Scans a formula's own statements (not the functions it defines: see [`scan_functions`]).
+pub(crate) fn scan_statements(ast: &AST, outside: &dyn Fn(&str) -> Kind) -> Scan {
+    let mut walker = Walker {
+        outside,
+        scan: Scan::default(),
+    };
+    for stmt in ast.statements() {
+        walker.stmt(stmt);
+    }
+    walker.scan
+}
+
+/// Scans the bodies of the functions `ast` defines (helpers, closures): their
+/// calls. A function reads only its parameters, so its reads are not inputs.
+pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
+    let unknown = |_: &str| Kind::Unknown;
+    let mut walker = Walker {
+        outside: &unknown,
+        scan: Scan::default(),
+    };
+    // rhai does not export the type of a function body; a walk of the
+    // functions alone visits each body's statements at depth one.
+    ast.clone_functions_only()
+        .walk(&mut |path: &[rhai::ASTNode]| {
+            if let [rhai::ASTNode::Stmt(stmt)] = path {
+                walker.stmt(stmt);
+            }
+            true
+        });
+    walker.scan.calls
+}
+
+impl Walker<'_> {
+    fn block(&mut self, block: &StmtBlock) {
+        for stmt in block.statements() {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::If(flow, _) | Stmt::While(flow, _) | Stmt::Do(flow, ..) => {
+                self.expr(&flow.expr);
+                self.block(&flow.body);
+                self.block(&flow.branch);
+            }
+            // `expr` is the catch variable: a binding, not a read.
+            Stmt::TryCatch(flow, _) => {
+                self.block(&flow.body);
+                self.block(&flow.branch);
+            }
+            Stmt::Switch(switch, _) => {
+                let (expr, cases) = &**switch;
+                self.expr(expr);
+                for case in &cases.expressions {
+                    self.expr(&case.lhs);
+                    self.expr(&case.rhs);
+                }
+            }
+            Stmt::For(for_loop, _) => {
+                self.expr(&for_loop.2.expr);
+                self.block(&for_loop.2.body);
+            }
+            Stmt::Var(var, ..) => {
+                self.expr(&var.1);
+            }
+            Stmt::Assignment(assignment) => {
+                self.expr(&assignment.1.lhs);
+                self.expr(&assignment.1.rhs);
+            }
+            Stmt::FnCall(call, position) => {
+                self.call(call, *position, None);
+            }
+            Stmt::Block(block) => self.block(block),
+            Stmt::Expr(expr) => {
+                self.expr(expr);
+            }
+            Stmt::BreakLoop(value, ..) | Stmt::Return(value, ..) => {
+                if let Some(value) = value {
+                    self.expr(value);
+                }
+            }
+            // `Share` repeats variables the curried call reads (walked there).
+            _ => {}
+        }
+    }
+
+    /// Walks an expression and tells what kind of value it gives.
+    fn expr(&mut self, expr: &Expr) -> Kind {
+        match expr {
+            Expr::DynamicConstant(value, _) => {
+                if value.is_decimal() {
+                    Kind::Number
+                } else if value.is_string() {
+                    Kind::Text
+                } else if value.is_bool() {
+                    Kind::Bool
+                } else {
+                    Kind::Unknown
+                }
+            }
+            Expr::BoolConstant(..) => Kind::Bool,
+            Expr::StringConstant(..) => Kind::Text,
+            Expr::InterpolatedString(parts, _) => {
+                for part in parts {
+                    self.expr(part);
+                }
+                Kind::Text
+            }
+            Expr::Array(items, _) => {
+                for item in items {
+                    self.expr(item);
+                }
+                Kind::Unknown
+            }
+            Expr::Map(map, _) => {
+                for (_, value) in &map.0 {
+                    self.expr(value);
+                }
+                Kind::Unknown
+            }
+            Expr::Variable(var, _, position) => {
+                if var.0.is_none() {
+                    self.scan.reads.push((var.1.clone(), *position));
+                    (self.outside)(var.1.as_str())
+                } else {
+                    Kind::Unknown
+                }
+            }
+            Expr::Stmt(block) => {
+                self.block(block);
+                Kind::Unknown
+            }
+            Expr::FnCall(call, position) => self.call(call, *position, None),
+            Expr::MethodCall(call, position) => {
+                // Only inside a `Dot`, which passes the object; alone, no object is known.
+                self.call(call, *position, Some(Kind::Unknown))
+            }
+            Expr::Dot(binary, ..) => {
+                let object = self.expr(&binary.lhs);
+                self.chain(&binary.rhs, object);
+                Kind::Unknown
+            }
+            Expr::Index(binary, ..) => {
+                self.expr(&binary.lhs);
+                self.expr(&binary.rhs);
+                Kind::Unknown
+            }
+            Expr::And(items, _) | Expr::Or(items, _) => {
+                for item in items.iter() {
+                    self.expr(item);
+                }
+                Kind::Bool
+            }
+            Expr::Coalesce(items, _) => {
+                for item in items.iter() {
+                    self.expr(item);
+                }
+                Kind::Unknown
+            }
+            _ => Kind::Unknown,
+        }
+    }
+
+    /// The right side of a `.`: properties, method calls on `object`, and further links.
+    fn chain(&mut self, expr: &Expr, object: Kind) {
+        match expr {
+            Expr::MethodCall(call, position) => {
+                self.call(call, *position, Some(object));
+            }
+            Expr::Dot(binary, ..) => {
+                self.chain(&binary.lhs, object);
+                self.chain(&binary.rhs, Kind::Unknown);
+            }
+            Expr::Index(binary, ..) => {
+                self.chain(&binary.lhs, object);
+                self.expr(&binary.rhs);
+            }
+            Expr::Property(..) => {}
+            other => {
+                self.expr(other);
+            }
+        }
+    }
+
+    fn call(&mut self, call: &FnCallExpr, position: Position, object: Option<Kind>) -> Kind {
+        let arguments: Vec<Kind> = object
+            .into_iter()
+            .chain(call.args.iter().map(|arg| self.expr(arg)))
+            .collect();
+        if call.op_token.is_some() || !rhai::is_valid_identifier(&call.name) {
+            let known = arguments.iter().all(|k| *k != Kind::Unknown);
+            if known && !operator_fits(&call.name, &arguments) {
+                self.scan.bad_operators.push(Call {
+                    name: call.name.clone(),
+                    position,
+                    method: false,
+                    arguments: arguments.clone(),
+                });
+            }
+            return operator_result(&call.name, &arguments);
+        }
+        self.scan.calls.push(Call {
+            name: call.name.clone(),
+            position,
+            method: object.is_some(),
+            arguments,
+        });
+        Kind::Unknown
+    }
+}
+
+/// What an operator gives, when its operands tell.
+fn operator_result(operator: &str, operands: &[Kind]) -> Kind {
+    match (operator, operands) {
+        ("==" | "!=" | "<" | ">" | "<=" | ">=" | "!", _) => Kind::Bool,
+        ("+" | "-" | "*" | "/" | "%" | "**", [Kind::Number] | [Kind::Number, Kind::Number]) => {
+            Kind::Number
+        }
+        ("+" | "-", [Kind::Text, Kind::Text]) => Kind::Text,
+        _ => Kind::Unknown,
+    }
+}
+
+/// Whether rhai has a version of `operator` for operands of these (known)
+/// kinds. Comparisons take any two values (of different types they are
+/// simply unequal); arithmetic takes numbers, `+` and `-` also two texts;
+/// `&`, `|`, `^` and `!` take true/false.
+fn operator_fits(operator: &str, operands: &[Kind]) -> bool {
+    use Kind::{Bool, Number, Text};
+    match (operator, operands) {
+        ("+" | "-" | "*" | "/" | "%" | "**", [Number, Number])
+        | ("+" | "-", [Text, Text])
+        | ("-", [Number])
+        | ("&" | "|" | "^", [Bool, Bool])
+        | ("!", [Bool]) => true,
+        ("+" | "-" | "*" | "/" | "%" | "**" | "&" | "|" | "^" | "!", _) => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::build_engine;
+    use crate::limits::Limits;
+
+    fn scan(text: &str, outside: &[&str]) -> Scan {
+        let (mut engine, _) = build_engine(&Limits::default(), &[]);
+        engine.set_strict_variables(false);
+        let ast = engine.compile(text).unwrap();
+        let _ = outside;
+        scan_statements(&ast, &|_| Kind::Number)
+    }
+
+    fn reads(text: &str) -> Vec<String> {
+        scan(text, &[])
+            .reads
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
+    }
+
+    fn calls(text: &str) -> Vec<(String, usize, Option<usize>)> {
+        scan(text, &[])
+            .calls
+            .iter()
+            .map(|c| (c.name.to_string(), c.arguments.len(), c.position.position()))
+            .collect()
+    }
+
+    #[test]
+    fn locals_loop_variables_and_closure_parameters_are_not_reads() {
+        assert_eq!(reads("let a = b; a + c"), ["b", "c"]);
+        assert_eq!(reads("let f = |a| a * 2; f.call(b)"), ["b"]);
+        assert_eq!(
+            reads("let s = 0; for a in [1, 2] { s += a } s"),
+            Vec::<String>::new()
+        );
+        assert_eq!(reads("{ let a = 1; } a"), ["a"]);
+        assert_eq!(reads("let f = |x| x + a; f.call(1)"), ["a"]);
+    }
+
+    #[test]
+    fn calls_are_found_in_every_position() {
+        assert_eq!(calls("percnt(a, b)"), [("percnt".into(), 2, Some(1))]);
+        assert_eq!(calls("(percnt(a))"), [("percnt".into(), 1, Some(2))]);
+        assert_eq!(
+            calls("if a > 1 { foo(a) } else { bar() }"),
+            [("foo".into(), 1, Some(12)), ("bar".into(), 0, Some(28))]
+        );
+        assert_eq!(calls("a.abs()"), [("abs".into(), 1, Some(3))]);
+        assert_eq!(
+            calls("a + b * 2"),
+            Vec::<(String, usize, Option<usize>)>::new()
+        );
+    }
+}
