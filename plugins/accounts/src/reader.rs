@@ -14,7 +14,7 @@ use semaforo_core::{
 use crate::consistency;
 use crate::functions::BalanceFunction;
 use crate::ledger::Ledger;
-use crate::load::{Layout, load, load_batch};
+use crate::load::{Layout, Loaded, load_all, load_batch};
 use crate::query::Query;
 
 /// The name packs give this format: `[data] format = "balances"`.
@@ -65,8 +65,8 @@ impl DataReader for BalancesReader {
         source_name: &str,
         rules: &CompiledRuleSet,
     ) -> Result<Table, DataError> {
-        let (ledger, warnings) = load(input, source_name, rules.pack().data_shape())?;
-        Ok(table(&ledger, warnings, rules))
+        let loaded = load_all(input, source_name, rules.pack().data_shape())?;
+        Ok(table(loaded, rules))
     }
 
     fn batches<'a>(
@@ -102,14 +102,21 @@ impl BatchReader for Batches<'_> {
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
         let shape = self.rules.pack().data_shape();
-        let (ledger, warnings) = load_batch(batch.records(), &self.source, shape, &self.layout)?;
-        Ok(table(&ledger, warnings, self.rules))
+        let loaded = load_batch(batch.records(), &self.source, shape, &self.layout)?;
+        Ok(table(loaded, self.rules))
     }
 }
 
 /// The table of a ledger: a row per block, a column per field the pack's
-/// formulas read, and every warning in line order.
-fn table(ledger: &Ledger, mut warnings: Vec<DataWarning>, rules: &CompiledRuleSet) -> Table {
+/// formulas read (every value of a block whose key could not be read an
+/// error saying why), and every warning in line order.
+fn table(loaded: Loaded, rules: &CompiledRuleSet) -> Table {
+    let Loaded {
+        ledger,
+        mut warnings,
+        problems,
+    } = loaded;
+    let ledger = &ledger;
     let shape = rules.pack().data_shape();
     warnings.extend(consistency::check(ledger));
     // Stable: warnings about one line keep the order they were found in.
@@ -123,7 +130,12 @@ fn table(ledger: &Ledger, mut warnings: Vec<DataWarning>, rules: &CompiledRuleSe
             block.dimensions.clone(),
         );
     }
-    for (name, values) in columns(ledger, rules.fields()) {
+    for (name, mut values) in columns(ledger, rules.fields()) {
+        for (value, problem) in values.iter_mut().zip(&problems) {
+            if let Some(reason) = problem {
+                *value = Err(CellProblem::Unavailable(reason.clone()));
+            }
+        }
         table.push_column(&name, values);
     }
     for warning in warnings {
