@@ -444,11 +444,9 @@ impl<'s> Wide<'s> {
                     }
                 },
             };
-            let problem = match (&row_problem, problem) {
-                (Some(reason), None | Some(CellProblem::ShortRow { .. })) => {
-                    Some(CellProblem::Unavailable(reason.clone()))
-                }
-                (_, problem) => problem,
+            let problem = match &row_problem {
+                Some(reason) => Some(CellProblem::Unavailable(reason.clone())),
+                None => problem,
             };
             let value = if row_problem.is_some() { None } else { value };
             if let Some(problem) = problem {
