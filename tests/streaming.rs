@@ -215,7 +215,10 @@ fn a_streamed_wide_file_gives_what_reading_it_whole_gives() {
         .iter()
         .map(|r| format!("{r:?}"))
         .collect();
-    assert!(first[0].contains("E00000") && first[1].contains("E00000") && first[2].contains("E00001"), "{first:?}");
+    assert!(
+        first[0].contains("E00000") && first[1].contains("E00000") && first[2].contains("E00001"),
+        "{first:?}"
+    );
 }
 
 #[test]

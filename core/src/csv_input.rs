@@ -544,4 +544,120 @@ mod tests {
                 .any(|w| w.line == Some(3) && w.message.contains("appears again"))
         );
     }
+
+    fn read(csv: &[u8], shape: &DataShape) -> Result<Table, DataError> {
+        Table::from_csv_reader(csv, "d.csv", shape)
+    }
+
+    fn warnings(table: &Table) -> Vec<(Option<u64>, &str)> {
+        table
+            .warnings()
+            .iter()
+            .map(|w| (w.line, w.message.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_header_the_pack_reads_is_refused_naming_both_columns() {
+        let err = read(b"entity,a,b,a\nX,1,2,3\n", &shape(false)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "d.csv:1:4: the header has `a` twice, in columns 2 and 4 (d.csv:1:2 and d.csv:1:4); the pack reads `a` and will not guess which one is meant: rename or remove one of them"
+        );
+        let reads = |c: &str| c != "b";
+        let table = read_wide(
+            &b"entity,b,a,b\nX,1,2,3\n"[..],
+            "d.csv",
+            &shape(false),
+            &reads,
+        )
+        .unwrap();
+        assert_eq!(
+            warnings(&table),
+            [
+                (
+                    Some(1),
+                    "the header has `b` twice, in columns 2 and 4 (d.csv:1:2 and d.csv:1:4); the pack does not read it, so neither is used"
+                ),
+                (Some(1), "the header has no `segment` dimension column"),
+            ]
+        );
+        assert_eq!(table.column("a").unwrap().value(0), Some(2.into()));
+    }
+
+    #[test]
+    fn signs_and_numbers_outside_the_grammar_are_cell_problems() {
+        let table = read(b"entity,a\nX,+-1\nY,1e5\nZ,-\nW, -7 \n", &shape(false)).unwrap();
+        let a = table.column("a").unwrap();
+        assert_eq!(a.problem(0), Some(&CellProblem::Unparsable("+-1".into())));
+        assert_eq!(a.problem(1), Some(&CellProblem::Unparsable("1e5".into())));
+        assert_eq!(a.problem(2), Some(&CellProblem::Unparsable("-".into())));
+        assert_eq!(a.value(3), Some((-7).into()));
+        assert_eq!((a.value(0), a.value(1), a.value(2)), (None, None, None));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located_errors_never_replaced() {
+        let csv = b"entity,segment,a\nA\xff,s,1\nA\xfe,s,2\nB,s,3\xff\n";
+        let table = read(csv, &shape(false)).unwrap();
+        assert_eq!((table.entity(0), table.entity(1)), ("A\\xFF", "A\\xFE"));
+        let help = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
+        let a = table.column("a").unwrap();
+        assert_eq!(
+            a.problem(0),
+            Some(&CellProblem::Unavailable(format!(
+                "d.csv:2:1: the entity `A\\xFF` is not valid UTF-8, so the row's values are not read; {help}"
+            )))
+        );
+        assert_eq!(a.value(0), None);
+        assert_eq!(
+            a.problem(2),
+            Some(&CellProblem::Unavailable(format!(
+                "d.csv:4:3: the cell `3\\xFF` is not valid UTF-8; {help}"
+            )))
+        );
+        assert_eq!(table.warnings()[0].line, Some(2));
+
+        let latin1 = DataShape {
+            encoding: crate::TextEncoding::Latin1,
+            ..shape(false)
+        };
+        let table = read(b"entity,segment,a\nA\xf1o,s\xe9,1\n", &latin1).unwrap();
+        assert_eq!(
+            (table.entity(0), table.dimensions()[0].values[0].as_str()),
+            ("Año", "sé")
+        );
+        assert_eq!(table.column("a").unwrap().value(0), Some(1.into()));
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_is_refused_with_the_line_it_opened_on() {
+        let csv = b"entity,a\nX,1\n\"Y,2\nZ,3\nW,4\n";
+        let err = read(csv, &shape(false)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "d.csv:3: a quoted field opened on this line is never closed, so everything after it to the end of the file would be one field: close the quote (a quote inside a quoted field is written twice, `\"\"`)"
+        );
+        let csv = b"entity,segment,a\nX,\"two\nlines\",1\nY,s,\"2\n";
+        let err = read(csv, &shape(false)).unwrap_err();
+        assert!(
+            err.to_string().starts_with("d.csv:4: a quoted field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_with_a_line_break_is_refused_for_its_row_and_text_may_span_lines() {
+        let csv = b"entity,segment,a\n\"X\nY\",s,1\nZ,\"two\nlines\",2\n";
+        let table = read(csv, &shape(false)).unwrap();
+        let a = table.column("a").unwrap();
+        assert_eq!(
+            a.problem(0),
+            Some(&CellProblem::Unavailable(
+                "d.csv:2:1: the entity `X\\nY` holds a line break, so the row's values are not read: a key is one line (is a quote left open before it?)".into()
+            ))
+        );
+        assert_eq!(a.value(1), Some(2.into()));
+        assert_eq!(table.dimensions()[0].values[1], "two\nlines");
+    }
 }

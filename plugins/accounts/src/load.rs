@@ -230,6 +230,13 @@ fn text(bytes: &[u8], encoding: TextEncoding) -> Cow<'_, str> {
     decode(bytes, encoding).unwrap_or_else(Cow::Owned)
 }
 
+/// A field as written, untrimmed, line breaks and other controls escaped.
+fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
+    encoding
+        .decode(bytes)
+        .map_or_else(|bad| bad.escaped, |text| text.escape_debug().to_string())
+}
+
 /// What to tell a user whose UTF-8 file holds a byte that is not UTF-8.
 const ENCODING_HELP: &str = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
 
@@ -442,7 +449,7 @@ impl<'a> Builder<'a> {
                 if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
                     problem.get_or_insert_with(|| (at + 1, format!(
                         "the {role} `{}` holds a line break, so its values are not read: a key is one line (is a quote left open before it?)",
-                        text.escape_debug()
+                        shown(bytes, self.shape.encoding)
                     )));
                 }
                 (text.as_bytes().to_vec(), text.into_owned())
@@ -501,7 +508,7 @@ impl<'a> Builder<'a> {
         if raw.iter().any(|&b| b == b'\n' || b == b'\r') {
             let message = format!(
                 "column {column}: code `{}` holds a line break; its rows are ignored: a code is one line (is a quote left open before it?)",
-                code.escape_debug()
+                shown(raw, self.shape.encoding)
             );
             self.warn(line, message);
             return Ok(None);
