@@ -54,6 +54,9 @@ struct DataLayout {
     /// The thousands separator of numbers: '.', ',', ' ' or "'" (default: the pack's, else none).
     #[arg(long, value_name = "CHAR", value_parser = [".", ",", " ", "'"])]
     thousands: Option<String>,
+    /// The text encoding of a CSV file: utf-8, windows-1252 or latin1 (default: the pack's, else utf-8).
+    #[arg(long, value_name = "NAME", value_parser = ["utf-8", "windows-1252", "latin1"])]
+    encoding: Option<String>,
 }
 
 impl DataLayout {
@@ -62,7 +65,16 @@ impl DataLayout {
         let first = |text: &Option<String>| text.as_deref().and_then(|t| t.chars().next());
         let (sheet, delimiter) = (self.sheet.clone(), self.delimiter);
         let (decimal, thousands) = (first(&self.decimal), first(&self.thousands));
-        if sheet.is_none() && delimiter.is_none() && decimal.is_none() && thousands.is_none() {
+        let encoding = self
+            .encoding
+            .as_deref()
+            .and_then(semaforo::TextEncoding::from_name);
+        if sheet.is_none()
+            && delimiter.is_none()
+            && decimal.is_none()
+            && thousands.is_none()
+            && encoding.is_none()
+        {
             return rules;
         }
         rules.with_data_shape(|shape| {
@@ -77,6 +89,9 @@ impl DataLayout {
             }
             if thousands.is_some() {
                 shape.numbers.thousands = thousands;
+            }
+            if let Some(encoding) = encoding {
+                shape.encoding = encoding;
             }
         })
     }

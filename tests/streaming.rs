@@ -129,3 +129,111 @@ fn streamed_results_do_not_depend_on_the_number_of_threads() {
     assert!(one.len() > 1_000_000, "{} bytes", one.len());
     assert!(one == run("2"), "1 and 2 threads differ");
 }
+
+/// A small wide pack: a period, a dimension, two fields and three
+/// indicators (one divides, so some cells are errors).
+fn wide_pack() -> (tempfile::TempDir, CompiledRuleSet) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pack.toml"),
+        r#"[pack]
+id = "wide"
+version = "1"
+[data]
+entity = "entity"
+period = "period"
+dimensions = ["segment"]
+[fields]
+a = "a"
+b = "b"
+[[indicator]]
+id = "ratio"
+formula = "a / b"
+[[indicator]]
+id = "sum"
+formula = "a + b"
+[[indicator]]
+id = "twice"
+formula = "sum * 2"
+"#,
+    )
+    .unwrap();
+    let rules = semaforo::load(dir.path()).unwrap();
+    (dir, rules)
+}
+
+/// A wide file of `entities` × 2 periods, rows of an entity together
+/// unless `by_period`; some cells empty, unreadable or zero.
+fn wide_file(entities: usize, by_period: bool) -> tempfile::NamedTempFile {
+    use std::io::Write as _;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file.path()).unwrap());
+    writeln!(out, "entity,period,segment,a,b").unwrap();
+    let row = |out: &mut std::io::BufWriter<std::fs::File>, k: usize, period: usize| {
+        let a = match k % 97 {
+            0 => String::new(),
+            1 => "12x".to_owned(),
+            _ => format!("{}.{:02}", k * 3 + period, k % 100),
+        };
+        let b = if k % 89 == 0 { 0 } else { k % 1000 + 1 };
+        writeln!(out, "E{k:05},200{period},s{},{a},{b}", k % 7).unwrap();
+    };
+    if by_period {
+        for period in 7..9 {
+            for k in 0..entities {
+                row(&mut out, k, period);
+            }
+        }
+    } else {
+        for k in 0..entities {
+            for period in 7..9 {
+                row(&mut out, k, period);
+            }
+        }
+    }
+    out.flush().unwrap();
+    drop(out);
+    file
+}
+
+#[test]
+fn a_streamed_wide_file_gives_what_reading_it_whole_gives() {
+    let (_dir, rules) = wide_pack();
+    // 6,000 entities × 2 periods = 12,000 rows: more than one batch.
+    let file = wide_file(6_000, false);
+    let streamed = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
+    let Reading::Streamed { batches } = streamed.reading else {
+        panic!("read whole: {:?}", streamed.reading)
+    };
+    assert!(batches >= 2, "{batches} batch(es)");
+    assert_eq!(streamed.results.rows().len(), 12_000);
+    let (cells, warnings) = whole(&rules, file.path());
+    assert_eq!(contents(&streamed.results), cells);
+    assert_eq!(streamed.warnings, warnings);
+    // Rows follow the input order.
+    let first: Vec<String> = streamed.results.rows()[..3]
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    assert!(
+        first[0].contains("E00000") && first[1].contains("E00000") && first[2].contains("E00001"),
+        "{first:?}"
+    );
+}
+
+#[test]
+fn a_wide_file_sorted_by_period_is_read_whole_with_the_same_results() {
+    let (_dir, rules) = wide_pack();
+    // The first period alone (10,000 rows) fills a batch, so entity 0
+    // comes back after its batch was handed over.
+    let file = wide_file(10_000, true);
+    let done = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
+    assert!(
+        matches!(done.reading, Reading::Whole(WholeReason::NotGrouped { .. })),
+        "{:?}",
+        done.reading
+    );
+    let (cells, warnings) = whole(&rules, file.path());
+    assert_eq!(contents(&done.results), cells);
+    assert_eq!(done.warnings, warnings);
+}

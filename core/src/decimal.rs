@@ -2,45 +2,61 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-/// Parses a data cell as an exact decimal: digits, an optional sign, `.` as
-/// the decimal point, optionally an exponent (`1.5e3`). Never goes through
-/// `f64`; a value with more digits than a decimal holds is refused, not rounded.
+/// The largest mantissa a [`Decimal`] holds: 2⁹⁶ − 1.
+const MAX_MANTISSA: u128 = (1 << 96) - 1;
+/// The most decimal places a [`Decimal`] holds.
+const MAX_SCALE: u32 = 28;
+
+/// Parses a data cell as an exact decimal in the default [`NumberFormat`]
+/// (`.` decimals, no thousands separator, no exponent). Never goes through
+/// `f64`; a value a decimal cannot hold exactly is refused, never rounded.
+///
+/// The accepted grammar (the same for every format, see [`NumberFormat`]):
+///
+/// ```text
+/// cell      = space* sign? magnitude exponent? space*
+/// sign      = "-" | "+"                       (one, right before the digits)
+/// magnitude = integer (DECIMAL digit*)? | DECIMAL digit+
+/// integer   = digit+                          (no THOUSANDS declared, or none used)
+///           | digit{1,3} (THOUSANDS digit{3})+
+/// exponent  = ("e" | "E") sign? digit+       (only when the format declares exponents)
+/// digit     = "0" … "9"                       (ASCII only)
+/// space     = white space (Unicode White_Space, as `str::trim`)
+/// ```
+///
+/// So `+-1`, `--1`, `+ 1`, `1-`, `−1` (unicode minus), `.`, `-`, `1..2`,
+/// `١٢` (non-ASCII digits) and, by default, `1e5` are not numbers. Trailing
+/// zeros keep their places (`2.50` is 2.50) as far as a decimal holds them.
 ///
 /// ```
 /// use semaforo_core::parse_decimal;
 /// assert_eq!(parse_decimal(" 1084203.65 ").unwrap().to_string(), "1084203.65");
-/// assert!(parse_decimal("1,084,203.65").is_none());
+/// assert_eq!(parse_decimal("-.5").unwrap().to_string(), "-0.5");
+/// for text in ["1,084,203.65", "+-1", "- 1", "1e5", ".", "1..2", "\u{2212}1"] {
+///     assert!(parse_decimal(text).is_none(), "{text}");
+/// }
 /// ```
 #[must_use]
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim();
-    let text = text.strip_prefix('+').unwrap_or(text);
-    if text.is_empty() {
-        return None;
-    }
-    if text.contains(['e', 'E']) {
-        return Decimal::from_scientific(text).ok();
-    }
-    if !text
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return None;
-    }
-    Decimal::from_str_exact(text).ok()
+    NumberFormat::default().parse(text)
 }
 
-/// How numbers are written in a data file: the decimal separator and,
-/// optionally, a thousands separator. Declared in the pack's `[data]`
-/// section (`decimal = ","`, `thousands = "."`) or by flag; never guessed.
+/// How numbers are written in a data file: the decimal separator,
+/// optionally a thousands separator, and whether an exponent may follow.
+/// Declared in the pack's `[data]` section (`decimal = ","`,
+/// `thousands = "."`, `exponent = true`) or by flag; never guessed. The
+/// grammar is in [`parse_decimal`]'s documentation, with `DECIMAL` and
+/// `THOUSANDS` this format's separators (ASCII characters).
 ///
 /// ```
 /// use semaforo_core::NumberFormat;
-/// let es = NumberFormat { decimal: ',', thousands: Some('.') };
+/// let es = NumberFormat { decimal: ',', thousands: Some('.'), exponent: false };
 /// assert_eq!(es.parse("1.234,56").unwrap().to_string(), "1234.56");
 /// assert_eq!(es.parse("-0,5").unwrap().to_string(), "-0.5");
 /// assert!(es.parse("1,234.56").is_none()); // not this file's format
 /// assert!(es.parse("12.34").is_none()); // a thousands group has 3 digits
+/// let scientific = NumberFormat { exponent: true, ..NumberFormat::default() };
+/// assert_eq!(scientific.parse("1.5e3").unwrap().to_string(), "1500");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberFormat {
@@ -48,6 +64,8 @@ pub struct NumberFormat {
     pub decimal: char,
     /// The thousands separator, if the file uses one (`.`, `,`, space, `'`).
     pub thousands: Option<char>,
+    /// Whether a number may end in an exponent (`1.5e3`, `2E-4`).
+    pub exponent: bool,
 }
 
 impl Default for NumberFormat {
@@ -55,69 +73,195 @@ impl Default for NumberFormat {
         Self {
             decimal: '.',
             thousands: None,
+            exponent: false,
         }
     }
 }
 
 impl NumberFormat {
-    /// Whether this is the default format (`.` decimals, no thousands separator).
+    /// Whether this is the default format (`.` decimals, no thousands
+    /// separator, no exponent).
     #[must_use]
     pub fn is_plain(&self) -> bool {
         *self == Self::default()
     }
 
-    /// Parses a cell written in this format exactly, like [`parse_decimal`]
-    /// does for the default one; `None` when the text is not a number in it.
+    /// Parses a cell written in this format exactly (grammar in
+    /// [`parse_decimal`]); `None` when the text is not a number in it or
+    /// its value does not fit a decimal exactly.
     #[must_use]
     pub fn parse(&self, text: &str) -> Option<Decimal> {
-        if self.is_plain() {
-            return parse_decimal(text);
-        }
-        parse_decimal(&self.to_plain(text.trim())?)
-    }
-
-    /// The text rewritten with `.` decimals and no thousands separator, or
-    /// `None` when separators are misplaced (a group of thousands that is
-    /// not 3 digits, a second decimal separator, a separator the format
-    /// does not use).
-    #[must_use]
-    pub fn to_plain(&self, text: &str) -> Option<String> {
-        let (sign, digits) = match text.strip_prefix('-') {
-            Some(rest) => ("-", rest),
-            None => ("", text.strip_prefix('+').unwrap_or(text)),
+        let ascii = |c: char| u8::try_from(c).ok().filter(u8::is_ascii);
+        let decimal = ascii(self.decimal)?;
+        let thousands = match self.thousands {
+            Some(t) => Some(ascii(t)?),
+            None => None,
         };
-        let (whole, fraction) = match digits.split_once(self.decimal) {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (digits, None),
-        };
-        let separators = |t: &str| t.contains(['.', ',', ' ', '\'', '\u{a0}']);
-        let mut plain = String::with_capacity(text.len());
-        plain.push_str(sign);
-        match self.thousands {
-            Some(separator) if whole.contains(separator) => {
-                for (i, group) in whole.split(separator).enumerate() {
-                    let size_ok = if i == 0 {
-                        (1..=3).contains(&group.len())
-                    } else {
-                        group.len() == 3
-                    };
-                    if !size_ok || !group.bytes().all(|b| b.is_ascii_digit()) {
-                        return None;
-                    }
-                    plain.push_str(group);
-                }
+        let mut bytes = text.trim().as_bytes();
+        let negative = match bytes.first() {
+            Some(b'-') => true,
+            Some(b'+') => false,
+            _ => {
+                return Number::read(bytes, decimal, thousands, self.exponent)?.value(false);
             }
-            _ if separators(whole) => return None,
-            _ => plain.push_str(whole),
+        };
+        bytes = &bytes[1..];
+        Number::read(bytes, decimal, thousands, self.exponent)?.value(negative)
+    }
+}
+
+/// An unsigned number as read: its digits as a mantissa, its decimal
+/// places, trailing zeros of the fraction not yet applied, and its exponent.
+struct Number {
+    mantissa: u128,
+    places: u32,
+    /// Fraction zeros after the last non-zero digit, kept out of the
+    /// mantissa so that `1.000…` of any length reads.
+    zeros: u32,
+    exponent: i64,
+}
+
+impl Number {
+    /// Reads `bytes` (no sign, no surrounding space) or `None` when they
+    /// are not a magnitude with an optional exponent.
+    fn read(bytes: &[u8], decimal: u8, thousands: Option<u8>, exponent: bool) -> Option<Self> {
+        let mut n = Self {
+            mantissa: 0,
+            places: 0,
+            zeros: 0,
+            exponent: 0,
+        };
+        let mut at = 0;
+        // Integer part: digits, or 1–3 digits then groups of exactly 3.
+        let mut group = 0_usize;
+        let mut grouped = false;
+        let mut integer_digits = 0_usize;
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii_digit() {
+                n.push(b, false)?;
+                group += 1;
+                integer_digits += 1;
+            } else if Some(b) == thousands {
+                let first_ok = (1..=3).contains(&group);
+                if (grouped && group != 3) || (!grouped && !first_ok) {
+                    return None;
+                }
+                grouped = true;
+                group = 0;
+            } else {
+                break;
+            }
+            at += 1;
         }
-        if let Some(fraction) = fraction {
-            if separators(fraction) {
+        if grouped && group != 3 {
+            return None;
+        }
+        let mut fraction_digits = 0_usize;
+        if bytes.get(at) == Some(&decimal) {
+            at += 1;
+            while let Some(&b) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
+                n.push(b, true)?;
+                fraction_digits += 1;
+                at += 1;
+            }
+        }
+        if integer_digits + fraction_digits == 0 {
+            return None;
+        }
+        if exponent && matches!(bytes.get(at), Some(b'e' | b'E')) {
+            at += 1;
+            let negative = match bytes.get(at) {
+                Some(b'-') => {
+                    at += 1;
+                    true
+                }
+                Some(b'+') => {
+                    at += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = at;
+            let mut value: i64 = 0;
+            while let Some(&b) = bytes.get(at).filter(|b| b.is_ascii_digit()) {
+                // Saturates: past ±10¹⁸ only a zero mantissa can still fit.
+                value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+                at += 1;
+            }
+            if at == start {
                 return None;
             }
-            plain.push('.');
-            plain.push_str(fraction);
+            n.exponent = if negative { -value } else { value };
         }
-        Some(plain)
+        (at == bytes.len()).then_some(n)
+    }
+
+    /// Appends one digit; fraction zeros wait in `zeros` until a non-zero
+    /// digit follows. `None` once the mantissa outgrows any decimal.
+    fn push(&mut self, digit: u8, fraction: bool) -> Option<()> {
+        let d = u128::from(digit - b'0');
+        if fraction {
+            self.places = self.places.checked_add(1)?;
+            if d == 0 {
+                self.zeros = self.zeros.checked_add(1)?;
+                return Some(());
+            }
+            for _ in 0..self.zeros {
+                self.mantissa = self.mantissa.checked_mul(10)?;
+            }
+            self.zeros = 0;
+        }
+        if self.mantissa == 0 && d == 0 {
+            return Some(());
+        }
+        self.mantissa = self.mantissa.checked_mul(10)?.checked_add(d)?;
+        (self.mantissa <= MAX_MANTISSA).then_some(())
+    }
+
+    /// The exact value, or `None` when a decimal cannot hold it.
+    fn value(self, negative: bool) -> Option<Decimal> {
+        let Self {
+            mut mantissa,
+            places,
+            zeros,
+            exponent,
+        } = self;
+        if mantissa == 0 {
+            // Zero keeps its written places, as far as a decimal holds them.
+            let scale = i64::from(places).saturating_sub(exponent);
+            let scale = u32::try_from(scale.clamp(0, i64::from(MAX_SCALE))).ok()?;
+            return Decimal::try_from_i128_with_scale(0, scale).ok();
+        }
+        // Places as written, and of the mantissa as held (without the
+        // pending zeros).
+        let written = i64::from(places).saturating_sub(exponent);
+        let mut scale = written.saturating_sub(i64::from(zeros));
+        if scale < -i64::from(MAX_SCALE) - 1 {
+            // 10²⁹ is past the largest mantissa already.
+            return None;
+        }
+        while scale < 0 {
+            mantissa = mantissa.checked_mul(10).filter(|m| *m <= MAX_MANTISSA)?;
+            scale += 1;
+        }
+        while scale > i64::from(MAX_SCALE) && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        let mut scale = u32::try_from(scale).ok().filter(|s| *s <= MAX_SCALE)?;
+        // Put back the written places (trailing zeros) while they fit.
+        let mut back = written.saturating_sub(i64::from(scale));
+        while back > 0 && scale < MAX_SCALE {
+            match mantissa.checked_mul(10).filter(|m| *m <= MAX_MANTISSA) {
+                Some(m) => mantissa = m,
+                None => break,
+            }
+            scale += 1;
+            back -= 1;
+        }
+        let signed = i128::try_from(mantissa).ok()?;
+        let signed = if negative { -signed } else { signed };
+        Decimal::try_from_i128_with_scale(signed, scale).ok()
     }
 }
 
@@ -151,16 +295,94 @@ mod tests {
             ("-372158", "-372158"),
             ("+3.5", "3.5"),
             ("2.50", "2.50"),
-            ("1e3", "1000"),
+            ("-.5", "-0.5"),
+            ("5.", "5"),
+            ("007", "7"),
+            (" \t12 ", "12"),
+            (
+                "79228162514264337593543950335",
+                "79228162514264337593543950335",
+            ),
+            (
+                "0.0000000000000000000000000001",
+                "0.0000000000000000000000000001",
+            ),
         ] {
             assert_eq!(parse_decimal(text).unwrap().to_string(), expected, "{text}");
         }
     }
 
     #[test]
+    fn signs_are_strict() {
+        for text in [
+            "+-1",
+            "-+1",
+            "--1",
+            "++1",
+            "+ 1",
+            "- 1",
+            "1-",
+            "1+",
+            "-",
+            "+",
+            "\u{2212}1",
+            "1-2",
+            "(1)",
+            "-1-",
+        ] {
+            assert_eq!(parse_decimal(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn exponents_only_when_declared() {
+        let scientific = NumberFormat {
+            exponent: true,
+            ..NumberFormat::default()
+        };
+        for text in ["1e5", "1E5", "1.5e3", "2e-4"] {
+            assert_eq!(parse_decimal(text), None, "{text}");
+        }
+        let parse = |t: &str| scientific.parse(t).map(|d| d.to_string());
+        assert_eq!(parse("1.5e3"), Some("1500".into()));
+        assert_eq!(parse("-2E-4"), Some("-0.0002".into()));
+        assert_eq!(
+            parse("0e-99"),
+            Some("0.0000000000000000000000000000".into())
+        );
+        assert_eq!(parse("1e28"), Some("10000000000000000000000000000".into()));
+        assert_eq!(parse("0e99999999999999999999"), Some("0".into()));
+        assert_eq!(parse("1e-99999999999999999999"), None);
+        assert_eq!(parse("1e99999999999999999999"), None);
+        for text in [
+            "1e29", "1e-29", "e5", "1e", "1e+", "1e5.5", "1e 5", "1e--5", ".e1",
+        ] {
+            assert_eq!(scientific.parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn refuses_locale_formats_and_garbage() {
         for text in [
-            "", " ", "1,5", "1.234,56", "12a", "--1", "1.2.3", "N/A", ".",
+            "",
+            " ",
+            "1,5",
+            "1.234,56",
+            "12a",
+            "--1",
+            "1.2.3",
+            "N/A",
+            ".",
+            "1..2",
+            "..5",
+            "1 000",
+            "\u{661}\u{662}",
+            "\u{ff11}",
+            "0x10",
+            "1_000",
+            "inf",
+            "NaN",
+            "1.5.",
         ] {
             assert_eq!(parse_decimal(text), None, "{text}");
         }
@@ -171,14 +393,17 @@ mod tests {
         let comma = NumberFormat {
             decimal: ',',
             thousands: None,
+            exponent: false,
         };
         let es = NumberFormat {
             decimal: ',',
             thousands: Some('.'),
+            exponent: false,
         };
         let us = NumberFormat {
             decimal: '.',
             thousands: Some(','),
+            exponent: false,
         };
         let parse = |f: &NumberFormat, t: &str| f.parse(t).map(|d| d.to_string());
         assert_eq!(parse(&comma, "1084203,65"), Some("1084203.65".into()));
@@ -205,6 +430,13 @@ mod tests {
     #[test]
     fn refuses_more_digits_than_fit_instead_of_rounding() {
         assert_eq!(parse_decimal("0.12345678901234567890123456789012"), None);
+        assert_eq!(parse_decimal("79228162514264337593543950336"), None);
+        // Trailing zeros past what a decimal holds do not change the value.
+        let long = format!("1.{}", "0".repeat(40));
+        assert_eq!(
+            parse_decimal(&long).unwrap().to_string(),
+            format!("1.{}", "0".repeat(28))
+        );
     }
 
     #[test]

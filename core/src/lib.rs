@@ -41,6 +41,7 @@ mod compile;
 mod csv_input;
 mod decimal;
 mod diagnostic;
+mod encoding;
 mod engine;
 mod evaluate;
 mod explain;
@@ -53,6 +54,7 @@ mod native;
 mod pack;
 mod pack_tests;
 mod plugin;
+mod quotes;
 mod reader;
 mod records;
 mod result;
@@ -69,6 +71,7 @@ pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
+pub use encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
 pub use evaluate::evaluate;
 pub use explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
@@ -83,8 +86,11 @@ pub use pack::{
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use plugin::{Plugin, Registry};
+pub use quotes::QuoteCheck;
 pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
-pub use records::{Record, RecordBatch, header_names};
+pub use records::{
+    Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers, header_names,
+};
 pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use stream::{FileEvaluation, Reading, WholeReason, evaluate_file};

@@ -7,7 +7,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
-use crate::csv_input::DataError;
+use crate::csv_input::{DataError, pack_reads, read_wide};
 use crate::records::RecordBatch;
 use crate::table::{DataWarning, Table};
 
@@ -95,7 +95,15 @@ pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataErro
     }
     match rules.data_reader() {
         Some(reader) => reader.read(path, rules),
-        None => Table::read_csv(path, rules.pack().data_shape()),
+        None => {
+            let name = path.display().to_string();
+            let file = File::open(path).map_err(|error| DataError::Io {
+                source_name: name.clone(),
+                error,
+            })?;
+            let shape = rules.pack().data_shape();
+            read_wide(BufReader::new(file), &name, shape, &pack_reads(rules))
+        }
     }
 }
 
@@ -110,6 +118,11 @@ pub fn read_data_from(
 ) -> Result<Table, DataError> {
     match rules.data_reader() {
         Some(reader) => reader.read_from(input, source_name, rules),
-        None => Table::from_csv_reader(input, source_name, rules.pack().data_shape()),
+        None => read_wide(
+            input,
+            source_name,
+            rules.pack().data_shape(),
+            &pack_reads(rules),
+        ),
     }
 }

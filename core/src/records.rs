@@ -2,6 +2,13 @@
 //! reader can hand a few thousand rows to another thread without an
 //! allocation per row or per field.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::csv_input::DataError;
+use crate::encoding::TextEncoding;
+use crate::table::DataWarning;
+
 /// Rows of a CSV input as raw bytes, in input order.
 ///
 /// Fields are neither trimmed nor decoded: the format that reads the batch
@@ -133,18 +140,113 @@ impl<'a> Record<'a> {
     }
 }
 
-/// A header's names: decoded, trimmed, without a byte-order mark.
+/// A header's names: decoded as UTF-8 (a byte that is not UTF-8 shown as
+/// `\xHH`, never replaced), trimmed, without a byte-order mark.
 #[must_use]
 pub fn header_names(header: &csv::ByteRecord) -> Vec<String> {
     header
         .iter()
         .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim_start_matches('\u{feff}')
+            let text = TextEncoding::Utf8
+                .decode(h)
+                .map_or_else(|bad| bad.escaped, Cow::into_owned);
+            text.trim_start_matches('\u{feff}').trim().to_owned()
+        })
+        .collect()
+}
+
+/// A header's names decoded in `encoding` (see [`header_names`]).
+///
+/// # Errors
+/// When the file starts with a UTF-8 byte-order mark but `encoding` is
+/// not UTF-8: the file says it is UTF-8, and reading it otherwise would
+/// change every accented letter.
+pub fn decode_header(
+    header: &csv::ByteRecord,
+    encoding: TextEncoding,
+    source_name: &str,
+) -> Result<Vec<String>, DataError> {
+    if encoding == TextEncoding::Utf8 {
+        return Ok(header_names(header));
+    }
+    if header
+        .get(0)
+        .is_some_and(|f| f.starts_with(b"\xEF\xBB\xBF"))
+    {
+        return Err(DataError::Csv {
+            source_name: source_name.to_owned(),
+            line: 1,
+            message: format!(
+                "the file starts with a UTF-8 byte-order mark, so it is UTF-8, but it is read as {}: drop the `--encoding` option or the pack's `[data] encoding`",
+                encoding.name()
+            ),
+        });
+    }
+    Ok(header
+        .iter()
+        .map(|h| {
+            encoding
+                .decode(h)
+                .map_or_else(|bad| bad.escaped, Cow::into_owned)
                 .trim()
                 .to_owned()
         })
-        .collect()
+        .collect())
+}
+
+/// Names the header holds more than once: each with the 1-based columns
+/// of its first and second appearance, in header order.
+#[must_use]
+pub fn duplicate_headers(header: &[String]) -> Vec<(String, usize, usize)> {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut twice = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        match first.get(name.as_str()) {
+            Some(&at) => {
+                if !twice
+                    .iter()
+                    .any(|(n, _, _): &(String, usize, usize)| n == name)
+                {
+                    twice.push((name.clone(), at + 1, i + 1));
+                }
+            }
+            None => {
+                first.insert(name, i);
+            }
+        }
+    }
+    twice
+}
+
+/// Checks a header's repeated names: one the format reads (`reads`) makes
+/// the file unreadable — which column was meant is not guessed — and any
+/// other is a warning.
+///
+/// # Errors
+/// [`DataError::DuplicateColumn`] for the first repeated name the format reads.
+pub fn check_duplicate_headers(
+    header: &[String],
+    source_name: &str,
+    reads: &dyn Fn(&str) -> bool,
+) -> Result<Vec<DataWarning>, DataError> {
+    let mut warnings = Vec::new();
+    for (column, first, second) in duplicate_headers(header) {
+        if reads(&column) {
+            return Err(DataError::DuplicateColumn {
+                source_name: source_name.to_owned(),
+                column,
+                first,
+                second,
+            });
+        }
+        warnings.push(DataWarning {
+            line: Some(1),
+            message: format!(
+                "the header has `{column}` twice, in columns {first} and {second} ({source_name}:1:{first} and {source_name}:1:{second}); the pack does not read it, so neither is used"
+            ),
+        });
+    }
+    Ok(warnings)
 }
 
 #[cfg(test)]
@@ -186,5 +288,35 @@ mod tests {
     fn header_names_lose_the_bom_and_spaces() {
         let header = csv::ByteRecord::from(vec!["\u{feff}entity", " value "]);
         assert_eq!(header_names(&header), ["entity", "value"]);
+        let latin1 = csv::ByteRecord::from(vec![&b"entity"[..], b"a\xf1o"]);
+        assert_eq!(header_names(&latin1), ["entity", "a\\xF1o"]);
+        let names = decode_header(&latin1, TextEncoding::Latin1, "d.csv").unwrap();
+        assert_eq!(names, ["entity", "año"]);
+        let bom = csv::ByteRecord::from(vec!["\u{feff}entity"]);
+        let err = decode_header(&bom, TextEncoding::Windows1252, "d.csv").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "d.csv:1: the file starts with a UTF-8 byte-order mark, so it is UTF-8, but it is read as windows-1252: drop the `--encoding` option or the pack's `[data] encoding`"
+        );
+    }
+
+    #[test]
+    fn repeated_header_names_are_found_with_both_columns() {
+        let header: Vec<String> = ["entity", "a", "b", "a", "a", "b"].map(String::from).into();
+        assert_eq!(
+            duplicate_headers(&header),
+            [("a".to_owned(), 2, 4), ("b".to_owned(), 3, 6)]
+        );
+        let err = check_duplicate_headers(&header, "d.csv", &|c| c == "b").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "d.csv:1:6: the header has `b` twice, in columns 3 and 6 (d.csv:1:3 and d.csv:1:6); the pack reads `b` and will not guess which one is meant: rename or remove one of them"
+        );
+        let warnings = check_duplicate_headers(&header, "d.csv", &|_| false).unwrap();
+        assert_eq!(warnings.len(), 2);
+        assert_eq!(
+            warnings[0].message,
+            "the header has `a` twice, in columns 2 and 4 (d.csv:1:2 and d.csv:1:4); the pack does not read it, so neither is used"
+        );
     }
 }

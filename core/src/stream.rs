@@ -15,9 +15,12 @@ use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::compile::CompiledRuleSet;
 use crate::csv_input::DataError;
+use crate::csv_input::WideBatches;
 use crate::evaluate::evaluate;
+use crate::quotes::QuoteCheck;
+use crate::reader::BatchReader;
 use crate::reader::read_data_from;
-use crate::records::{RecordBatch, header_names};
+use crate::records::{RecordBatch, decode_header};
 use crate::result::ResultSet;
 use crate::table::DataWarning;
 
@@ -187,21 +190,24 @@ enum Streamed {
 type Piece = Result<(ResultSet, Vec<DataWarning>), DataError>;
 
 fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Streamed, DataError> {
+    let shape = &rules.pack.data;
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
-        .delimiter(rules.pack.data.delimiter)
+        .delimiter(shape.delimiter)
         .buffer_capacity(READ_BUFFER)
-        .from_reader(input);
-    let header = header_names(
+        .from_reader(QuoteCheck::new(input, shape.delimiter));
+    let header = decode_header(
         csv.byte_headers()
             .map_err(|e| DataError::from_csv(e, source))?,
-    );
-    let Some(reader) = rules.data_reader() else {
-        return Ok(Streamed::Whole(WholeReason::Format));
-    };
-    let batches = match reader.batches(&header, source, rules) {
-        None => return Ok(Streamed::Whole(WholeReason::Format)),
-        Some(batches) => batches?,
+        shape.encoding,
+        source,
+    )?;
+    let batches: Box<dyn BatchReader + '_> = match rules.data_reader() {
+        None => Box::new(WideBatches::new(&header, source, rules)?),
+        Some(reader) => match reader.batches(&header, source, rules) {
+            None => return Ok(Streamed::Whole(WholeReason::Format)),
+            Some(batches) => batches?,
+        },
     };
     let entity_column = &rules.pack.data.entity;
     let Some(entity_at) = header.iter().position(|h| h == entity_column) else {
@@ -220,6 +226,7 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
     let ahead = Ahead::new(rayon::current_num_threads() * BATCHES_AHEAD_PER_THREAD);
     let mut splitter = Splitter::new(entity_at, BATCH_RECORDS, BATCH_BYTES);
     let mut record = csv::ByteRecord::new();
+    let mut last = csv::ByteRecord::new();
     let parallel = rayon::current_num_threads() > 1;
     let outcome = rayon::in_place_scope(|scope| -> Result<Option<WholeReason>, DataError> {
         let hand_over = |batch: RecordBatch| {
@@ -244,7 +251,9 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
                 Split::Full(batch) => hand_over(batch),
                 Split::NotGrouped(reason) => return Ok(Some(reason)),
             }
+            std::mem::swap(&mut record, &mut last);
         }
+        csv.get_ref().finish(&last, source)?;
         if let Some(batch) = splitter.finish() {
             hand_over(batch);
         }

@@ -17,6 +17,7 @@ use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule
 use crate::band::{BandBasis, BandLevel, BandSet};
 use crate::colour::Colour;
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
+use crate::encoding::{ENCODING_NAMES, TextEncoding};
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
 
@@ -92,6 +93,10 @@ pub(crate) struct DataLayer {
     pub thousands: Option<Option<char>>,
     /// The spreadsheet sheet to read.
     pub sheet: Option<String>,
+    /// Whether numbers may carry an exponent.
+    pub exponent: Option<bool>,
+    /// The data's text encoding.
+    pub encoding: Option<TextEncoding>,
 }
 
 /// Everything one `pack.toml` (and the `.rhai` files beside it) says.
@@ -297,6 +302,24 @@ impl LayerReader<'_> {
         }
     }
 
+    /// A `[data] encoding`: one of [`ENCODING_NAMES`].
+    fn encoding(&mut self, text: &Spanned<String>) -> Option<TextEncoding> {
+        let found = TextEncoding::from_name(text.get_ref());
+        if found.is_none() {
+            let names: Vec<String> = ENCODING_NAMES
+                .iter()
+                .map(|(n, _)| format!("`\"{n}\"`"))
+                .collect();
+            self.error(
+                DiagnosticCode::InvalidValue,
+                format!("encoding `{}` is not one of {}", text.get_ref(), names.join(", ")),
+                self.at(text),
+                Some("write the encoding the data files are saved in, e.g. `encoding = \"windows-1252\"` for an export from a spreadsheet on Windows"),
+            );
+        }
+        found
+    }
+
     /// A `[data] decimal` or `thousands` separator, one of `allowed`.
     fn separator(&mut self, text: &Spanned<String>, allowed: &[&str], what: &str) -> Option<char> {
         let value = text.get_ref();
@@ -384,6 +407,8 @@ impl LayerReader<'_> {
                     .map(Some)
             }),
             sheet: m.data.sheet,
+            exponent: m.data.exponent,
+            encoding: m.data.encoding.and_then(|e| self.encoding(&e)),
         };
         let fields = m
             .fields

@@ -373,6 +373,8 @@ impl Resolved {
         self.data.decimal = data.decimal.or(self.data.decimal.take());
         self.data.thousands = data.thousands.or(self.data.thousands.take());
         self.data.sheet = data.sheet.or(self.data.sheet.take());
+        self.data.exponent = data.exponent.or(self.data.exponent.take());
+        self.data.encoding = data.encoding.or(self.data.encoding.take());
         for field in newer.fields {
             self.set_field(field);
         }
@@ -742,6 +744,7 @@ impl Resolved {
         let numbers = NumberFormat {
             decimal: data.decimal.as_ref().map_or('.', |(c, _)| *c),
             thousands: data.thousands.flatten(),
+            exponent: data.exponent.unwrap_or(false),
         };
         if let (Some((_, location)), Some(thousands)) = (&data.decimal, numbers.thousands)
             && thousands == numbers.decimal
@@ -771,6 +774,7 @@ impl Resolved {
                 delimiter: data.delimiter.unwrap_or(b','),
                 numbers,
                 sheet: data.sheet,
+                encoding: data.encoding.unwrap_or_default(),
                 text_columns: fields
                     .iter()
                     .filter(|f| f.kind == FieldKind::Text)

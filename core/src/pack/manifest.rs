@@ -120,6 +120,8 @@ pub(crate) struct DataSection {
     pub decimal: Option<Spanned<String>>,
     pub thousands: Option<Spanned<String>>,
     pub sheet: Option<String>,
+    pub exponent: Option<bool>,
+    pub encoding: Option<Spanned<String>>,
 }
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.

@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::band::BandSet;
 use crate::decimal::NumberFormat;
+use crate::encoding::TextEncoding;
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
 
@@ -251,6 +252,8 @@ pub struct DataShape {
     pub numbers: NumberFormat,
     /// The sheet of a spreadsheet to read (default: the first).
     pub sheet: Option<String>,
+    /// The text encoding of a CSV file (default UTF-8).
+    pub encoding: TextEncoding,
 }
 
 impl Default for DataShape {
@@ -265,6 +268,7 @@ impl Default for DataShape {
             delimiter: b',',
             numbers: NumberFormat::default(),
             sheet: None,
+            encoding: TextEncoding::Utf8,
         }
     }
 }

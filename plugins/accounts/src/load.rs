@@ -4,7 +4,11 @@
 //!
 //! Columns: the pack's entity and period columns, `code`, `value`, an
 //! optional `name` (for people; not read) and the pack's dimensions. A bad
-//! row is a warning, never fatal for the file.
+//! row is a warning, never fatal for the file. Text is decoded in the
+//! pack's encoding; an entity, period or dimension that cannot be read
+//! (bytes not valid UTF-8, a line break in a key) keeps its entity × period
+//! with every value an error saying where ([`Loaded::problems`]), and two
+//! different byte strings are never taken for one entity.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +16,10 @@ use std::io::Read;
 
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
-use semaforo_core::{DataError, DataShape, DataWarning, Record, header_names};
+use semaforo_core::{
+    DataError, DataShape, DataWarning, QuoteCheck, Record, TextEncoding, check_duplicate_headers,
+    decode_header,
+};
 
 use crate::ledger::{Block, Codes, Entry, Ledger};
 use crate::query::classify;
@@ -69,7 +76,17 @@ impl Layout {
         };
         let code = required(CODE_COLUMN)?;
         let value = required(VALUE_COLUMN)?;
-        let mut warnings = Vec::new();
+        let reads = |column: &str| {
+            [
+                shape.entity.as_str(),
+                period_column,
+                CODE_COLUMN,
+                VALUE_COLUMN,
+            ]
+            .contains(&column)
+                || shape.dimensions.iter().any(|d| d == column)
+        };
+        let mut warnings = check_duplicate_headers(header, source, &reads)?;
         let mut dimensions = Vec::new();
         for dimension in &shape.dimensions {
             let at = find(dimension);
@@ -119,30 +136,55 @@ impl Fields for Record<'_> {
     }
 }
 
+/// A ledger read from balances, its warnings, and the entity × period
+/// blocks whose keys could not be read.
+pub(crate) struct Loaded {
+    pub ledger: Ledger,
+    pub warnings: Vec<DataWarning>,
+    /// Per block of the ledger (in its order), why its values are not
+    /// read, located; `None` for a sound block.
+    pub problems: Vec<Option<String>>,
+}
+
 /// Reads a whole balances file from `reader`; `source` names it in messages.
+#[cfg(test)]
 pub(crate) fn load(
     reader: impl Read,
     source: &str,
     shape: &DataShape,
 ) -> Result<(Ledger, Vec<DataWarning>), DataError> {
+    load_all(reader, source, shape).map(|loaded| (loaded.ledger, loaded.warnings))
+}
+
+/// Reads a whole balances file from `reader`; `source` names it in messages.
+pub(crate) fn load_all(
+    reader: impl Read,
+    source: &str,
+    shape: &DataShape,
+) -> Result<Loaded, DataError> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .delimiter(shape.delimiter)
-        .from_reader(reader);
-    let header = header_names(
+        .from_reader(QuoteCheck::new(reader, shape.delimiter));
+    let header = decode_header(
         csv.byte_headers()
             .map_err(|e| DataError::from_csv(e, source))?,
-    );
+        shape.encoding,
+        source,
+    )?;
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
     let mut builder = Builder::new(source, shape, &layout);
     builder.warnings = header_warnings;
     let mut record = csv::ByteRecord::new();
+    let mut last = csv::ByteRecord::new();
     while csv
         .read_byte_record(&mut record)
         .map_err(|e| DataError::from_csv(e, source))?
     {
         builder.row(&record)?;
+        std::mem::swap(&mut record, &mut last);
     }
+    csv.get_ref().finish(&last, source)?;
     Ok(builder.finish())
 }
 
@@ -152,7 +194,7 @@ pub(crate) fn load_batch<'r>(
     source: &str,
     shape: &DataShape,
     layout: &Layout,
-) -> Result<(Ledger, Vec<DataWarning>), DataError> {
+) -> Result<Loaded, DataError> {
     let mut builder = Builder::new(source, shape, layout);
     for record in records {
         builder.row(&record)?;
@@ -160,19 +202,43 @@ pub(crate) fn load_batch<'r>(
     Ok(builder.finish())
 }
 
-/// A field as text (invalid UTF-8 replaced), trimmed; borrowed when valid.
-fn text(bytes: &[u8]) -> Cow<'_, str> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Cow::Owned(String::from_utf8_lossy(bytes).trim().to_owned());
-    };
-    // Most fields start and end with a visible ASCII character: no trimming to do.
-    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
-    if visible(bytes.first()) && visible(bytes.last()) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Borrowed(text.trim())
+/// A field as text in `encoding`, trimmed; borrowed when already UTF-8.
+/// `Err` holds the field shown with its bad bytes as `\xHH`.
+fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<Cow<'_, str>, String> {
+    if encoding == TextEncoding::Utf8 {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(semaforo_core::escape_bytes(bytes.trim_ascii()));
+        };
+        // Most fields start and end with a visible ASCII character: no trimming to do.
+        let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+        return Ok(if visible(bytes.first()) && visible(bytes.last()) {
+            Cow::Borrowed(text)
+        } else {
+            Cow::Borrowed(text.trim())
+        });
+    }
+    match encoding.decode(bytes) {
+        Ok(Cow::Borrowed(text)) => Ok(Cow::Borrowed(text.trim())),
+        Ok(Cow::Owned(text)) => Ok(Cow::Owned(text.trim().to_owned())),
+        Err(bad) => Err(bad.escaped.trim().to_owned()),
     }
 }
+
+/// A field as text for messages and values that are not keys: its bad
+/// bytes shown as `\xHH`, never replaced.
+fn text(bytes: &[u8], encoding: TextEncoding) -> Cow<'_, str> {
+    decode(bytes, encoding).unwrap_or_else(Cow::Owned)
+}
+
+/// A field as written, untrimmed, line breaks and other controls escaped.
+fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
+    encoding
+        .decode(bytes)
+        .map_or_else(|bad| bad.escaped, |text| text.escape_debug().to_string())
+}
+
+/// What to tell a user whose UTF-8 file holds a byte that is not UTF-8.
+const ENCODING_HELP: &str = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
 
 /// The ledger being read, with the indexes that find a row's block and code.
 struct Builder<'a> {
@@ -187,11 +253,15 @@ struct Builder<'a> {
     code_texts: HashMap<String, u32>,
     /// Per id, the code.
     codes: Vec<String>,
-    entity_ids: BTreeMap<String, usize>,
+    /// An entity's key → its id. The key is the trimmed text's bytes, or
+    /// the raw bytes when they are not text: different bytes never merge.
+    entity_ids: HashMap<Vec<u8>, usize, RandomState>,
     entities: Vec<String>,
-    /// Per entity: period → block.
-    periods: Vec<BTreeMap<String, usize>>,
+    /// Per entity: period key (as for entities; text order) → block.
+    periods: Vec<BTreeMap<Vec<u8>, usize>>,
     blocks: Vec<Block>,
+    /// Per block: why its values are not read (a key that cannot be read).
+    problems: Vec<Option<String>>,
     /// Per block: whether a differing dimension was already warned.
     dimension_warned: Vec<bool>,
     /// Raw entity and period of the previous row, and its block.
@@ -208,10 +278,11 @@ impl<'a> Builder<'a> {
             code_ids: HashMap::default(),
             code_texts: HashMap::new(),
             codes: Vec::new(),
-            entity_ids: BTreeMap::new(),
+            entity_ids: HashMap::default(),
             entities: Vec::new(),
             periods: Vec::new(),
             blocks: Vec::new(),
+            problems: Vec::new(),
             dimension_warned: Vec::new(),
             last: None,
             warnings: Vec::new(),
@@ -234,7 +305,7 @@ impl<'a> Builder<'a> {
             None => {
                 let id = self.intern(raw_code, line)?;
                 // A missing code is warned on every row: never remembered.
-                if !text(raw_code).is_empty() {
+                if !raw_code.trim_ascii().is_empty() {
                     self.code_ids.insert(raw_code.into(), id);
                 }
                 id
@@ -243,15 +314,29 @@ impl<'a> Builder<'a> {
         let Some(id) = id else {
             return Ok(());
         };
-        let raw = text(record.field(self.layout.value));
-        let value: Option<Decimal> = self.shape.numbers.parse(&raw);
-        if value.is_none() {
-            let what = if raw.is_empty() {
-                "no value".to_owned()
-            } else {
-                format!("the value `{raw}`, which is not a number")
-            };
-            let code = text(raw_code);
+        let encoding = self.shape.encoding;
+        let (value, what): (Option<Decimal>, Option<String>) = match decode(
+            record.field(self.layout.value),
+            encoding,
+        ) {
+            Ok(raw) => match self.shape.numbers.parse(&raw) {
+                Some(value) => (Some(value), None),
+                None if raw.is_empty() => (None, Some("no value".to_owned())),
+                None => (
+                    None,
+                    Some(format!("the value `{raw}`, which is not a number")),
+                ),
+            },
+            Err(escaped) => (
+                None,
+                Some(format!(
+                    "the value `{escaped}`, which is not valid UTF-8 (column {}; {ENCODING_HELP})",
+                    self.layout.value + 1
+                )),
+            ),
+        };
+        if let Some(what) = what {
+            let code = text(raw_code, encoding);
             let message = format!(
                 "{}: code `{code}` has {what}; it has no usable balance",
                 self.describe(block),
@@ -278,37 +363,53 @@ impl<'a> Builder<'a> {
             self.check_dimensions(block, record, line);
             return block;
         }
-        let entity_text = text(entity);
-        let period_text = text(period);
-        let entity_id = match self.entity_ids.get(entity_text.as_ref()) {
+        let mut problem = None;
+        let (entity_key, entity_text) = self.key(entity, layout.entity, "entity", &mut problem);
+        let (period_key, period_text) = self.key(period, layout.period, "period", &mut problem);
+        let entity_id = match self.entity_ids.get(&entity_key) {
             Some(&id) => id,
             None => {
                 let id = self.entities.len();
-                self.entity_ids.insert(entity_text.to_string(), id);
-                self.entities.push(entity_text.to_string());
+                self.entity_ids.insert(entity_key, id);
+                self.entities.push(entity_text.clone());
                 self.periods.push(BTreeMap::new());
                 id
             }
         };
-        let block = match self.periods[entity_id].get(period_text.as_ref()) {
+        let block = match self.periods[entity_id].get(&period_key) {
             Some(&block) => {
                 self.check_dimensions(block, record, line);
                 block
             }
             None => {
                 let block = self.blocks.len();
-                self.periods[entity_id].insert(period_text.to_string(), block);
-                let dimensions = layout
-                    .dimensions
-                    .iter()
-                    .map(|at| {
-                        at.map(|i| text(record.field(i)).into_owned())
-                            .unwrap_or_default()
-                    })
-                    .collect();
+                self.periods[entity_id].insert(period_key, block);
+                let encoding = self.shape.encoding;
+                let mut dimensions = Vec::with_capacity(layout.dimensions.len());
+                for (k, at) in layout.dimensions.iter().enumerate() {
+                    let Some(at) = *at else {
+                        dimensions.push(String::new());
+                        continue;
+                    };
+                    match decode(record.field(at), encoding) {
+                        Ok(value) => dimensions.push(value.into_owned()),
+                        Err(escaped) => {
+                            let name = &self.shape.dimensions[k];
+                            problem.get_or_insert_with(|| (at + 1, format!(
+                                "the `{name}` value `{escaped}` is not valid UTF-8, so the values of entity `{entity_text}` period `{period_text}` are not read; {ENCODING_HELP}"
+                            )));
+                            dimensions.push(escaped);
+                        }
+                    }
+                }
+                let problem = problem.map(|(column, what)| {
+                    self.warn(line, format!("column {column}: {what}"));
+                    format!("{}:{line}:{column}: {what}", self.source)
+                });
+                self.problems.push(problem);
                 self.blocks.push(Block {
                     entity: entity_id,
-                    period: period_text.to_string(),
+                    period: period_text.clone(),
                     line,
                     dimensions,
                     entries: Vec::new(),
@@ -333,6 +434,35 @@ impl<'a> Builder<'a> {
         block
     }
 
+    /// The key of an entity or period field and its text; a field that
+    /// cannot be a key (bytes not valid text, a line break) keeps its own
+    /// key, shown with its bad bytes as `\xHH`, and says why in `problem`.
+    fn key(
+        &self,
+        bytes: &[u8],
+        at: usize,
+        role: &str,
+        problem: &mut Option<(usize, String)>,
+    ) -> (Vec<u8>, String) {
+        match decode(bytes, self.shape.encoding) {
+            Ok(text) => {
+                if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+                    problem.get_or_insert_with(|| (at + 1, format!(
+                        "the {role} `{}` holds a line break, so its values are not read: a key is one line (is a quote left open before it?)",
+                        shown(bytes, self.shape.encoding)
+                    )));
+                }
+                (text.as_bytes().to_vec(), text.into_owned())
+            }
+            Err(escaped) => {
+                problem.get_or_insert_with(|| (at + 1, format!(
+                    "the {role} `{escaped}` is not valid UTF-8, so its values are not read; {ENCODING_HELP}"
+                )));
+                (bytes.trim_ascii().to_vec(), escaped)
+            }
+        }
+    }
+
     /// Warns, once per block, when a row's dimension differs from the block's first row.
     fn check_dimensions(&mut self, block: usize, record: &impl Fields, line: u64) {
         if self.dimension_warned[block] {
@@ -340,7 +470,7 @@ impl<'a> Builder<'a> {
         }
         for (k, at) in self.layout.dimensions.iter().enumerate() {
             let Some(at) = *at else { continue };
-            let value = text(record.field(at));
+            let value = text(record.field(at), self.shape.encoding);
             let first = &self.blocks[block].dimensions[k];
             if value != first.as_str() {
                 let message = format!(
@@ -360,9 +490,27 @@ impl<'a> Builder<'a> {
     /// when the row is ignored: no code (warned each time), or a code
     /// outside the grammar (warned once).
     fn intern(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
-        let code = text(raw);
+        let column = self.layout.code + 1;
+        let code = match decode(raw, self.shape.encoding) {
+            Ok(code) => code,
+            Err(escaped) => {
+                let message = format!(
+                    "column {column}: code `{escaped}` is not valid UTF-8; its rows are ignored; {ENCODING_HELP}"
+                );
+                self.warn(line, message);
+                return Ok(None);
+            }
+        };
         if code.is_empty() {
             self.warn(line, "the row has no code; it is ignored".to_owned());
+            return Ok(None);
+        }
+        if raw.iter().any(|&b| b == b'\n' || b == b'\r') {
+            let message = format!(
+                "column {column}: code `{}` holds a line break; its rows are ignored: a code is one line (is a quote left open before it?)",
+                shown(raw, self.shape.encoding)
+            );
+            self.warn(line, message);
             return Ok(None);
         }
         if let Some(&id) = self.code_texts.get(code.as_ref()) {
@@ -404,7 +552,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Ranks the codes, sorts and deduplicates each block, orders the blocks.
-    fn finish(mut self) -> (Ledger, Vec<DataWarning>) {
+    fn finish(mut self) -> Loaded {
         let mut by_text: Vec<u32> = (0..self.codes.len())
             .filter_map(|id| u32::try_from(id).ok())
             .collect();
@@ -463,11 +611,19 @@ impl<'a> Builder<'a> {
             block.entries = kept;
         }
         let mut blocks: Vec<Option<Block>> = self.blocks.into_iter().map(Some).collect();
-        let ordered = self
+        let order: Vec<usize> = self
             .periods
             .iter()
             .flat_map(BTreeMap::values)
+            .copied()
+            .collect();
+        let ordered = order
+            .iter()
             .filter_map(|&b| blocks.get_mut(b).and_then(Option::take))
+            .collect();
+        let problems = order
+            .iter()
+            .map(|&b| self.problems.get_mut(b).and_then(Option::take))
             .collect();
         let ledger = Ledger {
             source: self.source.to_owned(),
@@ -475,6 +631,10 @@ impl<'a> Builder<'a> {
             entities: self.entities,
             blocks: ordered,
         };
-        (ledger, warnings)
+        Loaded {
+            ledger,
+            warnings,
+            problems,
+        }
     }
 }

@@ -14,7 +14,7 @@ use semaforo_core::{
 use crate::consistency;
 use crate::functions::BalanceFunction;
 use crate::ledger::Ledger;
-use crate::load::{Layout, load, load_batch};
+use crate::load::{Layout, Loaded, load_all, load_batch};
 use crate::query::Query;
 
 /// The name packs give this format: `[data] format = "balances"`.
@@ -65,8 +65,8 @@ impl DataReader for BalancesReader {
         source_name: &str,
         rules: &CompiledRuleSet,
     ) -> Result<Table, DataError> {
-        let (ledger, warnings) = load(input, source_name, rules.pack().data_shape())?;
-        Ok(table(&ledger, warnings, rules))
+        let loaded = load_all(input, source_name, rules.pack().data_shape())?;
+        Ok(table(loaded, rules))
     }
 
     fn batches<'a>(
@@ -102,14 +102,21 @@ impl BatchReader for Batches<'_> {
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
         let shape = self.rules.pack().data_shape();
-        let (ledger, warnings) = load_batch(batch.records(), &self.source, shape, &self.layout)?;
-        Ok(table(&ledger, warnings, self.rules))
+        let loaded = load_batch(batch.records(), &self.source, shape, &self.layout)?;
+        Ok(table(loaded, self.rules))
     }
 }
 
 /// The table of a ledger: a row per block, a column per field the pack's
-/// formulas read, and every warning in line order.
-fn table(ledger: &Ledger, mut warnings: Vec<DataWarning>, rules: &CompiledRuleSet) -> Table {
+/// formulas read (every value of a block whose key could not be read an
+/// error saying why), and every warning in line order.
+fn table(loaded: Loaded, rules: &CompiledRuleSet) -> Table {
+    let Loaded {
+        ledger,
+        mut warnings,
+        problems,
+    } = loaded;
+    let ledger = &ledger;
     let shape = rules.pack().data_shape();
     warnings.extend(consistency::check(ledger));
     // Stable: warnings about one line keep the order they were found in.
@@ -123,7 +130,12 @@ fn table(ledger: &Ledger, mut warnings: Vec<DataWarning>, rules: &CompiledRuleSe
             block.dimensions.clone(),
         );
     }
-    for (name, values) in columns(ledger, rules.fields()) {
+    for (name, mut values) in columns(ledger, rules.fields()) {
+        for (value, problem) in values.iter_mut().zip(&problems) {
+            if let Some(reason) = problem {
+                *value = Err(CellProblem::Unavailable(reason.clone()));
+            }
+        }
         table.push_column(&name, values);
     }
     for warning in warnings {
@@ -361,5 +373,93 @@ formula = "saldo_promedio(\"14\") + saldo( \"14\" )"
             [(Some(1), "the header has no `segment` dimension column")]
         );
         assert_eq!(table.dimensions()[0].values, [""]);
+    }
+
+    #[test]
+    fn entities_of_different_bytes_stay_apart_and_unreadable_keys_are_located_errors() {
+        let rules = rules(INDICATORS);
+        let csv = b"coac,period,segment,code,value\nA\xff,1,s,14,1\nA\xfe,1,s,14,2\nA\xff,1,s,1,3\nB,1,s,14,4\n";
+        let table = BalancesReader
+            .read_from(&mut &csv[..], "b.csv", &rules)
+            .unwrap();
+        let rows: Vec<&str> = (0..table.len()).map(|r| table.entity(r)).collect();
+        assert_eq!(rows, ["A\\xFF", "A\\xFE", "B"]);
+        let help = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
+        let saldo = table.column("saldo(\"14\")").unwrap();
+        assert_eq!(
+            saldo.problem(1),
+            Some(&CellProblem::Unavailable(format!(
+                "b.csv:3:1: the entity `A\\xFE` is not valid UTF-8, so its values are not read; {help}"
+            )))
+        );
+        assert_eq!(saldo.value(2), Some(Decimal::from(4)));
+        assert_eq!(
+            warnings(&table)[..2],
+            [
+                (Some(2), format!("column 1: the entity `A\\xFF` is not valid UTF-8, so its values are not read; {help}").as_str()),
+                (Some(3), format!("column 1: the entity `A\\xFE` is not valid UTF-8, so its values are not read; {help}").as_str()),
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_1252_is_decoded_exactly() {
+        let rules = rules(INDICATORS)
+            .with_data_shape(|s| s.encoding = semaforo_core::TextEncoding::Windows1252);
+        let csv = b"coac,period,segment,code,value\nA\xf1o \x80,1,s,14,1\n";
+        let table = BalancesReader
+            .read_from(&mut &csv[..], "b.csv", &rules)
+            .unwrap();
+        assert_eq!(table.entity(0), "Año €");
+        assert_eq!(
+            table.column("saldo(\"14\")").unwrap().value(0),
+            Some(Decimal::ONE)
+        );
+    }
+
+    #[test]
+    fn repeated_headers_quotes_and_line_breaks_in_keys() {
+        let rules = rules(INDICATORS);
+        let err = read(&rules, "coac,period,value,code,value\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.csv:1:5: the header has `value` twice, in columns 3 and 5 (b.csv:1:3 and b.csv:1:5); the pack reads `value` and will not guess which one is meant: rename or remove one of them"
+        );
+        let table = read(&rules, "coac,period,name,code,value,name\nA,1,x,14,1,y\n").unwrap();
+        assert_eq!(
+            warnings(&table)[0],
+            (
+                Some(1),
+                "the header has `name` twice, in columns 3 and 6 (b.csv:1:3 and b.csv:1:6); the pack does not read it, so neither is used"
+            )
+        );
+        let err = read(
+            &rules,
+            "coac,period,code,value\nA,1,14,1\n\"A,1,14,2\nB,1,14,3\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.csv:3: a quoted field opened on this line is never closed, so everything after it to the end of the file would be one field: close the quote (a quote inside a quoted field is written twice, `\"\"`)"
+        );
+        let table = read(
+            &rules,
+            "coac,period,code,value\n\"A\nB\",1,14,1\nC,1,\"14\n\",2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            table.column("saldo(\"14\")").unwrap().problem(0),
+            Some(&CellProblem::Unavailable(
+                "b.csv:2:1: the entity `A\\nB` holds a line break, so its values are not read: a key is one line (is a quote left open before it?)".into()
+            ))
+        );
+        assert!(
+            warnings(&table).contains(&(
+                Some(4),
+                "column 3: code `14\\n` holds a line break; its rows are ignored: a code is one line (is a quote left open before it?)"
+            )),
+            "{:?}",
+            warnings(&table)
+        );
     }
 }
