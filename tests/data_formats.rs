@@ -282,3 +282,213 @@ fn separators_in_the_pack_are_checked_where_they_are_written() {
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+/// A pack over a wide sheet `Hoja`: `doble = x * 2` for each entity.
+fn sheet_pack(dir: &Path) -> PathBuf {
+    let pack = dir.join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"hoja\"\nversion = \"1\"\n[data]\nsheet = \"Hoja\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
+    )
+    .unwrap();
+    pack
+}
+
+/// `eval --format json` of `data` with `pack`: the records and stderr.
+fn eval_json(pack: &Path, data: &Path) -> (Vec<serde_json::Value>, String) {
+    let out = semaforo(&[
+        "eval",
+        "--quiet",
+        "--format",
+        "json",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+/// `(entity, value or error message)` of each record.
+fn cells(records: &[serde_json::Value]) -> Vec<(String, String)> {
+    records
+        .iter()
+        .map(|r| {
+            let outcome = r["value"].as_str().map_or_else(
+                || r["error"]["message"].as_str().unwrap_or("").to_owned(),
+                str::to_owned,
+            );
+            (r["entity"].as_str().unwrap().to_owned(), outcome)
+        })
+        .collect()
+}
+
+#[test]
+fn sheet_messages_name_the_row_and_column_the_spreadsheet_shows() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let pack = sheet_pack(dir.path());
+    let book = dir.path().join("book.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Hoja").unwrap();
+    // The used range starts at C1: a merged title, a blank row, a subtitle.
+    sheet
+        .merge_range(0, 2, 0, 4, "Seguimiento 2024", &Format::new())
+        .unwrap();
+    sheet.write_string(2, 2, "(en dólares)").unwrap();
+    sheet.write_string(3, 2, "entity").unwrap();
+    sheet.write_string(3, 3, "x").unwrap();
+    sheet.write_string(4, 2, "A").unwrap();
+    sheet.write_number(4, 3, 5).unwrap();
+    // Row 6 blank; row 7 hidden, with a bad cell.
+    sheet.write_string(6, 2, "B").unwrap();
+    sheet.write_string(6, 3, "abc").unwrap();
+    sheet.set_row_hidden(6).unwrap();
+    // Rows 8–9: the entity merged over both, so row 9 has none.
+    sheet.merge_range(7, 2, 8, 2, "C", &Format::new()).unwrap();
+    sheet.write_number(7, 3, 2).unwrap();
+    sheet.write_string(8, 3, "x1").unwrap();
+    // Fifteen blank rows, then row 25, and A again in row 27.
+    sheet.write_string(24, 2, "D").unwrap();
+    sheet.write_string(24, 3, "1.2.3").unwrap();
+    sheet.write_string(26, 2, "A").unwrap();
+    sheet.write_number(26, 3, 1).unwrap();
+    // A note right of the table and a stray cell at the sheet's last cell.
+    sheet.write_string(4, 6, "revisar").unwrap();
+    sheet.write_string(1_048_575, 16_383, "?").unwrap();
+    workbook.save(&book).unwrap();
+
+    let (records, stderr) = eval_json(&pack, &book);
+    let at = |line: u32| format!("{}[Hoja]:{line}:4)", book.display());
+    let found = cells(&records);
+    assert_eq!(
+        found.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(),
+        ["A", "B", "C", "", "D", "A"],
+        "{found:?}"
+    );
+    assert_eq!(found[0].1, "10");
+    assert!(
+        found[1].1.contains("`abc`") && found[1].1.ends_with(&at(7)),
+        "{found:?}"
+    );
+    assert_eq!(found[2].1, "4");
+    assert!(
+        found[3].1.contains("`x1`") && found[3].1.ends_with(&at(9)),
+        "{found:?}"
+    );
+    assert!(
+        found[4].1.contains("`1.2.3`") && found[4].1.ends_with(&at(25)),
+        "{found:?}"
+    );
+    assert_eq!(found[5].1, "2");
+    assert!(
+        stderr.contains(":9: warning: row has an empty `entity`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":27: warning: entity `A`  appears again (first on line 5)"),
+        "{stderr}"
+    );
+}
+
+/// `path`'s zip with `from` replaced by `to` in the first sheet's XML.
+fn rewrite_sheet(path: &Path, from: &str, to: &str) {
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(path).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let name = file.name().to_owned();
+        let mut contents = Vec::new();
+        file.read_to_end(&mut contents).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let xml = String::from_utf8(contents).unwrap();
+            assert!(xml.contains(from), "{xml}");
+            contents = xml.replace(from, to).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&contents).unwrap();
+    }
+    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
+}
+
+#[test]
+fn a_cell_far_from_the_table_is_never_allocated() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let pack = sheet_pack(dir.path());
+    // The cells of issue #13: each alone made the old reader allocate the
+    // rectangle up to it (175 GB for ZZZ20, which is past Excel's last column).
+    for (far, row, column) in [
+        ("XFD1048576", 1_048_575, 16_383),
+        ("ZZZ20", 19, 0),
+        ("A300000", 299_999, 0),
+    ] {
+        let book = dir.path().join(format!("far-{far}.xlsx"));
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("Hoja").unwrap();
+        sheet.write_string(0, 0, "entity").unwrap();
+        sheet.write_string(0, 1, "x").unwrap();
+        sheet.write_string(1, 0, "A").unwrap();
+        sheet.write_number(1, 1, 21).unwrap();
+        sheet.write_string(row, column, "far").unwrap();
+        workbook.save(&book).unwrap();
+        if far == "ZZZ20" {
+            rewrite_sheet(&book, "r=\"A20\"", "r=\"ZZZ20\"");
+        }
+        let (records, _) = eval_json(&pack, &book);
+        let found = cells(&records);
+        assert_eq!(found[0], ("A".to_owned(), "42".to_owned()), "{far}");
+        if far == "A300000" {
+            // In the entity column: a row of the table, on its own line.
+            assert_eq!(found.len(), 2, "{found:?}");
+            assert_eq!(found[1].0, "far");
+            assert!(
+                found[1].1.starts_with("missing value of field `x`"),
+                "{found:?}"
+            );
+        } else {
+            assert_eq!(found.len(), 1, "{far}: {found:?}");
+        }
+    }
+}
+
+#[test]
+fn a_damaged_workbook_is_an_error_naming_the_file() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let pack = sheet_pack(dir.path());
+    let book = dir.path().join("book.xlsx");
+    let mut workbook = Workbook::new();
+    workbook
+        .add_worksheet()
+        .set_name("Hoja")
+        .unwrap()
+        .write_string(0, 0, "entity")
+        .unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    std::fs::write(&book, &bytes[..bytes.len() / 2]).unwrap();
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        book.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "semaforo: {}:1: cannot read the spreadsheet: ",
+            book.display()
+        )),
+        "{stderr}"
+    );
+}
