@@ -49,6 +49,7 @@ mod live;
 mod native;
 mod pack;
 mod pack_tests;
+mod period;
 mod plugin;
 mod reader;
 mod records;
@@ -77,6 +78,7 @@ pub use pack::{
     Unit, Value,
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
+pub use period::{PeriodForm, PeriodFormat, PeriodTime};
 pub use plugin::{Plugin, Registry};
 pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
 pub use records::{Record, RecordBatch, header_names};

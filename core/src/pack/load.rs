@@ -315,6 +315,7 @@ impl Resolved {
         self.data.decimal = data.decimal.or(self.data.decimal.take());
         self.data.thousands = data.thousands.or(self.data.thousands.take());
         self.data.sheet = data.sheet.or(self.data.sheet.take());
+        self.data.period_format = data.period_format.or(self.data.period_format.take());
         for field in newer.fields {
             self.set_field(field);
         }
@@ -664,6 +665,7 @@ impl Resolved {
                 delimiter: data.delimiter.unwrap_or(b','),
                 numbers,
                 sheet: data.sheet,
+                period_format: data.period_format.unwrap_or_default(),
                 text_columns: self
                     .fields
                     .iter()

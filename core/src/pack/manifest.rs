@@ -108,6 +108,7 @@ pub(crate) struct DataSection {
     pub decimal: Option<Spanned<String>>,
     pub thousands: Option<Spanned<String>>,
     pub sheet: Option<String>,
+    pub period_format: Option<Spanned<String>>,
 }
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.

@@ -247,6 +247,8 @@ pub struct DataShape {
     pub numbers: NumberFormat,
     /// The sheet of a spreadsheet to read (default: the first).
     pub sheet: Option<String>,
+    /// How periods are put in time order (`[data] period_format`).
+    pub period_format: crate::PeriodFormat,
 }
 
 impl Default for DataShape {
@@ -261,6 +263,7 @@ impl Default for DataShape {
             delimiter: b',',
             numbers: NumberFormat::default(),
             sheet: None,
+            period_format: crate::PeriodFormat::Auto,
         }
     }
 }
