@@ -492,3 +492,115 @@ fn a_damaged_workbook_is_an_error_naming_the_file() {
         "{stderr}"
     );
 }
+
+/// An `.ods` file whose one sheet `Hoja` has `rows` (the XML of its `table:table-row`s).
+fn ods(path: &Path, rows: &str) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>"#).unwrap();
+    zip.start_file("content.xml", stored).unwrap();
+    write!(
+        zip,
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Hoja">{rows}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    )
+    .unwrap();
+    zip.finish().unwrap();
+}
+
+fn ods_text(text: &str) -> String {
+    format!(
+        r#"<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>"#
+    )
+}
+
+fn ods_number(n: &str) -> String {
+    format!(
+        r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#
+    )
+}
+
+#[test]
+fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = sheet_pack(dir.path());
+    let header = format!(
+        "<table:table-row>{}{}</table:table-row>",
+        ods_text("entity"),
+        ods_text("x")
+    );
+    let row = |entity: &str, x: &str| {
+        format!(
+            "<table:table-row>{}{}</table:table-row>",
+            ods_text(entity),
+            x
+        )
+    };
+    // A blank row repeated three times, as LibreOffice writes them, then row 6.
+    let blank = r#"<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#;
+    let book = dir.path().join("book.ods");
+    ods(
+        &book,
+        &format!(
+            "{header}{}{blank}{}",
+            row("A", &ods_number("21")),
+            row("B", &ods_text("n/a"))
+        ),
+    );
+    let (records, _) = eval_json(&pack, &book);
+    let found = cells(&records);
+    assert_eq!(found[0], ("A".to_owned(), "42".to_owned()));
+    assert!(
+        found[1]
+            .1
+            .ends_with(&format!("{}[Hoja]:6:2)", book.display())),
+        "{found:?}"
+    );
+    // A value after a billion repeated empty cells, or a million rows × 20 columns.
+    for (far, expected) in [
+        (
+            row(
+                "C",
+                &format!(
+                    r#"<table:table-cell table:number-columns-repeated="1000000000"/>{}"#,
+                    ods_number("1")
+                ),
+            ),
+            "sheet `Hoja` reaches row 3, column 1000000002",
+        ),
+        (
+            format!(
+                r#"<table:table-row table:number-rows-repeated="1000000">{}{}</table:table-row>"#,
+                ods_text("D"),
+                format!(
+                    r#"<table:table-cell table:number-columns-repeated="20" office:value-type="float" office:value="1"/>"#
+                )
+            ),
+            "sheet `Hoja` reaches row 3, column 2 (1000002 × 21 = 21000042 cells",
+        ),
+    ] {
+        let book = dir.path().join("far.ods");
+        ods(
+            &book,
+            &format!("{header}{}{far}", row("A", &ods_number("21"))),
+        );
+        let out = semaforo(&[
+            "eval",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--data",
+            book.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("semaforo: {}:1: {expected}", book.display())),
+            "{stderr}"
+        );
+    }
+}

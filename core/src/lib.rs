@@ -58,6 +58,7 @@ mod source;
 mod stream;
 mod table;
 mod workbook;
+mod workbook_extent;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};

@@ -117,6 +117,13 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
     let whole = Failure {
         source: path.display().to_string(),
     };
+    if path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("ods"))
+    {
+        crate::workbook_extent::check_ods(path).map_err(|message| whole.at(1, message))?;
+    }
     let mut workbook = open_workbook_auto(path)
         .map_err(|e| whole.at(1, format!("cannot read the spreadsheet: {e}")))?;
     let names = workbook.sheet_names();
