@@ -604,3 +604,188 @@ fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_alloc
         );
     }
 }
+
+/// A BIFF8 record.
+fn biff(kind: u16, data: &[u8]) -> Vec<u8> {
+    let mut record = kind.to_le_bytes().to_vec();
+    record.extend((data.len() as u16).to_le_bytes());
+    record.extend(data);
+    record
+}
+
+fn xls_label(row: u16, column: u16, text: &str) -> Vec<u8> {
+    let mut data = [row.to_le_bytes(), column.to_le_bytes(), [0, 0]].concat();
+    data.extend((text.len() as u16).to_le_bytes());
+    data.push(0);
+    data.extend(text.as_bytes());
+    biff(0x0204, &data)
+}
+
+fn xls_number(row: u16, column: u16, n: f64) -> Vec<u8> {
+    let data = [
+        &row.to_le_bytes()[..],
+        &column.to_le_bytes(),
+        &[0, 0],
+        &n.to_le_bytes(),
+    ]
+    .concat();
+    biff(0x0203, &data)
+}
+
+/// An `.xls` file (a compound file holding a `Workbook` stream) with one
+/// sheet `Hoja` of `cells` records after `dimensions`; `cycle` makes the
+/// stream's last sector point back to its first.
+fn xls(path: &Path, dimensions: (u32, u32, u16, u16), cells: &[Vec<u8>], cycle: bool) {
+    let bof = |dt: u16| {
+        biff(
+            0x0809,
+            &[&[0x00, 0x06][..], &dt.to_le_bytes(), &[0; 12]].concat(),
+        )
+    };
+    let mut globals = bof(0x0005);
+    let sheet_at = globals.len() + 4 + 12 + 4;
+    let mut boundsheet = (sheet_at as u32).to_le_bytes().to_vec();
+    boundsheet.extend([0, 0, 4, 0]);
+    boundsheet.extend(b"Hoja");
+    globals.extend(biff(0x0085, &boundsheet));
+    globals.extend(biff(0x000A, &[]));
+    assert_eq!(globals.len(), sheet_at);
+    let mut stream = globals;
+    stream.extend(bof(0x0010));
+    let (rf, rl, cf, cl) = dimensions;
+    stream.extend(biff(
+        0x0200,
+        &[
+            &rf.to_le_bytes()[..],
+            &rl.to_le_bytes(),
+            &cf.to_le_bytes(),
+            &cl.to_le_bytes(),
+            &[0, 0],
+        ]
+        .concat(),
+    ));
+    for cell in cells {
+        stream.extend(cell);
+    }
+    stream.extend(biff(0x000A, &[]));
+    let len = stream.len().max(4096);
+    stream.resize(len.div_ceil(512) * 512, 0);
+    let sectors = stream.len() / 512;
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let mut put = |at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+    put(24, &0x3Eu16.to_le_bytes());
+    put(26, &3u16.to_le_bytes());
+    put(28, &0xFFFEu16.to_le_bytes());
+    put(30, &9u16.to_le_bytes());
+    put(32, &6u16.to_le_bytes());
+    put(44, &1u32.to_le_bytes());
+    put(48, &1u32.to_le_bytes());
+    put(56, &4096u32.to_le_bytes());
+    put(60, &0xFFFF_FFFEu32.to_le_bytes());
+    put(68, &0xFFFF_FFFEu32.to_le_bytes());
+    for i in 0..109 {
+        put(
+            76 + 4 * i,
+            &(if i == 0 { 0u32 } else { 0xFFFF_FFFF }).to_le_bytes(),
+        );
+    }
+    let mut fat = vec![0xFFFF_FFFDu32, 0xFFFF_FFFE];
+    for i in 0..sectors {
+        let next = if i + 1 < sectors {
+            2 + i as u32 + 1
+        } else if cycle {
+            2
+        } else {
+            0xFFFF_FFFE
+        };
+        fat.push(next);
+    }
+    fat.resize(128, 0xFFFF_FFFF);
+    let entry = |name: &str, kind: u8, start: u32, size: u32| {
+        let mut entry = vec![0u8; 128];
+        let name: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        entry[..name.len()].copy_from_slice(&name);
+        entry[64..66].copy_from_slice(&(name.len() as u16 + 2).to_le_bytes());
+        entry[66] = kind;
+        entry[68..80].copy_from_slice(&[0xFF; 12]);
+        entry[116..120].copy_from_slice(&start.to_le_bytes());
+        entry[120..124].copy_from_slice(&size.to_le_bytes());
+        entry
+    };
+    let mut file = header;
+    file.extend(fat.iter().flat_map(|f| f.to_le_bytes()));
+    file.extend(entry("Root Entry", 5, 0xFFFF_FFFE, 0));
+    file.extend(entry("Workbook", 2, 2, stream.len() as u32));
+    file.extend(vec![0u8; 256]);
+    file.extend(&stream);
+    std::fs::write(path, file).unwrap();
+}
+
+#[test]
+fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = sheet_pack(dir.path());
+    let book = dir.path().join("book.xls");
+    let table = [
+        xls_label(0, 0, "Informe"),
+        xls_label(2, 0, "entity"),
+        xls_label(2, 1, "x"),
+        xls_label(3, 0, "A"),
+        xls_number(3, 1, 21.0),
+        xls_label(6, 0, "B"),
+        xls_label(6, 1, "n/a"),
+    ];
+    xls(&book, (0, 7, 0, 2), &table, false);
+    let (records, _) = eval_json(&pack, &book);
+    let found = cells(&records);
+    assert_eq!(found[0], ("A".to_owned(), "42".to_owned()));
+    assert!(
+        found[1]
+            .1
+            .ends_with(&format!("{}[Hoja]:7:2)", book.display())),
+        "{found:?}"
+    );
+    // A cell at the last row and column a BIFF8 cell can name; dimensions
+    // declaring 4 billion rows; a sector chain that comes back on itself.
+    let mut far = table.to_vec();
+    far.push(xls_number(65_535, 65_535, 1.0));
+    for (dimensions, cells, cycle, expected) in [
+        (
+            (0, 7, 0, 2),
+            &far,
+            false,
+            "sheet 1 spans 65536 rows × 65536 columns from its first to its last cell (4294967296 cells",
+        ),
+        (
+            (0, u32::MAX, 0, 200),
+            &table.to_vec(),
+            false,
+            "sheet 1 spans 4294967295 rows × 200 columns",
+        ),
+        (
+            (0, 7, 0, 2),
+            &table.to_vec(),
+            true,
+            "the file is damaged: a chain of its sectors comes back to sector 2, so reading it would never end",
+        ),
+    ] {
+        xls(&book, dimensions, cells, cycle);
+        let out = semaforo(&[
+            "eval",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--data",
+            book.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "semaforo: {}:1: cannot read the spreadsheet: {expected}",
+                book.display()
+            )),
+            "{stderr}"
+        );
+    }
+}

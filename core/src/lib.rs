@@ -59,6 +59,7 @@ mod stream;
 mod table;
 mod workbook;
 mod workbook_extent;
+mod workbook_xls;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};

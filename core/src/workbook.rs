@@ -5,9 +5,12 @@
 //! - The sheet is `[data] sheet` (or `--sheet`), else the first one.
 //! - Only the cells the file holds are read: `.xlsx`/`.xlsm` and `.xlsb`
 //!   sheets are streamed cell by cell, so a stray cell at `XFD1048576`
-//!   costs one cell, never the rectangle up to it. `.xls` and `.ods`
-//!   files are read whole by `calamine`; their extent is checked first
-//!   (`.ods`) or bounded by the format itself (`.xls`, 65,536 × 256).
+//!   costs one cell, never the rectangle up to it; a cell right of Excel's
+//!   last column is ignored, one below its last row is an error. `.xls`
+//!   and `.ods` files are read whole by `calamine`, so their structure and
+//!   each sheet's grid are measured first and a file that would need more
+//!   than 2^24 cells per sheet (or never finish: a cycle of `.xls`
+//!   sectors) is refused (see `workbook_extent.rs`, `workbook_xls.rs`).
 //! - The header row is the first row with a text cell equal to the pack's
 //!   entity column: title rows above a table are skipped. The table's
 //!   columns end at the header's last cell; cells right of it (notes,
@@ -123,6 +126,16 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
         .is_some_and(|e| e.eq_ignore_ascii_case("ods"))
     {
         crate::workbook_extent::check_ods(path).map_err(|message| whole.at(1, message))?;
+    }
+    if path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xls"))
+    {
+        let bytes = std::fs::read(path)
+            .map_err(|e| whole.at(1, format!("cannot read the spreadsheet: {e}")))?;
+        crate::workbook_xls::check_xls(&bytes)
+            .map_err(|message| whole.at(1, format!("cannot read the spreadsheet: {message}")))?;
     }
     let mut workbook = open_workbook_auto(path)
         .map_err(|e| whole.at(1, format!("cannot read the spreadsheet: {e}")))?;
