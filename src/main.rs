@@ -459,6 +459,8 @@ fn eval(
     let show_progress = progress::wanted(quiet);
     let done = progress::evaluate(&rules, data, show_progress)?;
     print_warnings(&data.display().to_string(), &done.warnings);
+    let periods = semaforo::Analysis::period_warnings(&done.results);
+    print_warnings(&data.display().to_string(), &periods);
     if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) =
         &done.reading
     {

@@ -2,7 +2,12 @@
 //! previous period, and its standing in its peer group (mean, median,
 //! difference from them, rank).
 //!
-//! Periods of an entity are ordered as text (`2008-12` before `2009-01`).
+//! Periods of an entity are ordered in time (see [`crate::PeriodForm`]:
+//! `12/2008` before `1/2009`), as the pack's `[data] period_format` says;
+//! when they cannot be (periods in no known form, or in several), no
+//! variation is computed and [`Analysis::warnings`] says why. The previous
+//! period is the latest earlier one the entity has; when the entity has two
+//! rows for it, the variation is not computed (which would it be from?).
 //! Ranks follow the indicator's direction (1 = best) with ties sharing a
 //! rank (1, 1, 3); cells without a value are not ranked and do not count in
 //! the group's figures.
@@ -13,7 +18,9 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::pack::{Direction, Matrix, SelectionRule, Standard, TieRule};
+use crate::period::Chronology;
 use crate::result::ResultSet;
+use crate::table::DataWarning;
 
 /// A cell's change from the entity's previous period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +83,7 @@ pub struct Analysis {
     standings: Vec<Option<PeerStanding>>,
     rankings: Vec<Option<Ranking>>,
     cuts: Vec<MatrixCut>,
+    warnings: Vec<DataWarning>,
     width: usize,
 }
 
@@ -115,6 +123,7 @@ impl Analysis {
             standings: vec![None; results.rows().len() * width],
             rankings: vec![None; results.rows().len() * width],
             cuts: Vec::new(),
+            warnings: Vec::new(),
             width,
         };
         analysis.variations(results);
@@ -282,43 +291,45 @@ impl Analysis {
         self.standings.get(row * self.width + indicator)?.as_ref()
     }
 
+    /// Why some variations were not computed (periods that cannot be put in
+    /// time order, an entity with two rows for one period).
+    #[must_use]
+    pub fn warnings(&self) -> &[DataWarning] {
+        &self.warnings
+    }
+
+    /// The warnings [`Analysis::of`] would give, without the rest of the work.
+    #[must_use]
+    pub fn period_warnings(results: &ResultSet) -> Vec<DataWarning> {
+        previous_rows(results).1
+    }
+
     fn variations(&mut self, results: &ResultSet) {
-        let mut by_entity: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
-        for (row, key) in results.rows().iter().enumerate() {
-            if let Some(period) = &key.period {
-                by_entity
-                    .entry(key.entity.as_str())
-                    .or_default()
-                    .push((period.as_str(), row));
-            }
-        }
-        for mut rows in by_entity.into_values() {
-            rows.sort_unstable();
-            for pair in rows.windows(2) {
-                let (previous_row, row) = (pair[0].1, pair[1].1);
-                for indicator in 0..self.width {
-                    let (Some(previous), Some(current)) = (
-                        results.cell(previous_row, indicator).value,
-                        results.cell(row, indicator).value,
-                    ) else {
-                        continue;
-                    };
-                    let Some(absolute) = current.checked_sub(previous) else {
-                        continue;
-                    };
-                    let relative = if previous.is_zero() {
-                        None
-                    } else {
-                        absolute
-                            .checked_div(previous)
-                            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-                    };
-                    self.variations[row * self.width + indicator] = Some(Variation {
-                        previous,
-                        absolute,
-                        relative,
-                    });
-                }
+        let (pairs, warnings) = previous_rows(results);
+        self.warnings = warnings;
+        for (row, previous_row) in pairs {
+            for indicator in 0..self.width {
+                let (Some(previous), Some(current)) = (
+                    results.cell(previous_row, indicator).value,
+                    results.cell(row, indicator).value,
+                ) else {
+                    continue;
+                };
+                let Some(absolute) = current.checked_sub(previous) else {
+                    continue;
+                };
+                let relative = if previous.is_zero() {
+                    None
+                } else {
+                    absolute
+                        .checked_div(previous)
+                        .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                };
+                self.variations[row * self.width + indicator] = Some(Variation {
+                    previous,
+                    absolute,
+                    relative,
+                });
             }
         }
     }
@@ -351,6 +362,63 @@ impl Analysis {
             self.standings[row * self.width + indicator] = Some(standing);
         }
     }
+}
+
+/// Each row with a previous period, and that period's row: the entity's
+/// latest row strictly earlier in time, when it is the only row of its period.
+/// Entities with a period that has no place in time get none.
+fn previous_rows(results: &ResultSet) -> (Vec<(usize, usize)>, Vec<DataWarning>) {
+    let chronology = Chronology::of(
+        results.rows().iter().filter_map(|k| k.period.as_deref()),
+        results.pack().data_shape().period_format,
+    );
+    let mut by_entity: BTreeMap<&str, Vec<(Option<i64>, usize)>> = BTreeMap::new();
+    for (row, key) in results.rows().iter().enumerate() {
+        if let Some(period) = &key.period {
+            by_entity
+                .entry(key.entity.as_str())
+                .or_default()
+                .push((chronology.place(period), row));
+        }
+    }
+    let mut pairs = Vec::new();
+    let mut doubled: Vec<(&str, usize)> = Vec::new();
+    for (entity, mut rows) in by_entity {
+        if rows.iter().any(|(place, _)| place.is_none()) {
+            continue;
+        }
+        rows.sort_unstable();
+        // Rows of one period are adjacent: walk the periods in time order.
+        let mut previous: Option<&[(Option<i64>, usize)]> = None;
+        let mut reported = false;
+        for period in rows.chunk_by(|a, b| a.0 == b.0) {
+            if let Some(before) = previous {
+                if let [(_, previous_row)] = before {
+                    pairs.extend(period.iter().map(|&(_, row)| (row, *previous_row)));
+                } else if !reported {
+                    doubled.push((entity, before[0].1));
+                    reported = true;
+                }
+            }
+            previous = Some(period);
+        }
+    }
+    let mut warnings = chronology.warnings;
+    if let Some(&(entity, row)) = doubled.first() {
+        let key = &results.rows()[row];
+        let more = match doubled.len() {
+            1 => String::new(),
+            n => format!(" (and {} more entities)", n - 1),
+        };
+        warnings.push(DataWarning {
+            line: Some(key.line),
+            message: format!(
+                "entity `{entity}` has more than one row for period `{}`{more}: the variation of the period after it was not computed, because its previous value is ambiguous",
+                key.period.as_deref().unwrap_or_default()
+            ),
+        });
+    }
+    (pairs, warnings)
 }
 
 /// The standing of each of `rows` with a value of `indicator` among them.

@@ -58,6 +58,8 @@ pub enum DiagnosticCode {
     /// A field, parameter or indicator is named with a keyword or reserved
     /// word of the formula language, so formulas cannot read it.
     ReservedName,
+    /// `[data] period_format` names no known way of writing periods.
+    BadPeriodFormat,
 }
 
 impl DiagnosticCode {
@@ -81,6 +83,7 @@ impl DiagnosticCode {
             Self::TestFailed => "SEM014",
             Self::ShadowedFunction => "SEM016",
             Self::ReservedName => "SEM017",
+            Self::BadPeriodFormat => "SEM022",
         }
     }
 }

@@ -53,6 +53,7 @@ mod names;
 mod native;
 mod pack;
 mod pack_tests;
+mod period;
 mod plugin;
 mod quotes;
 mod reader;
@@ -63,6 +64,8 @@ mod source;
 mod stream;
 mod table;
 mod workbook;
+mod workbook_extent;
+mod workbook_xls;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
@@ -85,6 +88,7 @@ pub use pack::{
     Unit, Value,
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
+pub use period::{PeriodForm, PeriodFormat, PeriodTime};
 pub use plugin::{Plugin, Registry};
 pub use quotes::QuoteCheck;
 pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};

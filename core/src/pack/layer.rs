@@ -97,6 +97,8 @@ pub(crate) struct DataLayer {
     pub exponent: Option<bool>,
     /// The data's text encoding.
     pub encoding: Option<TextEncoding>,
+    /// How periods are written (`None`: not set here, or refused).
+    pub period_format: Option<crate::PeriodFormat>,
 }
 
 /// Everything one `pack.toml` (and the `.rhai` files beside it) says.
@@ -409,6 +411,14 @@ impl LayerReader<'_> {
             sheet: m.data.sheet,
             exponent: m.data.exponent,
             encoding: m.data.encoding.and_then(|e| self.encoding(&e)),
+            period_format: m.data.period_format.and_then(|f| {
+                let format = crate::PeriodFormat::parse(f.get_ref());
+                if format.is_none() {
+                    let message = format!("period_format `{}` is not one of {}", f.get_ref(), crate::PeriodFormat::CHOICES);
+                    self.error(DiagnosticCode::BadPeriodFormat, message, self.at(&f), Some("`auto` orders periods written in one recognised form; `text` declares that their text order is their time order"));
+                }
+                format
+            }),
         };
         let fields = m
             .fields

@@ -375,6 +375,7 @@ impl Resolved {
         self.data.sheet = data.sheet.or(self.data.sheet.take());
         self.data.exponent = data.exponent.or(self.data.exponent.take());
         self.data.encoding = data.encoding.or(self.data.encoding.take());
+        self.data.period_format = data.period_format.or(self.data.period_format.take());
         for field in newer.fields {
             self.set_field(field);
         }
@@ -775,6 +776,7 @@ impl Resolved {
                 numbers,
                 sheet: data.sheet,
                 encoding: data.encoding.unwrap_or_default(),
+                period_format: data.period_format.unwrap_or_default(),
                 text_columns: fields
                     .iter()
                     .filter(|f| f.kind == FieldKind::Text)

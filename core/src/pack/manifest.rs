@@ -122,6 +122,7 @@ pub(crate) struct DataSection {
     pub sheet: Option<String>,
     pub exponent: Option<bool>,
     pub encoding: Option<Spanned<String>>,
+    pub period_format: Option<Spanned<String>>,
 }
 
 /// `name = "description"` or `name = { column = "...", description = "..." }`.

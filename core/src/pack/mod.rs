@@ -254,6 +254,8 @@ pub struct DataShape {
     pub sheet: Option<String>,
     /// The text encoding of a CSV file (default UTF-8).
     pub encoding: TextEncoding,
+    /// How periods are put in time order (`[data] period_format`).
+    pub period_format: crate::PeriodFormat,
 }
 
 impl Default for DataShape {
@@ -269,6 +271,7 @@ impl Default for DataShape {
             numbers: NumberFormat::default(),
             sheet: None,
             encoding: TextEncoding::Utf8,
+            period_format: crate::PeriodFormat::Auto,
         }
     }
 }
