@@ -177,6 +177,9 @@ impl Callables {
                 help,
             });
         };
+        if call.pointer {
+            return None;
+        }
         let count = call.arguments.len();
         // A method call `x.f(a)` is `f(x, a)` for a native function and
         // `f(a)` with `this = x` for a script function.

@@ -390,10 +390,9 @@ impl FormulaCompiler<'_> {
             .collect();
         let closure_calls = scan_functions(&ast);
         for call in scan.calls.iter().chain(&closure_calls) {
-            if own
-                .iter()
-                .any(|(name, arity)| name == call.name.as_str() && fits_script(call, *arity))
-            {
+            if own.iter().any(|(name, arity)| {
+                name == call.name.as_str() && (call.pointer || fits_script(call, *arity))
+            }) {
                 continue;
             }
             if let Some(problem) = self.callables.check(call) {

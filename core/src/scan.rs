@@ -63,6 +63,8 @@ pub(crate) struct Call {
     pub method: bool,
     /// The kind of each argument, the object first for a method call.
     pub arguments: Vec<Kind>,
+    /// A function named in `Fn("name")`: called later, with any arguments.
+    pub pointer: bool,
 }
 
 /// What one walk found.
@@ -172,7 +174,19 @@ impl Walker<'_> {
     /// Walks an expression and tells what kind of value it gives.
     fn expr(&mut self, expr: &Expr) -> Kind {
         match expr {
-            Expr::DynamicConstant(value, _) => {
+            Expr::DynamicConstant(value, position) => {
+                // `Fn("name")` with a literal name is parsed into a function pointer.
+                if let Some(pointer) = value.read_lock::<rhai::FnPtr>()
+                    && !pointer.fn_name().starts_with("anon$")
+                {
+                    self.scan.calls.push(Call {
+                        name: pointer.fn_name().into(),
+                        position: *position,
+                        method: false,
+                        arguments: Vec::new(),
+                        pointer: true,
+                    });
+                }
                 if value.is_decimal() {
                     Kind::Number
                 } else if value.is_string() {
@@ -280,15 +294,27 @@ impl Walker<'_> {
                     position,
                     method: false,
                     arguments: arguments.clone(),
+                    pointer: false,
                 });
             }
             return operator_result(&call.name, &arguments);
+        }
+        if let ("Fn", [Expr::StringConstant(name, at)]) = (call.name.as_str(), call.args.as_slice())
+        {
+            self.scan.calls.push(Call {
+                name: name.clone(),
+                position: *at,
+                method: false,
+                arguments: Vec::new(),
+                pointer: true,
+            });
         }
         self.scan.calls.push(Call {
             name: call.name.clone(),
             position,
             method: object.is_some(),
             arguments,
+            pointer: false,
         });
         Kind::Unknown
     }

@@ -337,3 +337,16 @@ fn a_file_that_is_not_utf8_is_located_at_its_first_bad_byte() {
         )]
     );
 }
+
+#[test]
+fn a_function_named_in_fn_must_exist() {
+    let manifest = format!(
+        "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"Fn(\\\"percnt\\\").call(a, b)\"\n\
+         [[indicator]]\nid = \"y\"\nformula = \"Fn(\\\"percent\\\").call(a, b)\"\n"
+    );
+    let err = check(&manifest, &[]).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        ["pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percnt` does not exist"]
+    );
+}
