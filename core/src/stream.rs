@@ -1,6 +1,7 @@
 //! Evaluating a data file as it is read. When the pack's format reads
-//! batches ([`DataReader::batches`]) and the file is grouped by entity (the
-//! normal export order), the file is cut into batches of whole entities;
+//! batches (the wide format always; a plugin's through
+//! [`DataReader::batches`]) and the file is grouped by entity (the normal
+//! export order), the file is cut into batches of whole entities;
 //! each batch is read into a table and evaluated on its own, on the rayon
 //! pool while the next batch is read, and only its results are kept. Memory
 //! then grows with the results, not with the input. A file that is not
