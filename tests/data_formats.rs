@@ -575,11 +575,8 @@ fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_alloc
         ),
         (
             format!(
-                r#"<table:table-row table:number-rows-repeated="1000000">{}{}</table:table-row>"#,
+                r#"<table:table-row table:number-rows-repeated="1000000">{}<table:table-cell table:number-columns-repeated="20" office:value-type="float" office:value="1"/></table:table-row>"#,
                 ods_text("D"),
-                format!(
-                    r#"<table:table-cell table:number-columns-repeated="20" office:value-type="float" office:value="1"/>"#
-                )
             ),
             "sheet `Hoja` reaches row 3, column 2 (1000002 × 21 = 21000042 cells",
         ),

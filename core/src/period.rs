@@ -308,16 +308,15 @@ fn part_of_year(text: &str, letters: &[char], parts: i64) -> Option<i64> {
         let n = i64::from(digit.to_digit(10)?);
         (1..=parts).contains(&n).then_some(n)
     };
-    let separated = |s: &'_ str| -> String { s.strip_prefix(is_separator).unwrap_or(s).to_owned() };
     // The year first, then the part.
-    if let (Some(y), Some(rest)) = (upper.get(..4).and_then(year), upper.get(4..)) {
-        if let Some(n) = numbered(&separated(rest)) {
-            return Some(y * parts + n - 1);
-        }
+    if let (Some(y), Some(rest)) = (upper.get(..4).and_then(year), upper.get(4..))
+        && let Some(n) = numbered(rest.strip_prefix(is_separator).unwrap_or(rest))
+    {
+        return Some(y * parts + n - 1);
     }
     // The part first, then the year.
     let (part, rest) = (upper.get(..2)?, upper.get(2..)?);
-    Some(year(&separated(rest))? * parts + numbered(part)? - 1)
+    Some(year(rest.strip_prefix(is_separator).unwrap_or(rest))? * parts + numbered(part)? - 1)
 }
 
 /// `Dic. 2008`, `dic-2008`, `diciembre 2008`, `ene/2009`: a dot or a
