@@ -786,3 +786,36 @@ fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
         );
     }
 }
+
+#[test]
+fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"period\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
+    )
+    .unwrap();
+    // Issue #13: as text 1/2009 sorts before 12/2008, which took its value as previous.
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, "entity,period,x\nA,12/2008,1\nA,1/2009,3\n").unwrap();
+    let (records, stderr) = eval_json(&pack, &data);
+    let previous: Vec<&serde_json::Value> = records.iter().map(|r| &r["previous"]).collect();
+    assert_eq!(
+        previous,
+        [&serde_json::Value::Null, &serde_json::json!("2")]
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    // Periods in no known form: no variation, and stderr says why.
+    std::fs::write(&data, "entity,period,x\nA,P9,1\nA,P10,3\n").unwrap();
+    let (records, stderr) = eval_json(&pack, &data);
+    assert!(records.iter().all(|r| r["previous"].is_null()));
+    assert!(
+        stderr.contains(&format!(
+            "{}: warning: variation from the previous period was not computed: the periods `P10`, `P9` are not written in a form whose time order is known",
+            data.display()
+        )),
+        "{stderr}"
+    );
+}
