@@ -819,3 +819,59 @@ fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_balances_format_reads_a_workbook_with_a_title_row_like_its_csv() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = root().join("examples/sagrario/balances.csv");
+    let book = dir.path().join("balances.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet
+        .write_string(0, 1, "Balances COAC El Sagrario")
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let header = reader.headers().unwrap().clone();
+    for (column, name) in header.iter().enumerate() {
+        sheet.write_string(2, column as u16 + 1, name).unwrap();
+    }
+    for (row, record) in reader.records().enumerate() {
+        for (column, (name, field)) in header.iter().zip(&record.unwrap()).enumerate() {
+            let (row, column) = (row as u32 + 3, column as u16 + 1);
+            match field.parse::<f64>() {
+                Ok(n) if name == "value" => sheet.write_number(row, column, n).unwrap(),
+                _ => sheet.write_string(row, column, field).unwrap(),
+            };
+        }
+    }
+    workbook.save(&book).unwrap();
+    let from_csv = results("rules/sagrario", csv.to_str().unwrap(), &[]);
+    let from_book = results("rules/sagrario", book.to_str().unwrap(), &[]);
+    assert!(from_csv.len() > 50);
+    assert_eq!(from_book, from_csv);
+    // A pack whose period column the sheet lacks: named at the header's row.
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"periodo\"\n[fields]\nx = \"value\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n",
+    )
+    .unwrap();
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        book.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "semaforo: {}[Sheet1]:3: the header has no `periodo` column, which the pack's [data] section names as the period",
+            book.display()
+        )
+    );
+}
