@@ -807,6 +807,23 @@ fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
         [&serde_json::Value::Null, &serde_json::json!("2")]
     );
     assert!(!stderr.contains("warning"), "{stderr}");
+    // explain's default period is the last in time too.
+    let out = semaforo(&[
+        "explain",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--entity",
+        "A",
+        "--indicator",
+        "doble",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("period 1/2009 (the entity's last, chosen as no --period was given; --period picks another: 12/2008)"),
+        "{stdout}"
+    );
     // Periods in no known form: no variation, and stderr says why.
     std::fs::write(&data, "entity,period,x\nA,P9,1\nA,P10,3\n").unwrap();
     let (records, stderr) = eval_json(&pack, &data);

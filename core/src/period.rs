@@ -340,6 +340,32 @@ fn month_name_year(text: &str) -> Option<i64> {
     Some(year(after)? * 12 + m - 1)
 }
 
+/// The places in time of `periods` as `format` reads them (in the same
+/// order, comparable with each other), or `None` when they cannot all be
+/// placed: then their text order is not known to be their time order either.
+///
+/// ```
+/// use semaforo_core::{PeriodFormat, time_keys};
+/// let mut periods = vec!["12/2008", "1/2009", "11/2008"];
+/// let keys = time_keys(periods.iter().copied(), PeriodFormat::Auto).unwrap();
+/// let mut keyed: Vec<_> = keys.into_iter().zip(periods).collect();
+/// keyed.sort();
+/// assert_eq!(keyed.iter().map(|k| k.1).collect::<Vec<_>>(), ["11/2008", "12/2008", "1/2009"]);
+/// assert_eq!(time_keys(["P1", "P2"], PeriodFormat::Auto), None);
+/// ```
+#[must_use]
+pub fn time_keys<'a>(
+    periods: impl IntoIterator<Item = &'a str>,
+    format: PeriodFormat,
+) -> Option<Vec<PeriodTime>> {
+    let periods: Vec<&str> = periods.into_iter().collect();
+    let chronology = Chronology::of(periods.iter().copied(), format);
+    periods
+        .iter()
+        .map(|p| chronology.place(p).map(PeriodTime))
+        .collect()
+}
+
 /// The time order of a data set's periods, or why there is none.
 #[derive(Debug)]
 pub(crate) struct Chronology<'a> {
