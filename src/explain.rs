@@ -36,7 +36,8 @@ pub(crate) fn run(
     let indicator = find_indicator(rules.pack(), target.indicator)?;
     let table = semaforo::read_data(&rules, data)?;
     crate::print_warnings(table.source(), table.warnings());
-    let (row, chosen) = find_row(&table, target.entity, target.period)?;
+    let format = rules.pack().data_shape().period_format;
+    let (row, chosen) = find_row(&table, target.entity, target.period, format)?;
     let explanation = semaforo::explain(&rules, &table, row, indicator);
     let mut out = BufWriter::new(io::stdout().lock());
     write(&mut out, rules.pack(), &explanation, chosen.as_deref())?;
@@ -62,6 +63,7 @@ fn find_row(
     table: &Table,
     entity: &str,
     period: Option<&str>,
+    format: semaforo::PeriodFormat,
 ) -> anyhow::Result<(usize, Option<String>)> {
     let rows: Vec<usize> = (0..table.len())
         .filter(|&r| table.entity(r) == entity)
@@ -93,6 +95,12 @@ fn find_row(
     // period listed twice keeps its first row.
     periods.sort_by_key(|&(p, _)| p);
     periods.dedup_by_key(|&mut (p, _)| p);
+    // In time order when the periods can be placed in time (`1/2009` after `12/2008`).
+    if let Some(keys) = semaforo::time_keys(periods.iter().map(|&(p, _)| p), format) {
+        let mut keyed: Vec<_> = keys.into_iter().zip(periods).collect();
+        keyed.sort_by_key(|&(key, _)| key);
+        periods = keyed.into_iter().map(|(_, period)| period).collect();
+    }
     let names: Vec<&str> = periods.iter().map(|&(p, _)| p).collect();
     match period {
         Some(period) => periods

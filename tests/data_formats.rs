@@ -575,11 +575,8 @@ fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_alloc
         ),
         (
             format!(
-                r#"<table:table-row table:number-rows-repeated="1000000">{}{}</table:table-row>"#,
+                r#"<table:table-row table:number-rows-repeated="1000000">{}<table:table-cell table:number-columns-repeated="20" office:value-type="float" office:value="1"/></table:table-row>"#,
                 ods_text("D"),
-                format!(
-                    r#"<table:table-cell table:number-columns-repeated="20" office:value-type="float" office:value="1"/>"#
-                )
             ),
             "sheet `Hoja` reaches row 3, column 2 (1000002 × 21 = 21000042 cells",
         ),
@@ -788,4 +785,110 @@ fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"period\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
+    )
+    .unwrap();
+    // Issue #13: as text 1/2009 sorts before 12/2008, which took its value as previous.
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, "entity,period,x\nA,12/2008,1\nA,1/2009,3\n").unwrap();
+    let (records, stderr) = eval_json(&pack, &data);
+    let previous: Vec<&serde_json::Value> = records.iter().map(|r| &r["previous"]).collect();
+    assert_eq!(
+        previous,
+        [&serde_json::Value::Null, &serde_json::json!("2")]
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    // explain's default period is the last in time too.
+    let out = semaforo(&[
+        "explain",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--entity",
+        "A",
+        "--indicator",
+        "doble",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("period 1/2009 (the entity's last, chosen as no --period was given; --period picks another: 12/2008)"),
+        "{stdout}"
+    );
+    // Periods in no known form: no variation, and stderr says why.
+    std::fs::write(&data, "entity,period,x\nA,P9,1\nA,P10,3\n").unwrap();
+    let (records, stderr) = eval_json(&pack, &data);
+    assert!(records.iter().all(|r| r["previous"].is_null()));
+    assert!(
+        stderr.contains(&format!(
+            "{}: warning: variation from the previous period was not computed: the periods `P10`, `P9` are not written in a form whose time order is known",
+            data.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_balances_format_reads_a_workbook_with_a_title_row_like_its_csv() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = root().join("examples/sagrario/balances.csv");
+    let book = dir.path().join("balances.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet
+        .write_string(0, 1, "Balances COAC El Sagrario")
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let header = reader.headers().unwrap().clone();
+    for (column, name) in header.iter().enumerate() {
+        sheet.write_string(2, column as u16 + 1, name).unwrap();
+    }
+    for (row, record) in reader.records().enumerate() {
+        for (column, (name, field)) in header.iter().zip(&record.unwrap()).enumerate() {
+            let (row, column) = (row as u32 + 3, column as u16 + 1);
+            match field.parse::<f64>() {
+                Ok(n) if name == "value" => sheet.write_number(row, column, n).unwrap(),
+                _ => sheet.write_string(row, column, field).unwrap(),
+            };
+        }
+    }
+    workbook.save(&book).unwrap();
+    let from_csv = results("rules/sagrario", csv.to_str().unwrap(), &[]);
+    let from_book = results("rules/sagrario", book.to_str().unwrap(), &[]);
+    assert!(from_csv.len() > 50);
+    assert_eq!(from_book, from_csv);
+    // A pack whose period column the sheet lacks: named at the header's row.
+    let pack = dir.path().join("pack");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"periodo\"\n[fields]\nx = \"value\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n",
+    )
+    .unwrap();
+    let out = semaforo(&[
+        "eval",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--data",
+        book.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "semaforo: {}[Sheet1]:3: the header has no `periodo` column, which the pack's [data] section names as the period",
+            book.display()
+        )
+    );
 }

@@ -88,7 +88,7 @@ pub use pack::{
     Unit, Value,
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
-pub use period::{PeriodForm, PeriodFormat, PeriodTime};
+pub use period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};
 pub use plugin::{Plugin, Registry};
 pub use quotes::QuoteCheck;
 pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};

@@ -308,16 +308,15 @@ fn part_of_year(text: &str, letters: &[char], parts: i64) -> Option<i64> {
         let n = i64::from(digit.to_digit(10)?);
         (1..=parts).contains(&n).then_some(n)
     };
-    let separated = |s: &'_ str| -> String { s.strip_prefix(is_separator).unwrap_or(s).to_owned() };
     // The year first, then the part.
-    if let (Some(y), Some(rest)) = (upper.get(..4).and_then(year), upper.get(4..)) {
-        if let Some(n) = numbered(&separated(rest)) {
-            return Some(y * parts + n - 1);
-        }
+    if let (Some(y), Some(rest)) = (upper.get(..4).and_then(year), upper.get(4..))
+        && let Some(n) = numbered(rest.strip_prefix(is_separator).unwrap_or(rest))
+    {
+        return Some(y * parts + n - 1);
     }
     // The part first, then the year.
     let (part, rest) = (upper.get(..2)?, upper.get(2..)?);
-    Some(year(&separated(rest))? * parts + numbered(part)? - 1)
+    Some(year(rest.strip_prefix(is_separator).unwrap_or(rest))? * parts + numbered(part)? - 1)
 }
 
 /// `Dic. 2008`, `dic-2008`, `diciembre 2008`, `ene/2009`: a dot or a
@@ -339,6 +338,32 @@ fn month_name_year(text: &str) -> Option<i64> {
         return None;
     }
     Some(year(after)? * 12 + m - 1)
+}
+
+/// The places in time of `periods` as `format` reads them (in the same
+/// order, comparable with each other), or `None` when they cannot all be
+/// placed: then their text order is not known to be their time order either.
+///
+/// ```
+/// use semaforo_core::{PeriodFormat, time_keys};
+/// let mut periods = vec!["12/2008", "1/2009", "11/2008"];
+/// let keys = time_keys(periods.iter().copied(), PeriodFormat::Auto).unwrap();
+/// let mut keyed: Vec<_> = keys.into_iter().zip(periods).collect();
+/// keyed.sort();
+/// assert_eq!(keyed.iter().map(|k| k.1).collect::<Vec<_>>(), ["11/2008", "12/2008", "1/2009"]);
+/// assert_eq!(time_keys(["P1", "P2"], PeriodFormat::Auto), None);
+/// ```
+#[must_use]
+pub fn time_keys<'a>(
+    periods: impl IntoIterator<Item = &'a str>,
+    format: PeriodFormat,
+) -> Option<Vec<PeriodTime>> {
+    let periods: Vec<&str> = periods.into_iter().collect();
+    let chronology = Chronology::of(periods.iter().copied(), format);
+    periods
+        .iter()
+        .map(|p| chronology.place(p).map(PeriodTime))
+        .collect()
 }
 
 /// The time order of a data set's periods, or why there is none.

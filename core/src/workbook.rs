@@ -308,6 +308,18 @@ fn write_csv(cells: Vec<SheetCell>, shape: &DataShape, at: &Failure) -> Result<V
             ),
         ));
     };
+    if let Some(period) = &shape.period
+        && !cells
+            .iter()
+            .any(|c| c.row == header && c.text.trim() == period.as_str())
+    {
+        return Err(at.at(
+            u64::from(header) + 1,
+            format!(
+                "the header has no `{period}` column, which the pack's [data] section names as the period"
+            ),
+        ));
+    }
     // The table's width: up to the header's last cell.
     let width = cells
         .iter()
