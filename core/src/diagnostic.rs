@@ -51,6 +51,8 @@ pub enum DiagnosticCode {
     BadInputCall,
     /// A pack test failed (reloads that require passing tests).
     TestFailed,
+    /// A `[limits]` value is outside its safe range.
+    LimitOutOfRange,
 }
 
 impl DiagnosticCode {
@@ -72,6 +74,7 @@ impl DiagnosticCode {
             Self::UnknownFunction => "SEM012",
             Self::BadInputCall => "SEM013",
             Self::TestFailed => "SEM014",
+            Self::LimitOutOfRange => "SEM015",
         }
     }
 }

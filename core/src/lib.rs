@@ -35,6 +35,7 @@
 
 mod analysis;
 mod band;
+mod cancel;
 mod compile;
 mod csv_input;
 mod decimal;
@@ -46,6 +47,7 @@ mod grain;
 mod inputs;
 mod limits;
 mod live;
+mod math;
 mod native;
 mod pack;
 mod pack_tests;
@@ -56,20 +58,22 @@ mod result;
 mod source;
 mod stream;
 mod table;
+mod watchdog;
 mod workbook;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
+pub use cancel::Cancel;
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_with};
 pub use explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
 pub use inputs::InputFunction;
-pub use limits::Limits;
+pub use limits::{Limits, TIME_CHECK_EVERY};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::{
     DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
