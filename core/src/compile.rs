@@ -158,6 +158,15 @@ pub fn compile(
     pack: RulePack,
     available: &[&'static dyn Plugin],
 ) -> Result<CompiledRuleSet, Diagnostics> {
+    // Parsing recurses once per nesting level: on a stack sized for the limits.
+    let limits = pack.limits;
+    crate::limits::with_stack(&limits, || compile_on_stack(pack, available))
+}
+
+fn compile_on_stack(
+    pack: RulePack,
+    available: &[&'static dyn Plugin],
+) -> Result<CompiledRuleSet, Diagnostics> {
     let mut problems = Vec::new();
     let mut plugins: Vec<&'static dyn Plugin> = Vec::new();
     for (name, location) in &pack.plugins {

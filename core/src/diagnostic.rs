@@ -60,6 +60,8 @@ pub enum DiagnosticCode {
     ReservedName,
     /// `[data] period_format` names no known way of writing periods.
     BadPeriodFormat,
+    /// A `[limits]` value is outside its safe range.
+    LimitOutOfRange,
 }
 
 impl DiagnosticCode {
@@ -84,6 +86,7 @@ impl DiagnosticCode {
             Self::ShadowedFunction => "SEM016",
             Self::ReservedName => "SEM017",
             Self::BadPeriodFormat => "SEM022",
+            Self::LimitOutOfRange => "SEM015",
         }
     }
 }

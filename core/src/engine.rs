@@ -8,6 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::inputs::InputFunction;
 use crate::limits::Limits;
+use crate::math::MathFailure;
 use crate::plugin::{Plugin, Registry};
 
 /// Builds the engine for a pack, configured once and then shared by every
@@ -33,6 +34,13 @@ pub(crate) fn build_engine(
     )]
     engine.on_parse_token(integer_literals_as_decimals);
     limits.apply(&mut engine);
+    // Time, cancellation and stack are watched while formulas run.
+    let (budget, red_zone) = (limits.cell_time(), limits.red_zone());
+    engine.on_progress(move |operations| crate::watchdog::progress(operations, budget, red_zone));
+    // Truthful errors for `%`, `**` and the math functions; operators look
+    // registered functions up first (rhai's fast mode would skip them).
+    crate::math::register(&mut engine);
+    engine.set_fast_operators(false);
     // Rounding as the users do it (Excel's ROUND), with decimal digits.
     engine.register_fn("round", |x: Decimal| {
         x.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
@@ -52,8 +60,13 @@ fn round_half_away(x: Decimal, digits: Decimal) -> Result<Decimal, Box<EvalAltRe
         .ok()
         .filter(|&d| digits.scale() == 0 && d <= 28)
         .ok_or_else(|| {
-            Box::new(EvalAltResult::ErrorArithmetic(
-                format!("round: digits must be a whole number from 0 to 28, not {digits}"),
+            Box::new(EvalAltResult::ErrorRuntime(
+                rhai::Dynamic::from(MathFailure::Domain {
+                    function: "round",
+                    detail: format!(
+                        "round(…, {digits}): digits must be a whole number from 0 to 28"
+                    ),
+                }),
                 Position::NONE,
             ))
         })?;
@@ -77,10 +90,13 @@ mod tests {
     use super::*;
     use rhai::Dynamic;
 
+    /// Evaluates on a stack sized for the limits, as `evaluate` does (the
+    /// watchdog stops a formula whose thread has less).
     fn eval(script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
-        build_engine(&Limits::default(), &[])
-            .0
-            .eval::<Dynamic>(script)
+        let limits = Limits::default();
+        crate::limits::with_stack(&limits, || {
+            build_engine(&limits, &[]).0.eval::<Dynamic>(script)
+        })
     }
 
     #[test]
@@ -120,6 +136,33 @@ mod tests {
                 .compile("eval(\"1\")")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn operators_and_functions_give_typed_math_failures() {
+        for (script, expected) in [
+            ("7 % 0", "DivisionByZero"),
+            ("let x = 0; 7 % x", "DivisionByZero"),
+            ("2 ** 0.5 - 2 ** 0.5", ""),
+            ("(-8) ** 0.5", "Domain"),
+            ("let x = -8; x ** 0.5", "Domain"),
+            ("sqrt(-1)", "Domain"),
+            ("ln(0)", "Domain"),
+            ("log(-1)", "Domain"),
+            ("round(1, 0.5)", "Domain"),
+            ("exp(1000)", "Overflow"),
+        ] {
+            let got = match eval(script) {
+                Ok(_) => String::new(),
+                Err(e) => match *e {
+                    EvalAltResult::ErrorRuntime(v, _) => {
+                        format!("{:?}", v.cast::<MathFailure>())
+                    }
+                    other => format!("{other:?}"),
+                },
+            };
+            assert!(got.starts_with(expected), "{script}: {got}");
+        }
     }
 
     #[test]

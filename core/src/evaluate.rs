@@ -6,11 +6,15 @@ use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
 use crate::band::{Assessment, assess};
+use crate::cancel::Cancel;
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
+use crate::limits::with_stack;
+use crate::math::MathFailure;
 use crate::pack::{Field, FieldKind, FormulaSource, RulePack, Value};
 use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
 use crate::table::{CellProblem, Table};
+use crate::watchdog::{Stop, watching};
 
 mod direct;
 
@@ -44,6 +48,33 @@ use direct::Direct;
 /// assert_eq!(results.cell(1, 0).met, Some(true));
 /// ```
 pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
+    evaluate_with(rules, table, &Cancel::default())
+}
+
+/// [`evaluate`] that stops when `cancel` fires: cells not computed by then
+/// get a `limit_exceeded` error ([`LimitKind::Cancelled`]), and a running
+/// formula stops at its next check (every [`crate::TIME_CHECK_EVERY`]
+/// operations). Every row is still in the result, with a value or that error.
+///
+/// ```
+/// use std::time::Instant;
+/// use semaforo_core::{compile, evaluate_with, Cancel, RulePack, SourceFile, Table};
+/// let pack = RulePack::from_sources(SourceFile::new("pack.toml", r#"
+/// [pack]
+/// id = "demo"
+/// version = "1"
+/// [fields]
+/// x = "x"
+/// [[indicator]]
+/// id = "double"
+/// formula = "x * 2"
+/// "#), vec![]).unwrap();
+/// let rules = compile(pack, &[]).unwrap();
+/// let table = Table::from_csv_reader("entity,x\na,1\n".as_bytes(), "inline", rules.pack().data_shape()).unwrap();
+/// let results = evaluate_with(&rules, &table, &Cancel::with_deadline(Instant::now()));
+/// assert_eq!(results.cell(0, 0).error.as_ref().unwrap().kind(), "limit_exceeded");
+/// ```
+pub fn evaluate_with(rules: &CompiledRuleSet, table: &Table, cancel: &Cancel) -> ResultSet {
     let pack = &rules.pack;
     let inputs = RowInputs::bind(rules, table);
     let peer_group = pack
@@ -64,9 +95,13 @@ pub fn evaluate(rules: &CompiledRuleSet, table: &Table) -> ResultSet {
                 })
                 .collect::<Vec<_>>()
         },
-        || evaluate_rows(rules, &inputs),
+        || evaluate_rows(rules, &inputs, cancel),
     );
-    let groups = crate::grain::evaluate_groups(rules, &inputs, &cells);
+    let groups = watching(cancel, || {
+        with_stack(&pack.limits, || {
+            crate::grain::evaluate_groups(rules, &inputs, &cells)
+        })
+    });
     ResultSet {
         pack: pack.clone(),
         rows,
@@ -89,7 +124,7 @@ const CHUNK_ROWS: usize = 128;
 /// its cells out in order. A chunk split between two jobs is evaluated by
 /// both, to the same cells, so the output never depends on the number of
 /// threads.
-fn evaluate_rows(rules: &CompiledRuleSet, inputs: &RowInputs<'_>) -> Vec<Cell> {
+fn evaluate_rows(rules: &CompiledRuleSet, inputs: &RowInputs<'_>, cancel: &Cancel) -> Vec<Cell> {
     let width = rules.pack.indicators.len();
     let plan = RowsPlan {
         rules,
@@ -102,6 +137,7 @@ fn evaluate_rows(rules: &CompiledRuleSet, inputs: &RowInputs<'_>) -> Vec<Cell> {
             .map(|i| (i, Direct::plan(rules, inputs, i)))
             .collect(),
         width,
+        cancel,
     };
     (0..inputs.table.len() * width)
         .into_par_iter()
@@ -117,16 +153,38 @@ struct RowsPlan<'a> {
     inputs: &'a RowInputs<'a>,
     order: Vec<(usize, Option<Direct<'a>>)>,
     width: usize,
+    cancel: &'a Cancel,
 }
 
 impl RowsPlan<'_> {
     /// Evaluates the rows from `first` on into `cells` (`width` per row),
     /// indicator by indicator. Only the per-row indicators' cells are
-    /// written, each before any indicator reads it.
+    /// written, each before any indicator reads it. Once the evaluation
+    /// is cancelled, the indicators not yet evaluated are cancelled cells.
+    ///
+    /// Runs on a stack sized for the pack's limits, watched by the
+    /// evaluation's cancel.
     fn fill(&self, first: usize, cells: &mut [Cell], scratch: &mut Scratch) {
+        watching(self.cancel, || {
+            with_stack(&self.rules.pack.limits, || {
+                self.fill_watched(first, cells, scratch);
+            });
+        });
+    }
+
+    fn fill_watched(&self, first: usize, cells: &mut [Cell], scratch: &mut Scratch) {
         let (rules, inputs, width) = (self.rules, self.inputs, self.width);
         let Scratch { direct, scope } = scratch;
         for &(i, ref plan) in &self.order {
+            if self.cancel.is_cancelled() {
+                for r in 0..cells.len() / width {
+                    cells[r * width + i] = failed(CellError::LimitExceeded {
+                        limit: LimitKind::Cancelled,
+                        at: None,
+                    });
+                }
+                continue;
+            }
             let mut general = |r: usize, done: &[Cell]| {
                 evaluate_row_cell(rules, inputs, first + r, i, done, scope)
             };
@@ -471,6 +529,7 @@ fn classify(rules: &CompiledRuleSet, formula: &FormulaSource, error: &EvalAltRes
         None => at,
     };
     match root {
+        // rhai's built-in `/` (and the native path, which copies it word for word).
         EvalAltResult::ErrorArithmetic(message, _) if message.starts_with("Division by zero") => {
             CellError::DivisionByZero {
                 detail: message.clone(),
@@ -493,6 +552,27 @@ fn classify(rules: &CompiledRuleSet, formula: &FormulaSource, error: &EvalAltRes
             limit: LimitKind::DataSize(what.clone()),
             at,
         },
+        EvalAltResult::ErrorRuntime(value, _) if value.is::<MathFailure>() => {
+            match value.clone().cast::<MathFailure>() {
+                MathFailure::DivisionByZero(detail) => CellError::DivisionByZero { detail, at },
+                MathFailure::Domain { function, detail } => CellError::DomainError {
+                    function: function.to_owned(),
+                    detail,
+                    at,
+                },
+                MathFailure::Overflow(detail) => CellError::Overflow { detail, at },
+            }
+        }
+        EvalAltResult::ErrorTerminated(token, _) if token.is::<Stop>() => {
+            CellError::LimitExceeded {
+                limit: match token.clone().cast::<Stop>() {
+                    Stop::Time => LimitKind::Time(rules.pack.limits.max_cell_time_ms),
+                    Stop::Cancelled => LimitKind::Cancelled,
+                    Stop::Stack => LimitKind::Stack,
+                },
+                at,
+            }
+        }
         EvalAltResult::ErrorRuntime(value, _) => CellError::Script {
             message: value.to_string(),
             at,

@@ -37,6 +37,7 @@ mod analysis;
 mod band;
 mod callable;
 mod colour;
+mod cancel;
 mod compile;
 mod csv_input;
 mod decimal;
@@ -50,6 +51,7 @@ mod inputs;
 mod limits;
 mod live;
 mod names;
+mod math;
 mod native;
 mod pack;
 mod pack_tests;
@@ -63,6 +65,7 @@ mod scan;
 mod source;
 mod stream;
 mod table;
+mod watchdog;
 mod workbook;
 mod workbook_extent;
 mod workbook_xls;
@@ -70,17 +73,18 @@ mod workbook_xls;
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use colour::Colour;
+pub use cancel::Cancel;
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
 pub use encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, evaluate_with};
 pub use explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
 pub use inputs::InputFunction;
-pub use limits::Limits;
+pub use limits::{Limits, TIME_CHECK_EVERY};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::{
     DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,

@@ -769,6 +769,11 @@ mod tests {
 
     const NAMES: [&str; 3] = ["a", "b", "c"];
 
+    /// rhai as `evaluate` runs it: on a stack sized for the limits.
+    fn on_stack<T>(work: impl FnOnce() -> T) -> T {
+        crate::limits::with_stack(&Limits::default(), work)
+    }
+
     fn inputs() -> Vec<Input> {
         NAMES
             .iter()
@@ -893,9 +898,9 @@ mod tests {
             for (name, value) in NAMES.iter().zip(values) {
                 scope.push_constant(*name, value);
             }
-            let expected = engine
-                .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
-                .unwrap_err();
+            let expected =
+                on_stack(|| engine.eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast))
+                    .unwrap_err();
             let actual = native.eval(&values).unwrap_err();
             assert_eq!(actual.to_string(), expected.to_string(), "{formula}");
             assert_eq!(actual.position(), expected.position(), "{formula}");
@@ -937,10 +942,10 @@ mod tests {
                 for (name, value) in NAMES.iter().zip(row) {
                     scope.push_constant(*name, *value);
                 }
-                let expected = engine
-                    .eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast)
-                    .map(|v| v.as_decimal().unwrap().to_string())
-                    .map_err(|e| e.to_string());
+                let expected =
+                    on_stack(|| engine.eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast))
+                        .map(|v| v.as_decimal().unwrap().to_string())
+                        .map_err(|e| e.to_string());
                 let actual = lanes
                     .outcome(r)
                     .unwrap()

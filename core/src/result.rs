@@ -20,6 +20,14 @@ pub enum LimitKind {
     CallLevels,
     /// A string, array or map grew past its limit.
     DataSize(String),
+    /// The cell ran longer than `max_cell_time_ms` (this many milliseconds).
+    Time(u64),
+    /// The evaluation was cancelled (see [`crate::Cancel`]) before or while
+    /// this cell was computed.
+    Cancelled,
+    /// Recursion with deeply nested expressions at every level came close
+    /// to the end of the native stack.
+    Stack,
 }
 
 impl fmt::Display for LimitKind {
@@ -28,6 +36,12 @@ impl fmt::Display for LimitKind {
             Self::Operations => f.write_str("too many operations (limits.max_operations)"),
             Self::CallLevels => f.write_str("calls nested too deep (limits.max_call_levels)"),
             Self::DataSize(what) => write!(f, "{what} too large"),
+            Self::Time(ms) => write!(f, "ran longer than {ms} ms (limits.max_cell_time_ms)"),
+            Self::Cancelled => f.write_str("the evaluation was cancelled"),
+            Self::Stack => f.write_str(
+                "nested too deep for the stack: expressions nested deeply inside recursive calls \
+                 (lower limits.max_call_levels, or nest less)",
+            ),
         }
     }
 }
@@ -116,6 +130,17 @@ pub enum CellError {
         /// Where in the pack.
         at: Option<Location>,
     },
+    /// A math function or operator called outside its domain, e.g.
+    /// `sqrt(-1)`, `ln(0)`, a negative number to a fractional power.
+    #[error("invalid argument{}: {detail}", at_suffix(.at))]
+    DomainError {
+        /// The function or operator, e.g. `sqrt`.
+        function: String,
+        /// The call and why it has no value.
+        detail: String,
+        /// Where in the pack.
+        at: Option<Location>,
+    },
     /// The formula hit a sandbox limit.
     #[error("formula stopped{}: {limit}", at_suffix(.at))]
     LimitExceeded {
@@ -157,6 +182,7 @@ impl CellError {
             Self::DependencyFailed { .. } => "dependency_failed",
             Self::DivisionByZero { .. } => "division_by_zero",
             Self::Overflow { .. } => "overflow",
+            Self::DomainError { .. } => "domain_error",
             Self::LimitExceeded { .. } => "limit_exceeded",
             Self::Script { .. } => "script_error",
             Self::NotANumber { .. } => "not_a_number",

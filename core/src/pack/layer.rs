@@ -194,26 +194,79 @@ pub(crate) fn decimal_from_toml(raw: &str) -> Option<Decimal> {
 }
 
 impl LimitsSection {
-    /// These keys over `base`.
+    /// These keys over `base`; values out of range were refused by [`Self::check`].
     pub fn over(&self, base: Limits) -> Limits {
+        let size = |v: &Option<Spanned<u64>>, base: usize| {
+            v.as_ref().map_or(base, |v| {
+                usize::try_from(*v.get_ref()).unwrap_or(usize::MAX)
+            })
+        };
+        let number =
+            |v: &Option<Spanned<u64>>, base: u64| v.as_ref().map_or(base, |v| *v.get_ref());
         Limits {
-            max_operations: self.max_operations.unwrap_or(base.max_operations),
-            max_call_levels: self.max_call_levels.unwrap_or(base.max_call_levels),
-            max_expr_depth: self.max_expr_depth.unwrap_or(base.max_expr_depth),
-            max_string_size: self.max_string_size.unwrap_or(base.max_string_size),
-            max_array_size: self.max_array_size.unwrap_or(base.max_array_size),
-            max_map_size: self.max_map_size.unwrap_or(base.max_map_size),
+            max_operations: number(&self.max_operations, base.max_operations),
+            max_call_levels: size(&self.max_call_levels, base.max_call_levels),
+            max_expr_depth: size(&self.max_expr_depth, base.max_expr_depth),
+            max_string_size: size(&self.max_string_size, base.max_string_size),
+            max_array_size: size(&self.max_array_size, base.max_array_size),
+            max_map_size: size(&self.max_map_size, base.max_map_size),
+            max_cell_time_ms: number(&self.max_cell_time_ms, base.max_cell_time_ms),
         }
     }
 
     /// Keys set here win over `base`'s.
     pub fn merge_over(&mut self, base: &LimitsSection) {
-        self.max_operations = self.max_operations.or(base.max_operations);
-        self.max_call_levels = self.max_call_levels.or(base.max_call_levels);
-        self.max_expr_depth = self.max_expr_depth.or(base.max_expr_depth);
-        self.max_string_size = self.max_string_size.or(base.max_string_size);
-        self.max_array_size = self.max_array_size.or(base.max_array_size);
-        self.max_map_size = self.max_map_size.or(base.max_map_size);
+        macro_rules! merge {
+            ($($key:ident),*) => {$(
+                if self.$key.is_none() {
+                    self.$key.clone_from(&base.$key);
+                }
+            )*};
+        }
+        merge!(
+            max_operations,
+            max_call_levels,
+            max_expr_depth,
+            max_string_size,
+            max_array_size,
+            max_map_size,
+            max_cell_time_ms
+        );
+    }
+
+    /// Every key with its value, in [`Limits::RANGES`] order.
+    fn keys(&self) -> [(&'static str, Option<&Spanned<u64>>); 7] {
+        [
+            ("max_operations", self.max_operations.as_ref()),
+            ("max_call_levels", self.max_call_levels.as_ref()),
+            ("max_expr_depth", self.max_expr_depth.as_ref()),
+            ("max_string_size", self.max_string_size.as_ref()),
+            ("max_array_size", self.max_array_size.as_ref()),
+            ("max_map_size", self.max_map_size.as_ref()),
+            ("max_cell_time_ms", self.max_cell_time_ms.as_ref()),
+        ]
+    }
+
+    /// A diagnostic (`SEM015`) at every value outside its key's range.
+    fn check(&self, file: &Arc<SourceFile>, problems: &mut Vec<Diagnostic>) {
+        for (key, value) in self.keys() {
+            let Some(value) = value else { continue };
+            if let Err(message) = Limits::check(key, *value.get_ref()) {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::LimitOutOfRange,
+                        message,
+                        Some(Location {
+                            file: file.clone(),
+                            span: value.span(),
+                        }),
+                    )
+                    .with_help(
+                        "remove the key to use the default, or write a value inside the range",
+                    ),
+                );
+            }
+        }
     }
 }
 
@@ -538,7 +591,10 @@ impl LayerReader<'_> {
             fields,
             not_applicable: m.labels.not_applicable,
             units,
-            limits: m.limits,
+            limits: {
+                m.limits.check(&self.file, self.problems);
+                m.limits
+            },
             band_sets,
             indicators,
             overrides,

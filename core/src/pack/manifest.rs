@@ -160,12 +160,14 @@ pub(crate) struct LabelsSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LimitsSection {
-    pub max_operations: Option<u64>,
-    pub max_call_levels: Option<usize>,
-    pub max_expr_depth: Option<usize>,
-    pub max_string_size: Option<usize>,
-    pub max_array_size: Option<usize>,
-    pub max_map_size: Option<usize>,
+    // Spanned: a value out of its range is reported at the value (see `Limits::check`).
+    pub max_operations: Option<Spanned<u64>>,
+    pub max_call_levels: Option<Spanned<u64>>,
+    pub max_expr_depth: Option<Spanned<u64>>,
+    pub max_string_size: Option<Spanned<u64>>,
+    pub max_array_size: Option<Spanned<u64>>,
+    pub max_map_size: Option<Spanned<u64>>,
+    pub max_cell_time_ms: Option<Spanned<u64>>,
 }
 
 /// Values every indicator takes unless it sets its own.
