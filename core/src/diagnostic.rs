@@ -51,6 +51,11 @@ pub enum DiagnosticCode {
     BadInputCall,
     /// A pack test failed (reloads that require passing tests).
     TestFailed,
+    /// A pack file changed while a reload read it: a save is still in progress.
+    SaveInProgress,
+    /// A pack file ends mid-line on a value that may be cut short, and its
+    /// writer was not seen closing it.
+    CutShort,
 }
 
 impl DiagnosticCode {
@@ -72,6 +77,8 @@ impl DiagnosticCode {
             Self::UnknownFunction => "SEM012",
             Self::BadInputCall => "SEM013",
             Self::TestFailed => "SEM014",
+            Self::SaveInProgress => "SEM024",
+            Self::CutShort => "SEM025",
         }
     }
 }
