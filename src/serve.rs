@@ -25,6 +25,8 @@
 //! most [`MAX_CONNECTIONS`] connections are open; past it, new ones wait in
 //! the kernel's accept queue.
 
+#[cfg(test)]
+mod body_fuzz;
 mod bounds;
 mod error;
 mod rows;

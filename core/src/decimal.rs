@@ -19,7 +19,7 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     if text.contains(['e', 'E']) {
-        return Decimal::from_scientific(text).ok();
+        return exact_scientific(text);
     }
     if !text
         .bytes()
@@ -28,6 +28,41 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     Decimal::from_str_exact(text).ok()
+}
+
+/// `Decimal::from_scientific`, refused where it rounds (more significant
+/// digits, or a smaller exponent, than a decimal holds): the significant
+/// digits and exponent written must be those of the decimal it gives.
+fn exact_scientific(text: &str) -> Option<Decimal> {
+    let parsed = Decimal::from_scientific(text).ok()?;
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: String = whole
+        .chars()
+        .chain(fraction.chars())
+        .filter(char::is_ascii_digit)
+        .collect();
+    let exponent = exponent.parse::<i64>().ok()? - fraction.len() as i64;
+    let written = significant(&digits, exponent);
+    let value = parsed.normalize();
+    let kept = significant(
+        &value.mantissa().unsigned_abs().to_string(),
+        -i64::from(value.scale()),
+    );
+    (written == kept).then_some(parsed)
+}
+
+/// Digits without leading and trailing zeros, and the exponent of the last.
+fn significant(digits: &str, exponent: i64) -> (String, i64) {
+    let digits = digits.trim_start_matches('0');
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return (String::new(), 0);
+    }
+    (
+        trimmed.to_owned(),
+        exponent + (digits.len() - trimmed.len()) as i64,
+    )
 }
 
 /// How numbers are written in a data file: the decimal separator and,
@@ -143,6 +178,22 @@ pub fn round_for_display(value: Decimal, decimals: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponents_are_exact_or_refused_never_rounded() {
+        assert_eq!(
+            parse_decimal("1.50e2").map(|d| d.to_string()),
+            Some("150".to_owned())
+        );
+        assert_eq!(
+            parse_decimal("15E-1").map(|d| d.to_string()),
+            Some("1.5".to_owned())
+        );
+        assert_eq!(parse_decimal("-0.0e-5").map(|d| d.is_zero()), Some(true));
+        assert_eq!(parse_decimal("10000000000.0000000000000000001E0"), None);
+        assert_eq!(parse_decimal("1e-29"), None);
+        assert_eq!(parse_decimal("1e400"), None);
+    }
 
     #[test]
     fn parses_plain_and_signed_decimals() {

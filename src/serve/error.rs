@@ -26,7 +26,7 @@ pub(crate) struct ApiError {
     /// 1-based line of the body, for malformed JSON and unreadable CSV.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    /// 1-based column of the body, for malformed JSON.
+    /// 1-based column of the body in characters, for malformed JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u64>,
     /// Seconds after which the request may be sent again (`Retry-After`).
