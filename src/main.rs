@@ -218,6 +218,18 @@ enum Command {
         /// Largest request body accepted, in bytes; larger ones get 413.
         #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
         max_body: usize,
+        /// Evaluations at once (default: one per core); past it, 503 with Retry-After, body unread.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        max_concurrent: Option<u16>,
+        /// Longest evaluation of one request (e.g. 30, 30s, 500ms); past it, 503.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = serve::duration)]
+        request_timeout: std::time::Duration,
+        /// Longest wait for a request head, from connecting or the previous response (idle connections close after it).
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = serve::duration)]
+        header_timeout: std::time::Duration,
+        /// Longest wait for a whole request body; past it, 408 and the connection is closed.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = serve::duration)]
+        body_timeout: std::time::Duration,
     },
 }
 
@@ -296,7 +308,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             require_tests,
             max_body,
-        } => serve::run(&pack, &addr, require_tests, max_body),
+            max_concurrent,
+            request_timeout,
+            header_timeout,
+            body_timeout,
+        } => serve::run(
+            &pack,
+            &addr,
+            require_tests,
+            serve::Bounds {
+                max_body,
+                max_concurrent: max_concurrent
+                    .map_or_else(serve::Bounds::default_concurrency, usize::from),
+                header_timeout,
+                body_timeout,
+                request_timeout,
+            },
+        ),
         Command::Watch {
             pack,
             data,

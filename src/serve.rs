@@ -13,25 +13,46 @@
 //! never changes the rules under a request. Evaluation runs on tokio's
 //! blocking pool. Bad requests are answered `{"error": {"kind", "message",
 //! "field"?, "line"?, "column"?}}` with a 4xx status (see [`error`]).
+//!
+//! Every resource is bounded ([`Bounds`]): at most `max_concurrent`
+//! evaluations — a request past it gets `503` with `Retry-After` before its
+//! body is read, so only that many bodies are ever held; a slot is held
+//! until its evaluation really ends, even when the client has gone or the
+//! deadline answered it. Request heads must arrive within `header_timeout`,
+//! which also closes idle keep-alive connections (hyper's header timer runs
+//! from the previous response); bodies within `body_timeout` (`408`, the
+//! connection closed); evaluations within `request_timeout` (`503`). At
+//! most [`MAX_CONNECTIONS`] connections are open; past it, new ones wait in
+//! the kernel's accept queue.
 
+#[cfg(test)]
+mod body_fuzz;
+mod bounds;
 mod error;
 mod rows;
 
+pub(crate) use bounds::{Bounds, duration};
+
 use std::io;
 use std::path::Path;
+use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use semaforo::{LiveOptions, LiveRules, ReloadEvent, Snapshot};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use error::ApiError;
 use semaforo::report::{self, Format};
@@ -40,6 +61,9 @@ use semaforo::report::{self, Format};
 const CSV_SOURCE: &str = "request.csv";
 /// The name of JSON rows turned into CSV: line 2 is row 0.
 const JSON_SOURCE: &str = "rows as CSV";
+
+/// Connections open at once; past it, new ones wait in the accept queue.
+pub(crate) const MAX_CONNECTIONS: usize = 1024;
 
 /// Serves the pack in `dir` on `addr` until Ctrl-C, reloading it whenever
 /// its files change. Exit codes as for `eval`: 1 when the pack is invalid at
@@ -51,7 +75,7 @@ pub fn run(
     dir: &Path,
     addr: &str,
     require_tests: bool,
-    max_body: usize,
+    bounds: Bounds,
 ) -> anyhow::Result<ExitCode> {
     let options = LiveOptions {
         require_tests,
@@ -65,17 +89,13 @@ pub fn run(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(live, dir, addr, max_body))?;
+    runtime.block_on(serve(live, dir, addr, bounds))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Listens on `addr` and answers until Ctrl-C.
-async fn serve(
-    live: Arc<LiveRules>,
-    dir: &Path,
-    addr: &str,
-    max_body: usize,
-) -> anyhow::Result<()> {
+/// Listens on `addr` and answers until Ctrl-C, then lets the requests in
+/// flight finish (for at most the request timeout).
+async fn serve(live: Arc<LiveRules>, dir: &Path, addr: &str, bounds: Bounds) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -86,24 +106,77 @@ async fn serve(
         dir.display(),
         snapshot.generation
     );
+    eprintln!(
+        "semaforo: {} evaluation(s) at once, bodies up to {} bytes",
+        bounds.max_concurrent, bounds.max_body
+    );
     eprintln!("semaforo: listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(live, max_body))
-        .with_graceful_shutdown(ctrl_c())
-        .await?;
+    let app = router(live, bounds);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(bounds.header_timeout);
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let graceful = GracefulShutdown::new();
+    let mut stop = pin!(ctrl_c());
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&connections).acquire_owned() => slot?,
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, or the peer left before accept: wait, go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A connection that fails (reset, timed out) has no one to tell.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let grace = bounds.request_timeout + Duration::from_secs(1);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("semaforo: requests still in flight after {grace:?}; stopping anyway");
+    }
     eprintln!("semaforo: stopped");
     Ok(())
 }
 
-/// The API's routes over `live`, request bodies limited to `max_body` bytes.
-fn router(live: Arc<LiveRules>, max_body: usize) -> Router {
+/// What every request handler shares.
+struct Server {
+    live: Arc<LiveRules>,
+    bounds: Bounds,
+    /// One permit per evaluation in flight.
+    evaluations: Arc<Semaphore>,
+}
+
+/// The API's routes over `live`, within `bounds`.
+fn router(live: Arc<LiveRules>, bounds: Bounds) -> Router {
+    let server = Arc::new(Server {
+        live,
+        bounds,
+        evaluations: Arc::new(Semaphore::new(bounds.max_concurrent)),
+    });
     Router::new()
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/pack", get(pack))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(live)
+        .layer(DefaultBodyLimit::max(bounds.max_body))
+        .with_state(server)
 }
 
 /// Resolves on Ctrl-C; never, where that signal cannot be listened for.
@@ -136,18 +209,44 @@ fn log_reload(event: ReloadEvent) {
     }
 }
 
-/// `POST /v1/evaluate`.
+/// `POST /v1/evaluate`: checks what it can from the head, takes an
+/// evaluation slot (else `503` with the body unread), reads the body within
+/// the body timeout, and evaluates within the request timeout.
 async fn evaluate(
-    State(live): State<Arc<LiveRules>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    State(server): State<Arc<Server>>,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(ApiError::body)?;
-    let kind = BodyKind::of(&headers)?;
-    let snapshot = live.snapshot();
-    tokio::task::spawn_blocking(move || evaluate_body(&snapshot, kind, &body))
+    let bounds = server.bounds;
+    let kind = BodyKind::of(request.headers())?;
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > bounds.max_body as u64) {
+        return Err(ApiError::too_large());
+    }
+    let slot = Arc::clone(&server.evaluations)
+        .try_acquire_owned()
+        .map_err(|_| ApiError::busy(bounds.max_concurrent))?;
+    let body = tokio::time::timeout(bounds.body_timeout, Bytes::from_request(request, &()))
         .await
-        .map_err(|_| ApiError::internal("the evaluation stopped unexpectedly"))?
+        .map_err(|_| ApiError::body_timeout(bounds.body_timeout))?
+        .map_err(ApiError::body)?;
+    let snapshot = server.live.snapshot();
+    // The slot goes with the evaluation: it is free only once the work ends,
+    // even when the deadline has answered the client or the client has left
+    // (this future dropped). The lead's `Cancel` is to be fired in both cases.
+    let evaluation = tokio::task::spawn_blocking(move || {
+        let answer = evaluate_body(&snapshot, kind, &body);
+        drop(slot);
+        answer
+    });
+    match tokio::time::timeout(bounds.request_timeout, evaluation).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_)) => Err(ApiError::internal("the evaluation stopped unexpectedly")),
+        Err(_) => Err(ApiError::deadline(bounds.request_timeout)),
+    }
 }
 
 /// What a request body holds, from its `Content-Type`.
@@ -199,7 +298,8 @@ fn evaluate_body(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Res
 }
 
 /// `GET /v1/pack`.
-async fn pack(State(live): State<Arc<LiveRules>>) -> Response {
+async fn pack(State(server): State<Arc<Server>>) -> Response {
+    let live = &server.live;
     let snapshot = live.snapshot();
     let pack = snapshot.rules.pack();
     let identity = pack.identity();

@@ -80,8 +80,13 @@ impl Server {
     /// port is read from its log) over a copy of [`MANIFEST`], and waits
     /// until `/healthz` answers.
     fn start(extra: &[&str]) -> Self {
+        Self::start_with(MANIFEST, extra)
+    }
+
+    /// [`Server::start`] over the pack `manifest`.
+    fn start_with(manifest: &str, extra: &[&str]) -> Self {
         let pack = tempfile::tempdir().unwrap();
-        fs::write(pack.path().join("pack.toml"), MANIFEST).unwrap();
+        fs::write(pack.path().join("pack.toml"), manifest).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_semaforo"))
             .args(["serve", "--pack"])
             .arg(pack.path())
@@ -498,4 +503,140 @@ fn bad_requests_get_a_json_error_naming_the_problem() {
         ok.cell("Big", "npl_amount", "value"),
         "12345678901234567.89"
     );
+}
+
+/// Parses one response from `raw`, as [`http`] does.
+fn reply(raw: &[u8]) -> Reply {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(raw[split + 4..].to_vec()).unwrap(),
+    }
+}
+
+/// Reads until the server closes the connection (bounded by a read timeout,
+/// so a server that never closes fails the test instead of hanging it).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut raw = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return raw,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return raw,
+            Err(e) => panic!("the server kept the connection open: {e} after {raw:?}"),
+        }
+    }
+}
+
+/// A POST head for `length` bytes of CSV, without the body.
+fn head(addr: &str, length: usize) -> String {
+    format!(
+        "POST /v1/evaluate HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/csv\r\nContent-Length: {length}\r\n\r\n"
+    )
+}
+
+#[test]
+fn a_busy_server_answers_503_before_reading_the_body_and_slow_clients_are_cut_off() {
+    let server = Server::start(&[
+        "--max-concurrent",
+        "1",
+        "--body-timeout",
+        "1s",
+        "--header-timeout",
+        "1s",
+    ]);
+
+    // A sends its head and half its body, then stalls: it holds the only slot.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    let body = CSV_ROWS.as_bytes();
+    stalled
+        .write_all(head(&server.addr, body.len()).as_bytes())
+        .unwrap();
+    stalled.write_all(&body[..body.len() / 2]).unwrap();
+    thread::sleep(Duration::from_millis(300));
+
+    // B declares 9.5 MB and sends none of it: answered at once, body unread.
+    let mut busy = TcpStream::connect(&server.addr).unwrap();
+    busy.write_all(head(&server.addr, 9_500_000).as_bytes())
+        .unwrap();
+    let refused = reply(&read_until_closed(&mut busy));
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.header("connection"), Some("close"));
+    assert_eq!(refused.json()["error"]["kind"], "busy");
+
+    // A's half-sent body times out: 408, and the connection is closed.
+    let timed_out = reply(&read_until_closed(&mut stalled));
+    assert_eq!(timed_out.status, 408, "{}", timed_out.body);
+    let error = timed_out.json()["error"].clone();
+    assert_eq!(error["kind"], "body_timeout");
+    assert_eq!(
+        error["message"],
+        "the request body did not arrive whole within 1 s (--body-timeout); send it in one go, or fewer rows per request"
+    );
+
+    // An idle connection, and one whose head never ends, are closed.
+    let mut idle = TcpStream::connect(&server.addr).unwrap();
+    assert!(read_until_closed(&mut idle).is_empty());
+    let mut slow_head = TcpStream::connect(&server.addr).unwrap();
+    slow_head
+        .write_all(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let closed = read_until_closed(&mut slow_head);
+    assert!(
+        closed.is_empty() || String::from_utf8_lossy(&closed).starts_with("HTTP/1.1 408"),
+        "{closed:?}"
+    );
+
+    // The slot is free again.
+    let ok = server.post("text/csv", CSV_ROWS);
+    assert_eq!(
+        ok.cell("Big", "npl_amount", "value"),
+        "12345678901234567.89"
+    );
+}
+
+#[test]
+fn an_evaluation_past_the_deadline_is_answered_503_and_keeps_its_slot_until_it_ends() {
+    let spinning = MANIFEST.replace("formula = \"npl\"", "formula = \"loop {}\"");
+    let server = Server::start_with(
+        &spinning,
+        &["--max-concurrent", "1", "--request-timeout", "300ms"],
+    );
+    let rows: String = (0..200).map(|i| format!("E{i},1,2\n")).collect();
+    let late = server.post("text/csv", &format!("entity,npl,loans\n{rows}"));
+    assert_eq!(late.status, 503, "{}", late.body);
+    let error = late.json()["error"].clone();
+    assert_eq!(error["kind"], "evaluation_timeout");
+    assert_eq!(
+        error["message"],
+        "the evaluation did not finish within 300 ms (--request-timeout); send fewer rows per request"
+    );
+    // The abandoned evaluation still holds its slot: no second one piles up.
+    let next = server.post("text/csv", CSV_ROWS);
+    assert_eq!(next.status, 503, "{}", next.body);
+    assert_eq!(next.json()["error"]["kind"], "busy");
+    assert_eq!(server.get("/healthz").body, "ok");
 }

@@ -62,6 +62,11 @@ pub enum DiagnosticCode {
     BadPeriodFormat,
     /// A `[limits]` value is outside its safe range.
     LimitOutOfRange,
+    /// A pack file changed while a reload read it: a save is still in progress.
+    SaveInProgress,
+    /// A pack file ends mid-line on a value that may be cut short, and its
+    /// writer was not seen closing it.
+    CutShort,
 }
 
 impl DiagnosticCode {
@@ -87,6 +92,8 @@ impl DiagnosticCode {
             Self::ReservedName => "SEM017",
             Self::BadPeriodFormat => "SEM022",
             Self::LimitOutOfRange => "SEM015",
+            Self::SaveInProgress => "SEM024",
+            Self::CutShort => "SEM025",
         }
     }
 }

@@ -24,15 +24,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::compile::{CompiledRuleSet, load_and_compile};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::pack_tests::PackTest;
 use crate::plugin::Plugin;
+use crate::source::{Location, SourceFile};
+
+/// Whether this platform's watcher reports a writer closing a file
+/// (inotify's `IN_CLOSE_WRITE`); elsewhere every save waits out
+/// [`LiveOptions::close_wait`].
+const CLOSE_EVENTS: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
 /// How a live pack reloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +49,12 @@ pub struct LiveOptions {
     /// How long file events are gathered before a reload (an editor's save
     /// is often several events).
     pub debounce: Duration,
+    /// How long the files must be quiet before a reload when a written pack
+    /// file was not seen closed by its writer: on Linux only a writer that
+    /// never closes (default 10 s); on platforms whose watcher reports no
+    /// closes, every save (default 1 s). The longest pause inside a save
+    /// that cannot publish it half-written, where closes are not seen.
+    pub close_wait: Duration,
 }
 
 impl Default for LiveOptions {
@@ -49,6 +62,7 @@ impl Default for LiveOptions {
         Self {
             require_tests: false,
             debounce: Duration::from_millis(50),
+            close_wait: Duration::from_secs(if CLOSE_EVENTS { 10 } else { 1 }),
         }
     }
 }
@@ -129,7 +143,7 @@ impl LiveRules {
         plugins: &[&'static dyn Plugin],
         options: LiveOptions,
     ) -> Result<Arc<Self>, Diagnostics> {
-        let rules = load_stable(dir, plugins, options)?;
+        let rules = load_stable(dir, plugins, options, false)?;
         Ok(Arc::new(Self {
             dir: dir.to_path_buf(),
             plugins: plugins.to_vec(),
@@ -157,21 +171,40 @@ impl LiveRules {
     }
 
     /// Loads, compiles and checks the pack again and publishes it if it is
-    /// valid; an unchanged pack keeps its generation.
+    /// valid; an unchanged pack keeps its generation. The files are not known
+    /// to be closed by their writers, so a file that ends mid-line on a bare
+    /// value is refused (`SEM025`).
     ///
     /// # Errors
     /// The refused reload; the previous version keeps serving.
     pub fn reload(&self) -> Result<Arc<Snapshot>, Arc<ReloadFailure>> {
+        self.reload_unless(false, || false)
+            .unwrap_or_else(|| Ok(self.snapshot()))
+    }
+
+    /// [`LiveRules::reload`], unless `superseded` says, once the files are
+    /// read and compiled, that they changed meanwhile: then nothing is
+    /// published or refused (`None`), and the next reload reads the newer
+    /// save. `closed`: every written file was seen closed by its writer.
+    fn reload_unless(
+        &self,
+        closed: bool,
+        superseded: impl FnOnce() -> bool,
+    ) -> Option<Result<Arc<Snapshot>, Arc<ReloadFailure>>> {
         let _one_at_a_time = self
             .reloading
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.current.load_full();
-        match load_stable(&self.dir, &self.plugins, self.options) {
+        let loaded = load_stable(&self.dir, &self.plugins, self.options, !closed);
+        if superseded() {
+            return None;
+        }
+        Some(match loaded {
             Ok(rules) => {
                 self.failure.store(None);
                 if rules.pack().identity() == current.rules.pack().identity() {
-                    return Ok(current);
+                    return Some(Ok(current));
                 }
                 let next = Arc::new(Snapshot {
                     rules,
@@ -188,13 +221,15 @@ impl LiveRules {
                 self.failure.store(Some(failure.clone()));
                 Err(failure)
             }
-        }
+        })
     }
 
     /// Reloads whenever a file of the pack (or of a pack it extends)
-    /// changes, after [`LiveOptions::debounce`]; `on_event` hears of each
-    /// published or refused version. Watching stops when the [`Watch`] is
-    /// dropped.
+    /// changes, once the files have been quiet for [`LiveOptions::debounce`]
+    /// and every written pack file has been closed by its writer (else once
+    /// they have been quiet for [`LiveOptions::close_wait`]); `on_event`
+    /// hears of each published or refused version. Watching stops when the
+    /// [`Watch`] is dropped.
     ///
     /// # Errors
     /// When the file-system watcher cannot start.
@@ -218,46 +253,64 @@ impl LiveRules {
         let stop = Arc::new(AtomicBool::new(false));
         let live = Arc::clone(self);
         let stopping = Arc::clone(&stop);
-        let debounce = self.options.debounce;
+        let options = self.options;
         let thread = std::thread::spawn(move || {
             let mut reported = live.snapshot().generation;
             let mut last_refusal: Option<Diagnostics> = None;
+            let mut saves = Saves::default();
             while !stopping.load(Ordering::Relaxed) {
-                match received.recv_timeout(Duration::from_millis(100)) {
-                    Ok(Ok(event)) if is_change(&event) => {
-                        if !quiet_for(&received, debounce) {
-                            break;
-                        }
-                        match live.reload() {
-                            // A save that changed nothing (a touch, an editor's swap file) is no news.
-                            Ok(snapshot) if snapshot.generation == reported => last_refusal = None,
-                            Ok(snapshot) => {
-                                reported = snapshot.generation;
-                                last_refusal = None;
-                                on_event(ReloadEvent::Published(snapshot));
-                            }
-                            // The same refusal again (one save, several events) is no news either.
-                            Err(failure) if last_refusal.as_ref() == Some(&failure.diagnostics) => {
-                            }
-                            Err(failure) => {
-                                last_refusal = Some(failure.diagnostics.clone());
-                                on_event(ReloadEvent::Refused(failure));
-                            }
-                        }
-                        // Directories may have been replaced or added (a new parent pack).
-                        let now = live.watch_paths();
-                        if now != watched {
-                            for (path, _) in &watched {
-                                let _ = watcher.unwatch(path);
-                            }
-                            for (path, mode) in &now {
-                                let _ = watcher.watch(path, *mode);
-                            }
-                            watched = now;
+                let wait = saves
+                    .due_in(options)
+                    .unwrap_or(Duration::from_millis(100))
+                    .min(Duration::from_millis(100));
+                match received.recv_timeout(wait) {
+                    Ok(Ok(event)) => {
+                        saves.note(&event);
+                    }
+                    Ok(Err(_)) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if saves.due_in(options) != Some(Duration::ZERO) {
+                    continue;
+                }
+                let closed = saves.open.is_empty();
+                saves = Saves::default();
+                let superseded = || {
+                    let mut changed = false;
+                    while let Ok(event) = received.try_recv() {
+                        if let Ok(event) = event {
+                            changed |= saves.note(&event);
                         }
                     }
-                    Ok(_) | Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    changed
+                };
+                match live.reload_unless(closed, superseded) {
+                    // A newer save came in while this one was read: it is reloaded next.
+                    None => {}
+                    // A save that changed nothing (a touch, an editor's swap file) is no news.
+                    Some(Ok(snapshot)) if snapshot.generation == reported => last_refusal = None,
+                    Some(Ok(snapshot)) => {
+                        reported = snapshot.generation;
+                        last_refusal = None;
+                        on_event(ReloadEvent::Published(snapshot));
+                    }
+                    // The same refusal again (one save, several events) is no news either.
+                    Some(Err(failure)) if last_refusal.as_ref() == Some(&failure.diagnostics) => {}
+                    Some(Err(failure)) => {
+                        last_refusal = Some(failure.diagnostics.clone());
+                        on_event(ReloadEvent::Refused(failure));
+                    }
+                }
+                // Directories may have been replaced or added (a new parent pack).
+                let now = live.watch_paths();
+                if now != watched {
+                    for (path, _) in &watched {
+                        let _ = watcher.unwatch(path);
+                    }
+                    for (path, mode) in &now {
+                        let _ = watcher.watch(path, *mode);
+                    }
+                    watched = now;
                 }
             }
         });
@@ -292,25 +345,81 @@ impl LiveRules {
     }
 }
 
-/// Whether an event can change what a reload reads (not a mere access).
-fn is_change(event: &Event) -> bool {
-    !matches!(event.kind, EventKind::Access(_))
+/// What the watcher has seen since the last reload.
+#[derive(Debug, Default)]
+struct Saves {
+    /// Pack files written and not yet closed by their writer: still being
+    /// saved. On platforms without close events they stay until the reload.
+    open: BTreeSet<PathBuf>,
+    /// When the last change came; `None`: nothing to reload.
+    last_change: Option<Instant>,
 }
 
-/// Waits until no change has come for `debounce`, so a burst of events (one
-/// save is often several) makes one reload. `false` when the watcher stopped.
-fn quiet_for(received: &mpsc::Receiver<notify::Result<Event>>, debounce: Duration) -> bool {
-    let mut deadline = std::time::Instant::now() + debounce;
-    loop {
-        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
-        match received.recv_timeout(remaining) {
-            // Only a change restarts the wait; accesses (readers) do not.
-            Ok(Ok(event)) if is_change(&event) => deadline = std::time::Instant::now() + debounce,
-            Ok(_) => {}
-            Err(RecvTimeoutError::Timeout) => return true,
-            Err(RecvTimeoutError::Disconnected) => return false,
+impl Saves {
+    /// Takes in one event; `true` when it can change what a reload reads
+    /// (mere accesses — a reload reading the files — cannot).
+    fn note(&mut self, event: &Event) -> bool {
+        match &event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                for path in &event.paths {
+                    self.open.remove(path);
+                }
+            }
+            EventKind::Access(_) => return false,
+            EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+            | EventKind::Create(CreateKind::File | CreateKind::Any) => {
+                let written = event.paths.iter().filter(|p| is_pack_source(p));
+                self.open.extend(written.cloned());
+            }
+            // A file still being written, renamed: its writer now writes the new name.
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => {
+                if let [from, to] = event.paths.as_slice()
+                    && self.open.remove(from)
+                    && is_pack_source(to)
+                {
+                    self.open.insert(to.clone());
+                }
+            }
+            // Gone or replaced: whatever wrote the old file no longer writes this path.
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) => {
+                for path in &event.paths {
+                    self.open.retain(|open| !open.starts_with(path));
+                }
+            }
+            _ => {}
         }
+        // Events were lost: which files are open is unknown, so wait them out.
+        if event.need_rescan() {
+            self.open.insert(PathBuf::new());
+        }
+        self.last_change = Some(Instant::now());
+        true
     }
+
+    /// How long until a reload is due: `None` when there is nothing to
+    /// reload; zero when the files have been quiet for the debounce and
+    /// every written file is closed, or quiet for the close wait.
+    fn due_in(&self, options: LiveOptions) -> Option<Duration> {
+        let quiet_for = if self.open.is_empty() {
+            options.debounce
+        } else {
+            options.close_wait.max(options.debounce)
+        };
+        let due = self.last_change? + quiet_for;
+        Some(due.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// Whether a written file is one a pack reads (`*.toml`, `*.rhai`, not
+/// hidden): an editor's swap or lock file, kept open while editing, is not
+/// a save in progress.
+fn is_pack_source(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.'));
+    let source = path.extension().is_some_and(|e| e == "toml" || e == "rhai");
+    source && !hidden
 }
 
 /// Keeps a [`LiveRules::watch`] running; dropping it stops watching.
@@ -330,35 +439,44 @@ impl Drop for Watch {
 }
 
 /// Loads and compiles the pack until no file changed while it was read, and
-/// runs its tests when they are required.
+/// runs its tests when they are required. `check_ends`: refuse a file that
+/// may be cut short ([`cut_short`]), for files not seen closed by a writer.
 fn load_stable(
     dir: &Path,
     plugins: &[&'static dyn Plugin],
     options: LiveOptions,
+    check_ends: bool,
 ) -> Result<CompiledRuleSet, Diagnostics> {
     const ATTEMPTS: usize = 5;
     for attempt in 1..=ATTEMPTS {
         let rules = load_and_compile(dir, plugins)?;
-        let unchanged = rules
+        let changed = rules
             .pack()
             .files()
             .iter()
-            .all(|f| fs::read_to_string(f.path()).is_ok_and(|now| now == f.text()));
-        if !unchanged && attempt < ATTEMPTS {
-            continue;
-        }
-        if !unchanged {
+            .find(|f| fs::read_to_string(f.path()).map_or(true, |now| now != f.text()));
+        if let Some(file) = changed {
+            if attempt < ATTEMPTS {
+                continue;
+            }
             return Err(Diagnostics(vec![
                 Diagnostic::error(
-                    DiagnosticCode::Io,
+                    DiagnosticCode::SaveInProgress,
                     format!(
-                        "the files of {} kept changing while they were read",
+                        "{} kept changing while the pack in {} was read: a save is still in progress",
+                        file.path().display(),
                         dir.display()
                     ),
                     None,
                 )
-                .with_help("the reload is retried on the next save"),
+                .with_help("the reload is retried on the next save; the last good version keeps serving"),
             ]));
+        }
+        if check_ends {
+            let cut: Vec<Diagnostic> = rules.pack().files().iter().filter_map(cut_short).collect();
+            if !cut.is_empty() {
+                return Err(Diagnostics(cut));
+            }
         }
         if options.require_tests {
             run_tests(dir, &rules)?;
@@ -366,6 +484,42 @@ fn load_stable(
         return Ok(rules);
     }
     unreachable!("the last attempt returns")
+}
+
+/// A file that may be cut short: it ends mid-line, and that last line ends
+/// on a bare value — a number, date, boolean or name, which a cut can leave
+/// valid but different (`standard = 10` of `standard = 10.17`). A line
+/// ending on a closing quote, bracket, brace or semicolon, or a comment
+/// line, cannot be cut to something else that still parses.
+fn cut_short(file: &Arc<SourceFile>) -> Option<Diagnostic> {
+    let text = file.text();
+    if text.is_empty() || text.ends_with('\n') {
+        return None;
+    }
+    let start = text.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].trim_end();
+    let comment = line.trim_start().starts_with('#') || line.trim_start().starts_with("//");
+    let bare = line
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || "._+-:".contains(c));
+    if comment || !bare {
+        return None;
+    }
+    let excerpt: String = line.trim_start().chars().take(60).collect();
+    Some(
+        Diagnostic::error(
+            DiagnosticCode::CutShort,
+            format!(
+                "the file ends in the middle of a line, on `{excerpt}`, and its writer was not seen closing it: it may be cut short"
+            ),
+            Some(Location {
+                file: Arc::clone(file),
+                span: start..text.len(),
+            }),
+        )
+        .with_help("the reload waits for the rest of the save; if the file is complete, end it with a newline"),
+    )
 }
 
 fn run_tests(dir: &Path, rules: &CompiledRuleSet) -> Result<(), Diagnostics> {

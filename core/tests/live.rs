@@ -273,3 +273,200 @@ fn a_watched_save_goes_live() {
     }
     assert_eq!(live.snapshot().generation, 2);
 }
+
+/// A version whose last line is a bare number: many of its prefixes compile
+/// to a different rule set (`standard = 10` of `standard = 10.17`, or the
+/// whole file but its final newline), which only the writer's close tells
+/// apart from the complete save.
+fn ends_on_a_number(standard: &str) -> String {
+    format!(
+        "[pack]\nid = \"live\"\nversion = \"1\"\n[fields]\nnpl = \"npl\"\nloans = \"loans\"\n\
+         [bands.met]\nlevels = [{{ label = \"MET\", threshold = 100 }}, {{ label = \"GAP\" }}]\n\
+         [[indicator]]\nid = \"double\"\nformula = \"delinquency * 2\"\n\
+         [[indicator]]\nid = \"delinquency\"\nformula = \"npl / loans * 100\"\nunit = \"percent\"\n\
+         direction = \"lower\"\nbands = \"met\"\nstandard = {standard}\n"
+    )
+}
+
+/// Cases of a generated-case test: `SEMAFORO_FUZZ_CASES`, else `default`.
+fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("SEMAFORO_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Waits until the live version's hash is `hash`.
+fn wait_for(live: &LiveRules, hash: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while live.snapshot().rules.pack().identity().content_hash != hash {
+        assert!(Instant::now() < deadline, "{what} never went live");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+    let versions = [ends_on_a_number("10.17"), ends_on_a_number("12.5")];
+    let hashes = versions.each_ref().map(|v| hash_of(v));
+    let complete: BTreeSet<String> = hashes.iter().cloned().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, &versions[0]).unwrap();
+    let options = LiveOptions {
+        debounce: Duration::from_millis(20),
+        ..LiveOptions::default()
+    };
+    let live = LiveRules::load(dir.path(), &[], options).unwrap();
+    let published = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let events = published.clone();
+    let _watch = live
+        .watch(move |event| {
+            if let ReloadEvent::Published(snapshot) = event {
+                let hash = snapshot.rules.pack().identity().content_hash.clone();
+                events.lock().unwrap().push(hash);
+            }
+        })
+        .unwrap();
+
+    // Evaluators take snapshots all along; each must be one complete version.
+    let done = Arc::new(AtomicBool::new(false));
+    let evaluators: Vec<_> = (0..2)
+        .map(|_| {
+            let (live, done, complete) = (live.clone(), done.clone(), complete.clone());
+            std::thread::spawn(move || {
+                let mut seen = BTreeSet::new();
+                while !done.load(Ordering::Relaxed) {
+                    let snapshot = live.snapshot();
+                    let table = Table::from_csv_reader(
+                        DATA.as_bytes(),
+                        "d.csv",
+                        snapshot.rules.pack().data_shape(),
+                    )
+                    .unwrap();
+                    let hash = evaluate(&snapshot.rules, &table)
+                        .identity()
+                        .content_hash
+                        .clone();
+                    assert!(complete.contains(&hash), "evaluated a prefix: {hash}");
+                    seen.insert(hash);
+                }
+                seen
+            })
+        })
+        .collect();
+
+    let cases = fuzz_cases(8);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let saves = std::cell::Cell::new(0);
+    let live_version = std::cell::Cell::new(0);
+    runner
+        .run(&(0..usize::MAX), |point| {
+            let current = live_version.get();
+            // Save the other version, cut at a generated point, with a pause
+            // far longer than the debounce between the two parts.
+            let next = 1 - current;
+            let text = versions[next].as_bytes();
+            let cut = 1 + point % (text.len() - 1);
+            let mut writer = fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&file)
+                .unwrap();
+            writer.write_all(&text[..cut]).unwrap();
+            writer.flush().unwrap();
+            writer.sync_data().unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            let half = live.snapshot().rules.pack().identity().content_hash.clone();
+            if half != hashes[current] {
+                return Err(TestCaseError::fail(format!(
+                    "cut at byte {cut}: {half} went live while the writer still had the file open"
+                )));
+            }
+            writer.write_all(&text[cut..]).unwrap();
+            drop(writer);
+            wait_for(&live, &hashes[next], "the completed save");
+            live_version.set(next);
+            saves.set(saves.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    done.store(true, Ordering::Relaxed);
+    let mut seen = BTreeSet::new();
+    for evaluator in evaluators {
+        seen.extend(evaluator.join().unwrap());
+    }
+    let published = published.lock().unwrap().clone();
+    assert!(
+        published.iter().all(|hash| complete.contains(hash)),
+        "a prefix was published: {published:?} (complete: {complete:?})"
+    );
+    assert_eq!(published.len(), saves.get(), "one publication per save");
+    assert_eq!(seen, complete, "the evaluators saw both versions");
+}
+
+#[test]
+fn a_file_cut_mid_value_is_refused_and_one_without_a_final_newline_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, ends_on_a_number("10.17")).unwrap();
+    let live = LiveRules::load(dir.path(), &[], LiveOptions::default()).unwrap();
+
+    // `standard = 10` of `standard = 10.17`: valid TOML, another standard.
+    let full = ends_on_a_number("10.17");
+    fs::write(&file, &full[..full.len() - 4]).unwrap();
+    let failure = live.reload().unwrap_err();
+    let message = failure.diagnostics.iter().next().unwrap().to_string();
+    assert_eq!(
+        message,
+        format!(
+            "{}:18:1: error[SEM025]: the file ends in the middle of a line, on `standard = 10`, \
+             and its writer was not seen closing it: it may be cut short",
+            file.display()
+        )
+    );
+    assert_eq!(live.snapshot().generation, 1);
+
+    // A last line ending on a closing quote or bracket cannot be cut to
+    // something that still parses: no final newline is fine there.
+    let quoted = full.replace("standard = 10.17\n", "standard = 11\nname = \"Morosidad\"");
+    fs::write(&file, &quoted).unwrap();
+    let next = live.reload().unwrap();
+    assert_eq!(next.generation, 2);
+    assert_eq!(next.rules.pack().identity().content_hash, hash_of(&quoted));
+}
+
+#[test]
+fn a_writer_that_never_closes_is_waited_for_a_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pack.toml");
+    fs::write(&file, ends_on_a_number("10.17")).unwrap();
+    let options = LiveOptions {
+        debounce: Duration::from_millis(10),
+        close_wait: Duration::from_millis(300),
+        ..LiveOptions::default()
+    };
+    let live = LiveRules::load(dir.path(), &[], options).unwrap();
+    let _watch = live.watch(|_| {}).unwrap();
+    let text = ends_on_a_number("12.5");
+    let mut writer = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&file)
+        .unwrap();
+    writer.write_all(text.as_bytes()).unwrap();
+    writer.flush().unwrap();
+    // Still open: published after the close wait all the same.
+    wait_for(
+        &live,
+        &hash_of(&text),
+        "a complete file whose writer keeps it open",
+    );
+    drop(writer);
+}

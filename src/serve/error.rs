@@ -2,9 +2,11 @@
 //! `{"error": {"kind", "message", "field"?, "line"?, "column"?}}`, `kind` a
 //! stable word, `field` the JSON path or column the problem is in.
 
+use std::time::Duration;
+
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONNECTION, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use semaforo::DataError;
 use serde::Serialize;
@@ -24,9 +26,15 @@ pub(crate) struct ApiError {
     /// 1-based line of the body, for malformed JSON and unreadable CSV.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    /// 1-based column of the body, for malformed JSON.
+    /// 1-based column of the body in characters, for malformed JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u64>,
+    /// Seconds after which the request may be sent again (`Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
+    /// Close the connection after answering (its body may be unread).
+    #[serde(skip)]
+    pub close: bool,
 }
 
 impl ApiError {
@@ -39,6 +47,8 @@ impl ApiError {
             field: None,
             line: None,
             column: None,
+            retry_after: None,
+            close: false,
         }
     }
 
@@ -89,17 +99,69 @@ impl ApiError {
         }
     }
 
+    /// The body is larger than `--max-body`: said by its `Content-Length`
+    /// before it is read, or found while reading it.
+    pub fn too_large() -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            close: true,
+            ..Self::bad_request(
+                "body_too_large",
+                "the request body is larger than this server accepts (--max-body); send fewer rows per request".to_owned(),
+            )
+        }
+    }
+
+    /// Every evaluation slot is taken (`--max-concurrent`): refused before
+    /// the body is read.
+    pub fn busy(max_concurrent: usize) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(1),
+            close: true,
+            ..Self::bad_request(
+                "busy",
+                format!(
+                    "the server is already evaluating {max_concurrent} request(s) (--max-concurrent); send it again after the Retry-After seconds"
+                ),
+            )
+        }
+    }
+
+    /// The body did not arrive whole within `--body-timeout`.
+    pub fn body_timeout(limit: Duration) -> Self {
+        Self {
+            status: StatusCode::REQUEST_TIMEOUT,
+            close: true,
+            ..Self::bad_request(
+                "body_timeout",
+                format!(
+                    "the request body did not arrive whole within {} (--body-timeout); send it in one go, or fewer rows per request",
+                    seconds(limit)
+                ),
+            )
+        }
+    }
+
+    /// The evaluation did not finish within `--request-timeout`.
+    pub fn deadline(limit: Duration) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            ..Self::bad_request(
+                "evaluation_timeout",
+                format!(
+                    "the evaluation did not finish within {} (--request-timeout); send fewer rows per request",
+                    seconds(limit)
+                ),
+            )
+        }
+    }
+
     /// The body could not be received: too large, or the connection failed.
     pub fn body(rejection: BytesRejection) -> Self {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            Self {
-                status,
-                ..Self::bad_request(
-                    "body_too_large",
-                    "the request body is larger than this server accepts (--max-body); send fewer rows per request".to_owned(),
-                )
-            }
+            Self::too_large()
         } else {
             Self {
                 status,
@@ -132,6 +194,15 @@ impl ApiError {
     }
 }
 
+/// `30 s`, `500 ms`.
+fn seconds(limit: Duration) -> String {
+    if limit.subsec_millis() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         #[derive(Serialize)]
@@ -140,7 +211,19 @@ impl IntoResponse for ApiError {
         }
         let mut json = serde_json::to_vec(&Body { error: &self }).unwrap_or_default();
         json.push(b'\n');
-        (self.status, [(CONTENT_TYPE, "application/json")], json).into_response()
+        let mut response =
+            (self.status, [(CONTENT_TYPE, "application/json")], json).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

@@ -118,9 +118,20 @@ fn malformed(error: &serde_json::Error, body: &[u8]) -> ApiError {
     };
     ApiError {
         line: Some(error.line() as u64),
-        column: Some(error.column() as u64),
+        column: Some(char_column(body, error.line(), error.column()) as u64),
         ..ApiError::bad_request(kind, message)
     }
+}
+
+/// serde_json counts columns in bytes; people and editors count characters
+/// (`ñ` is one). The 1-based character column of the byte column `column`
+/// on `line`; bytes that are not UTF-8 count one each.
+fn char_column(body: &[u8], line: usize, column: usize) -> usize {
+    let Some(text) = body.split(|&b| b == b'\n').nth(line.saturating_sub(1)) else {
+        return column;
+    };
+    let before = &text[..column.saturating_sub(1).min(text.len())];
+    String::from_utf8_lossy(before).chars().count() + 1
 }
 
 /// The CSV text of one JSON value, or what it is when it cannot be a cell.
