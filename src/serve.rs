@@ -38,6 +38,7 @@ use std::path::Path;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -234,11 +235,14 @@ async fn evaluate(
         .map_err(|_| ApiError::body_timeout(bounds.body_timeout))?
         .map_err(ApiError::body)?;
     let snapshot = server.live.snapshot();
+    // Fired when this future ends: answered, past the deadline, or dropped
+    // because the client left.
+    let abandon = Abandon::default();
+    let abandoned = abandon.flag();
     // The slot goes with the evaluation: it is free only once the work ends,
-    // even when the deadline has answered the client or the client has left
-    // (this future dropped). The lead's `Cancel` is to be fired in both cases.
+    // even when the deadline has answered the client or the client has left.
     let evaluation = tokio::task::spawn_blocking(move || {
-        let answer = evaluate_body(&snapshot, kind, &body);
+        let answer = evaluate_body(&snapshot, kind, &body, &abandoned);
         drop(slot);
         answer
     });
@@ -274,8 +278,14 @@ impl BodyKind {
 }
 
 /// Reads the body with the snapshot's pack, evaluates it, and answers the
-/// JSON report.
-fn evaluate_body(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Response, ApiError> {
+/// JSON report. Stops between stages once `abandoned` is set: no one is
+/// waiting for the answer.
+fn evaluate_body(
+    snapshot: &Snapshot,
+    kind: BodyKind,
+    body: &[u8],
+    abandoned: &AtomicBool,
+) -> Result<Response, ApiError> {
     let rules = &snapshot.rules;
     let table = match kind {
         BodyKind::Csv => semaforo::read_data_from(rules, &mut &body[..], CSV_SOURCE),
@@ -285,7 +295,13 @@ fn evaluate_body(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Res
         }
     }
     .map_err(ApiError::data)?;
+    if abandoned.load(Ordering::Relaxed) {
+        return Err(ApiError::abandoned());
+    }
     let results = semaforo::evaluate(rules, &table);
+    if abandoned.load(Ordering::Relaxed) {
+        return Err(ApiError::abandoned());
+    }
     let mut json = Vec::new();
     report::write(
         &results,
@@ -295,6 +311,25 @@ fn evaluate_body(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Res
     )
     .map_err(|e| ApiError::internal(&format!("cannot write the results: {e}")))?;
     Ok(json_response(StatusCode::OK, snapshot, json))
+}
+
+/// Marks a request's evaluation abandoned when dropped: the handler's
+/// future ended, because it answered, its deadline passed, or the client
+/// left (hyper drops the future of a closed connection). Where core's
+/// `Cancel` token is to be fired, so `evaluate_with` stops mid-table.
+#[derive(Debug, Default)]
+struct Abandon(Arc<AtomicBool>);
+
+impl Abandon {
+    fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.0)
+    }
+}
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// `GET /v1/pack`.

@@ -610,6 +610,13 @@ fn a_busy_server_answers_503_before_reading_the_body_and_slow_clients_are_cut_of
         "{closed:?}"
     );
 
+    // A keep-alive connection is closed once idle for the header timeout.
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let answered = reply(&read_until_closed(&mut kept));
+    assert_eq!((answered.status, answered.body.as_str()), (200, "ok"));
+
     // The slot is free again.
     let ok = server.post("text/csv", CSV_ROWS);
     assert_eq!(

@@ -7,6 +7,7 @@
 //! exact number written, or the cell is an error.
 
 use std::fmt::Write as _;
+use std::sync::atomic::AtomicBool;
 
 use axum::body::to_bytes;
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use semaforo::{RulePack, Snapshot, SourceFile};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::{BodyKind, evaluate_body};
+use super::{Abandon, BodyKind, evaluate_body};
 
 const PACK: &str = r#"[pack]
 id = "fuzz"
@@ -55,7 +56,7 @@ fn runner() -> TestRunner {
 
 /// The handler's answer: the records of a 200, or the refusal.
 fn answer(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Vec<Value>, ApiError> {
-    let response = evaluate_body(snapshot, kind, body)?;
+    let response = evaluate_body(snapshot, kind, body, &AtomicBool::new(false))?;
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = futures_lite_block_on(to_bytes(response.into_body(), usize::MAX)).unwrap();
     Ok(serde_json::from_slice::<Value>(&bytes)
@@ -380,4 +381,15 @@ fn numbers_beyond_a_decimal_are_cell_errors_not_roundings() {
         canonical(records[6]["value"].as_str().unwrap()),
         canonical("0")
     );
+}
+
+#[test]
+fn an_abandoned_request_stops_before_evaluating() {
+    let abandon = Abandon::default();
+    let flag = abandon.flag();
+    let body = br#"[{"entity": "A", "npl": 1, "loans": 2}]"#;
+    assert!(evaluate_body(&snapshot(), BodyKind::Json, body, &flag).is_ok());
+    drop(abandon);
+    let error = evaluate_body(&snapshot(), BodyKind::Json, body, &flag).unwrap_err();
+    assert_eq!(error.kind, "abandoned");
 }

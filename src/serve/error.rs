@@ -157,6 +157,15 @@ impl ApiError {
         }
     }
 
+    /// No one waits for the answer any more (the client left, or the
+    /// deadline answered); never sent.
+    pub fn abandoned() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            ..Self::bad_request("abandoned", "the request was abandoned".to_owned())
+        }
+    }
+
     /// The body could not be received: too large, or the connection failed.
     pub fn body(rejection: BytesRejection) -> Self {
         let status = rejection.status();
