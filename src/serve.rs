@@ -38,8 +38,7 @@ use std::path::Path;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -51,7 +50,7 @@ use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use semaforo::{LiveOptions, LiveRules, ReloadEvent, Snapshot};
+use semaforo::{Cancel, LiveOptions, LiveRules, ReloadEvent, Snapshot};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -236,9 +235,10 @@ async fn evaluate(
         .map_err(ApiError::body)?;
     let snapshot = server.live.snapshot();
     // Fired when this future ends: answered, past the deadline, or dropped
-    // because the client left.
-    let abandon = Abandon::default();
-    let abandoned = abandon.flag();
+    // because the client left; the evaluation also stops by itself at the
+    // deadline.
+    let abandon = Abandon::until(Instant::now() + bounds.request_timeout);
+    let abandoned = abandon.cancel();
     // The slot goes with the evaluation: it is free only once the work ends,
     // even when the deadline has answered the client or the client has left.
     let evaluation = tokio::task::spawn_blocking(move || {
@@ -278,13 +278,14 @@ impl BodyKind {
 }
 
 /// Reads the body with the snapshot's pack, evaluates it, and answers the
-/// JSON report. Stops between stages once `abandoned` is set: no one is
-/// waiting for the answer.
+/// JSON report. Once `abandoned` fires no one is waiting for the answer:
+/// the evaluation stops mid-table (its remaining cells cancelled) and the
+/// stages after it are skipped.
 fn evaluate_body(
     snapshot: &Snapshot,
     kind: BodyKind,
     body: &[u8],
-    abandoned: &AtomicBool,
+    abandoned: &Cancel,
 ) -> Result<Response, ApiError> {
     let rules = &snapshot.rules;
     let table = match kind {
@@ -295,11 +296,11 @@ fn evaluate_body(
         }
     }
     .map_err(ApiError::data)?;
-    if abandoned.load(Ordering::Relaxed) {
+    if abandoned.is_cancelled() {
         return Err(ApiError::abandoned());
     }
-    let results = semaforo::evaluate(rules, &table);
-    if abandoned.load(Ordering::Relaxed) {
+    let results = semaforo::evaluate_with(rules, &table, abandoned);
+    if abandoned.is_cancelled() {
         return Err(ApiError::abandoned());
     }
     let mut json = Vec::new();
@@ -313,22 +314,27 @@ fn evaluate_body(
     Ok(json_response(StatusCode::OK, snapshot, json))
 }
 
-/// Marks a request's evaluation abandoned when dropped: the handler's
-/// future ended, because it answered, its deadline passed, or the client
-/// left (hyper drops the future of a closed connection). Where core's
-/// `Cancel` token is to be fired, so `evaluate_with` stops mid-table.
+/// Cancels a request's evaluation when dropped: the handler's future
+/// ended, because it answered, its deadline passed, or the client left
+/// (hyper drops the future of a closed connection).
 #[derive(Debug, Default)]
-struct Abandon(Arc<AtomicBool>);
+struct Abandon(Cancel);
 
 impl Abandon {
-    fn flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.0)
+    /// An evaluation that also stops by itself at `deadline`.
+    fn until(deadline: Instant) -> Self {
+        Self(Cancel::with_deadline(deadline))
+    }
+
+    /// The token the evaluation watches.
+    fn cancel(&self) -> Cancel {
+        self.0.clone()
     }
 }
 
 impl Drop for Abandon {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
     }
 }
 

@@ -7,13 +7,12 @@
 //! exact number written, or the cell is an error.
 
 use std::fmt::Write as _;
-use std::sync::atomic::AtomicBool;
 
 use axum::body::to_bytes;
 use axum::http::StatusCode;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use semaforo::{RulePack, Snapshot, SourceFile};
+use semaforo::{Cancel, RulePack, Snapshot, SourceFile};
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -56,7 +55,7 @@ fn runner() -> TestRunner {
 
 /// The handler's answer: the records of a 200, or the refusal.
 fn answer(snapshot: &Snapshot, kind: BodyKind, body: &[u8]) -> Result<Vec<Value>, ApiError> {
-    let response = evaluate_body(snapshot, kind, body, &AtomicBool::new(false))?;
+    let response = evaluate_body(snapshot, kind, body, &Cancel::new())?;
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = futures_lite_block_on(to_bytes(response.into_body(), usize::MAX)).unwrap();
     Ok(serde_json::from_slice::<Value>(&bytes)
@@ -386,7 +385,7 @@ fn numbers_beyond_a_decimal_are_cell_errors_not_roundings() {
 #[test]
 fn an_abandoned_request_stops_before_evaluating() {
     let abandon = Abandon::default();
-    let flag = abandon.flag();
+    let flag = abandon.cancel();
     let body = br#"[{"entity": "A", "npl": 1, "loans": 2}]"#;
     assert!(evaluate_body(&snapshot(), BodyKind::Json, body, &flag).is_ok());
     drop(abandon);
