@@ -117,7 +117,7 @@ pub fn evaluate_file(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
     if crate::workbook::is_workbook(path) {
-        let (csv, source) = crate::workbook::to_csv(path, rules.pack().data_shape())?;
+        let (csv, source) = crate::reader::workbook_csv(path, rules)?;
         progress(csv.len() as u64);
         return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
     }
