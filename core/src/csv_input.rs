@@ -425,6 +425,16 @@ impl<'s> Wide<'s> {
                         fields: record.len(),
                     }),
                 ),
+                Some(bytes) if bytes.is_ascii() => {
+                    let value = shape.numbers.parse_ascii(bytes);
+                    let problem = match value {
+                        None => Some(bytes.trim_ascii()).filter(|t| !t.is_empty()).map(|t| {
+                            CellProblem::Unparsable(String::from_utf8_lossy(t).into_owned())
+                        }),
+                        Some(_) => None,
+                    };
+                    (value, problem)
+                }
                 Some(bytes) => match shape.encoding.decode(bytes) {
                     Err(bad) => (
                         None,
@@ -437,9 +447,12 @@ impl<'s> Wide<'s> {
                     ),
                     Ok(cell) => {
                         let value = shape.numbers.parse(&cell);
-                        let cell = cell.trim();
-                        let problem = (value.is_none() && !cell.is_empty())
-                            .then(|| CellProblem::Unparsable(cell.to_owned()));
+                        let problem = match value {
+                            None => Some(cell.trim())
+                                .filter(|t| !t.is_empty())
+                                .map(|t| CellProblem::Unparsable(t.to_owned())),
+                            Some(_) => None,
+                        };
                         (value, problem)
                     }
                 },
