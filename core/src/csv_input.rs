@@ -4,6 +4,7 @@
 //! file. Text is decoded in the declared encoding, never replaced: a row
 //! whose key cannot be read is kept, each of its values an error saying where.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Read;
@@ -178,7 +179,7 @@ pub(crate) fn read_wide(
     let wide = Wide::find(&header, source_name, shape, reads)?;
     let mut table = wide.table();
     table.warnings = wide.header_warnings.clone();
-    let mut seen = HashMap::new();
+    let mut seen = Seen::default();
     let mut record = csv::ByteRecord::new();
     let mut last = csv::ByteRecord::new();
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
@@ -239,7 +240,7 @@ pub(crate) struct Wide<'s> {
 }
 
 /// Rows seen: entity and period → the first row's line.
-type Seen = HashMap<(String, String), u64>;
+type Seen = HashMap<(String, String), u64, foldhash::fast::RandomState>;
 
 impl<'s> Wide<'s> {
     /// The layout of a file with `header`.
@@ -390,13 +391,13 @@ impl<'s> Wide<'s> {
                 message: problem.clone(),
             });
         }
-        match seen.get(&(entity.clone(), period.clone())) {
-            Some(first) => table.warnings.push(DataWarning {
+        match seen.entry((entity.clone(), period.clone())) {
+            Entry::Occupied(first) => table.warnings.push(DataWarning {
                 line: Some(line),
-                message: format!("entity `{entity}` {period} appears again (first on line {first}); both rows are evaluated"),
+                message: format!("entity `{entity}` {period} appears again (first on line {}); both rows are evaluated", first.get()),
             }),
-            None => {
-                seen.insert((entity.clone(), period.clone()), line);
+            Entry::Vacant(slot) => {
+                slot.insert(line);
             }
         }
         if record.len() > self.header_len {
@@ -499,7 +500,7 @@ impl BatchReader for WideBatches<'_> {
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
         let mut table = self.wide.table();
-        let mut seen = HashMap::new();
+        let mut seen = Seen::default();
         for record in batch.records() {
             self.wide.push(&mut table, &mut seen, &record);
         }

@@ -8,6 +8,8 @@
 //! grouped is read again whole, and the caller is told why.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -301,9 +303,9 @@ struct Splitter {
     /// The entity of the last record.
     last: Option<Vec<u8>>,
     /// Entities of the batch being filled, with the line of their first row.
-    filling: HashMap<Vec<u8>, u64>,
+    filling: HashMap<Vec<u8>, u64, RandomState>,
     /// Entities already handed over, with the line of their first row.
-    handed_over: HashMap<Vec<u8>, u64>,
+    handed_over: HashMap<Vec<u8>, u64, RandomState>,
 }
 
 impl Splitter {
@@ -314,8 +316,8 @@ impl Splitter {
             max_bytes,
             batch: RecordBatch::default(),
             last: None,
-            filling: HashMap::new(),
-            handed_over: HashMap::new(),
+            filling: HashMap::default(),
+            handed_over: HashMap::default(),
         }
     }
 
