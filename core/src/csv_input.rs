@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
-use crate::encoding::ENCODING_HELP;
+use crate::encoding::{ENCODING_HELP, escape_bytes};
 use crate::pack::DataShape;
 use crate::quotes::QuoteCheck;
 use crate::reader::BatchReader;
@@ -338,13 +338,14 @@ impl<'s> Wide<'s> {
         let bytes = record.get(at).unwrap_or_default();
         let here = || format!("{}:{}:{}", self.source, record.line(), at + 1);
         match self.shape.encoding.decode(bytes) {
-            Err(bad) => {
+            Err(_) => {
+                // Trimmed as bytes, as the balances reader keys such names.
+                let shown = escape_bytes(bytes.trim_ascii());
                 let reason = format!(
-                    "{}: the {role} `{}` is not valid UTF-8, so the row's values are not read; {ENCODING_HELP}",
+                    "{}: the {role} `{shown}` is not valid UTF-8, so the row's values are not read; {ENCODING_HELP}",
                     here(),
-                    bad.escaped.trim()
                 );
-                (bad.escaped.trim().to_owned(), Some(reason))
+                (shown, Some(reason))
             }
             Ok(text) => {
                 let problem = (key && text.contains(['\n', '\r'])).then(|| {
