@@ -108,3 +108,52 @@ fn an_unterminated_quote_refuses_the_file_with_its_line() {
     );
     assert!(stderr.contains(&expected), "{stderr}");
 }
+
+/// `eval --format json` of `data` with `pack` from the repository root.
+fn json(pack: &str, data: &str, extra: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut args = vec!["eval", "--quiet", "--format", "json", "--pack"];
+    let (pack, data) = (root.join(pack), root.join(data));
+    args.push(pack.to_str().unwrap());
+    args.extend(["--data", data.to_str().unwrap()]);
+    args.extend(extra);
+    let out = semaforo(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_spreadsheet_reads_the_same_whatever_the_csv_encoding() {
+    let (pack, sheet) = ("rules/poa-senavex", "examples/senavex/ejecucion_2020.xlsx");
+    let plain = json(pack, sheet, &[]);
+    assert!(plain.contains('Í'), "{plain}");
+    assert_eq!(json(pack, sheet, &["--encoding", "windows-1252"]), plain);
+    assert_eq!(json(pack, sheet, &["--encoding", "latin1"]), plain);
+
+    // A sheet holding a character the declared encoding cannot write is
+    // refused with what to do, never changed.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sheet = root.join("examples/insafocoop/seguimiento_mensual.xlsx");
+    let out = eval(
+        &root.join("rules/poa-insafocoop"),
+        &sheet,
+        &["--encoding", "windows-1252"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the sheet holds `→`, which windows-1252 (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`"),
+        "{stderr}"
+    );
+    let out = eval(
+        &root.join("rules/poa-insafocoop"),
+        &sheet,
+        &["--encoding", "utf-8"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -175,7 +175,11 @@ fn wide_file(entities: usize, by_period: bool) -> tempfile::NamedTempFile {
             1 => "12x".to_owned(),
             _ => format!("{}.{:02}", k * 3 + period, k % 100),
         };
-        let b = if k.is_multiple_of(89) { 0 } else { k % 1000 + 1 };
+        let b = if k.is_multiple_of(89) {
+            0
+        } else {
+            k % 1000 + 1
+        };
         writeln!(out, "E{k:05},200{period},s{},{a},{b}", k % 7).unwrap();
     };
     if by_period {

@@ -4,13 +4,14 @@
 //! file. Text is decoded in the declared encoding, never replaced: a row
 //! whose key cannot be read is kept, each of its values an error saying where.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
-use crate::encoding::ENCODING_HELP;
+use crate::encoding::{ENCODING_HELP, escape_bytes};
 use crate::pack::DataShape;
 use crate::quotes::QuoteCheck;
 use crate::reader::BatchReader;
@@ -178,7 +179,7 @@ pub(crate) fn read_wide(
     let wide = Wide::find(&header, source_name, shape, reads)?;
     let mut table = wide.table();
     table.warnings = wide.header_warnings.clone();
-    let mut seen = HashMap::new();
+    let mut seen = Seen::default();
     let mut record = csv::ByteRecord::new();
     let mut last = csv::ByteRecord::new();
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
@@ -239,7 +240,7 @@ pub(crate) struct Wide<'s> {
 }
 
 /// Rows seen: entity and period → the first row's line.
-type Seen = HashMap<(String, String), u64>;
+type Seen = HashMap<(String, String), u64, foldhash::fast::RandomState>;
 
 impl<'s> Wide<'s> {
     /// The layout of a file with `header`.
@@ -337,13 +338,14 @@ impl<'s> Wide<'s> {
         let bytes = record.get(at).unwrap_or_default();
         let here = || format!("{}:{}:{}", self.source, record.line(), at + 1);
         match self.shape.encoding.decode(bytes) {
-            Err(bad) => {
+            Err(_) => {
+                // Trimmed as bytes, as the balances reader keys such names.
+                let shown = escape_bytes(bytes.trim_ascii());
                 let reason = format!(
-                    "{}: the {role} `{}` is not valid UTF-8, so the row's values are not read; {ENCODING_HELP}",
+                    "{}: the {role} `{shown}` is not valid UTF-8, so the row's values are not read; {ENCODING_HELP}",
                     here(),
-                    bad.escaped.trim()
                 );
-                (bad.escaped.trim().to_owned(), Some(reason))
+                (shown, Some(reason))
             }
             Ok(text) => {
                 let problem = (key && text.contains(['\n', '\r'])).then(|| {
@@ -390,13 +392,13 @@ impl<'s> Wide<'s> {
                 message: problem.clone(),
             });
         }
-        match seen.get(&(entity.clone(), period.clone())) {
-            Some(first) => table.warnings.push(DataWarning {
+        match seen.entry((entity.clone(), period.clone())) {
+            Entry::Occupied(first) => table.warnings.push(DataWarning {
                 line: Some(line),
-                message: format!("entity `{entity}` {period} appears again (first on line {first}); both rows are evaluated"),
+                message: format!("entity `{entity}` {period} appears again (first on line {}); both rows are evaluated", first.get()),
             }),
-            None => {
-                seen.insert((entity.clone(), period.clone()), line);
+            Entry::Vacant(slot) => {
+                slot.insert(line);
             }
         }
         if record.len() > self.header_len {
@@ -425,6 +427,16 @@ impl<'s> Wide<'s> {
                         fields: record.len(),
                     }),
                 ),
+                Some(bytes) if bytes.is_ascii() => {
+                    let value = shape.numbers.parse_ascii(bytes);
+                    let problem = match value {
+                        None => Some(bytes.trim_ascii()).filter(|t| !t.is_empty()).map(|t| {
+                            CellProblem::Unparsable(String::from_utf8_lossy(t).into_owned())
+                        }),
+                        Some(_) => None,
+                    };
+                    (value, problem)
+                }
                 Some(bytes) => match shape.encoding.decode(bytes) {
                     Err(bad) => (
                         None,
@@ -437,9 +449,12 @@ impl<'s> Wide<'s> {
                     ),
                     Ok(cell) => {
                         let value = shape.numbers.parse(&cell);
-                        let cell = cell.trim();
-                        let problem = (value.is_none() && !cell.is_empty())
-                            .then(|| CellProblem::Unparsable(cell.to_owned()));
+                        let problem = match value {
+                            None => Some(cell.trim())
+                                .filter(|t| !t.is_empty())
+                                .map(|t| CellProblem::Unparsable(t.to_owned())),
+                            Some(_) => None,
+                        };
                         (value, problem)
                     }
                 },
@@ -486,7 +501,7 @@ impl BatchReader for WideBatches<'_> {
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
         let mut table = self.wide.table();
-        let mut seen = HashMap::new();
+        let mut seen = Seen::default();
         for record in batch.records() {
             self.wide.push(&mut table, &mut seen, &record);
         }

@@ -91,23 +91,67 @@ impl NumberFormat {
     /// its value does not fit a decimal exactly.
     #[must_use]
     pub fn parse(&self, text: &str) -> Option<Decimal> {
+        self.parse_trimmed(text.trim().as_bytes())
+    }
+
+    /// [`NumberFormat::parse`] of a cell's bytes, without decoding them
+    /// when they are ASCII (every supported encoding agrees on ASCII);
+    /// `None` for other bytes too, which the caller decodes first.
+    #[must_use]
+    pub(crate) fn parse_ascii(&self, bytes: &[u8]) -> Option<Decimal> {
+        // What `str::trim` trims of ASCII: its White_Space characters.
+        let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+        let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| !space(b))
+            .map_or(start, |e| e + 1);
+        self.parse_trimmed(&bytes[start..end])
+    }
+
+    fn parse_trimmed(&self, bytes: &[u8]) -> Option<Decimal> {
         let ascii = |c: char| u8::try_from(c).ok().filter(u8::is_ascii);
         let decimal = ascii(self.decimal)?;
         let thousands = match self.thousands {
             Some(t) => Some(ascii(t)?),
             None => None,
         };
-        let mut bytes = text.trim().as_bytes();
-        let negative = match bytes.first() {
-            Some(b'-') => true,
-            Some(b'+') => false,
-            _ => {
-                return Number::read(bytes, decimal, thousands, self.exponent)?.value(false);
-            }
+        let (negative, bytes) = match bytes.first() {
+            Some(b'-') => (true, &bytes[1..]),
+            Some(b'+') => (false, &bytes[1..]),
+            _ => (false, bytes),
         };
-        bytes = &bytes[1..];
+        if let Some(value) = plain(bytes, decimal, negative) {
+            return Some(value);
+        }
         Number::read(bytes, decimal, thousands, self.exponent)?.value(negative)
     }
+}
+
+/// The common case, quickly: at most 18 digits with an optional decimal
+/// separator and nothing else. `None` leaves anything else (separators,
+/// exponents, more digits, no digit) to [`Number::read`].
+fn plain(bytes: &[u8], decimal: u8, negative: bool) -> Option<Decimal> {
+    let mut mantissa: i64 = 0;
+    let mut digits = 0_u32;
+    let mut scale = 0_u32;
+    let mut point = false;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            if digits == 18 {
+                return None;
+            }
+            mantissa = mantissa * 10 + i64::from(b - b'0');
+            digits += 1;
+            scale += u32::from(point);
+        } else if b == decimal && !point {
+            point = true;
+        } else {
+            return None;
+        }
+    }
+    let mantissa = if negative { -mantissa } else { mantissa };
+    (digits > 0).then(|| Decimal::new(mantissa, scale))
 }
 
 /// An unsigned number as read: its digits as a mantissa, its decimal
@@ -206,15 +250,19 @@ impl Number {
                 self.zeros = self.zeros.checked_add(1)?;
                 return Some(());
             }
+            // The mantissa stays at most 2⁹⁶ − 1, so ×10 + 9 fits a u128.
             for _ in 0..self.zeros {
-                self.mantissa = self.mantissa.checked_mul(10)?;
+                self.mantissa *= 10;
+                if self.mantissa > MAX_MANTISSA {
+                    return None;
+                }
             }
             self.zeros = 0;
         }
         if self.mantissa == 0 && d == 0 {
             return Some(());
         }
-        self.mantissa = self.mantissa.checked_mul(10)?.checked_add(d)?;
+        self.mantissa = self.mantissa * 10 + d;
         (self.mantissa <= MAX_MANTISSA).then_some(())
     }
 
@@ -309,6 +357,28 @@ mod tests {
             ),
         ] {
             assert_eq!(parse_decimal(text).unwrap().to_string(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn ascii_bytes_parse_as_their_text_does() {
+        let es = NumberFormat {
+            decimal: ',',
+            thousands: Some(' '),
+            exponent: false,
+        };
+        for text in [
+            "",
+            " 12 ",
+            "\t-1 234,5\x0b",
+            "1 2",
+            "+-1",
+            "\r\n7\n",
+            " ",
+            "1e5",
+            "0,10",
+        ] {
+            assert_eq!(es.parse_ascii(text.as_bytes()), es.parse(text), "{text:?}");
         }
     }
 

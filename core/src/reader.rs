@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
 use crate::csv_input::{DataError, pack_reads, read_wide};
+use crate::encoding::TextEncoding;
 use crate::records::RecordBatch;
 use crate::table::{DataWarning, Table};
 
@@ -90,7 +91,7 @@ pub trait BatchReader: Sync {
 /// When the file cannot be read or lacks a key column.
 pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataError> {
     if crate::workbook::is_workbook(path) {
-        let (csv, source) = crate::workbook::to_csv(path, rules.pack().data_shape())?;
+        let (csv, source) = workbook_csv(path, rules)?;
         return read_data_from(rules, &mut csv.as_slice(), &source);
     }
     match rules.data_reader() {
@@ -105,6 +106,55 @@ pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataErro
             read_wide(BufReader::new(file), &name, shape, &pack_reads(rules))
         }
     }
+}
+
+/// A spreadsheet's sheet as CSV in the pack's encoding, so that the
+/// readers decode it back to the sheet's own text. A sheet has no encoding
+/// of its own: when the pack declares a single-byte one, the sheet's text
+/// is written in it, and a character it cannot write refuses the sheet
+/// rather than being changed.
+///
+/// # Errors
+/// When the sheet cannot be read, or holds a character the declared
+/// encoding cannot write.
+pub(crate) fn workbook_csv(
+    path: &Path,
+    rules: &CompiledRuleSet,
+) -> Result<(Vec<u8>, String), DataError> {
+    let shape = rules.pack().data_shape();
+    let (csv, source) = crate::workbook::to_csv(path, shape)?;
+    let unwritable = |c: char| DataError::Csv {
+        source_name: source.clone(),
+        line: 1,
+        message: format!(
+            "the sheet holds `{c}`, which {} (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`, as a spreadsheet's text has no encoding of its own",
+            shape.encoding.name()
+        ),
+    };
+    let csv = match shape.encoding {
+        TextEncoding::Utf8 => csv,
+        TextEncoding::Windows1252 => {
+            let text = String::from_utf8_lossy(&csv);
+            let (bytes, _, replaced) = encoding_rs::WINDOWS_1252.encode(&text);
+            if replaced {
+                let first = text
+                    .chars()
+                    .find(|c| encoding_rs::WINDOWS_1252.encode(&c.to_string()).2)
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                return Err(unwritable(first));
+            }
+            bytes.into_owned()
+        }
+        TextEncoding::Latin1 => {
+            let text = String::from_utf8_lossy(&csv);
+            let mut bytes = Vec::with_capacity(text.len());
+            for c in text.chars() {
+                bytes.push(u8::try_from(u32::from(c)).map_err(|_| unwritable(c))?);
+            }
+            bytes
+        }
+    };
+    Ok((csv, source))
 }
 
 /// Reads data held in memory in the format the pack declares.

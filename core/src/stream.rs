@@ -8,6 +8,8 @@
 //! grouped is read again whole, and the caller is told why.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -117,7 +119,7 @@ pub fn evaluate_file(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
     if crate::workbook::is_workbook(path) {
-        let (csv, source) = crate::workbook::to_csv(path, rules.pack().data_shape())?;
+        let (csv, source) = crate::reader::workbook_csv(path, rules)?;
         progress(csv.len() as u64);
         return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
     }
@@ -301,9 +303,9 @@ struct Splitter {
     /// The entity of the last record.
     last: Option<Vec<u8>>,
     /// Entities of the batch being filled, with the line of their first row.
-    filling: HashMap<Vec<u8>, u64>,
+    filling: HashMap<Vec<u8>, u64, RandomState>,
     /// Entities already handed over, with the line of their first row.
-    handed_over: HashMap<Vec<u8>, u64>,
+    handed_over: HashMap<Vec<u8>, u64, RandomState>,
 }
 
 impl Splitter {
@@ -314,8 +316,8 @@ impl Splitter {
             max_bytes,
             batch: RecordBatch::default(),
             last: None,
-            filling: HashMap::new(),
-            handed_over: HashMap::new(),
+            filling: HashMap::default(),
+            handed_over: HashMap::default(),
         }
     }
 
