@@ -106,6 +106,45 @@ impl TextEncoding {
             Self::Latin1 => Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())),
         }
     }
+
+    /// `text` written in this encoding, so that [`TextEncoding::decode`]
+    /// gives it back unchanged.
+    ///
+    /// ```
+    /// use semaforo_core::TextEncoding;
+    /// assert_eq!(*TextEncoding::Windows1252.encode("€ 5").unwrap(), *b"\x80 5");
+    /// assert_eq!(*TextEncoding::Latin1.encode("Año").unwrap(), *b"A\xf1o");
+    /// assert_eq!(TextEncoding::Latin1.encode("A → B").unwrap_err(), '→');
+    /// ```
+    ///
+    /// # Errors
+    /// The first character this encoding cannot write (never with UTF-8).
+    pub fn encode(self, text: &str) -> Result<Cow<'_, [u8]>, char> {
+        if text.is_ascii() {
+            return Ok(Cow::Borrowed(text.as_bytes()));
+        }
+        match self {
+            Self::Utf8 => Ok(Cow::Borrowed(text.as_bytes())),
+            Self::Windows1252 => {
+                let mut bytes = Vec::with_capacity(text.len());
+                let mut one = [0; 4];
+                for c in text.chars() {
+                    let (encoded, _, unmappable) =
+                        encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut one));
+                    if unmappable {
+                        return Err(c);
+                    }
+                    bytes.extend_from_slice(&encoded);
+                }
+                Ok(Cow::Owned(bytes))
+            }
+            Self::Latin1 => text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).map_err(|_| c))
+                .collect::<Result<Vec<u8>, char>>()
+                .map(Cow::Owned),
+        }
+    }
 }
 
 /// `bytes` as text: valid UTF-8 as is, except that `\` is written `\\`,

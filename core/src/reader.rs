@@ -133,26 +133,10 @@ pub(crate) fn workbook_csv(
     };
     let csv = match shape.encoding {
         TextEncoding::Utf8 => csv,
-        TextEncoding::Windows1252 => {
-            let text = String::from_utf8_lossy(&csv);
-            let (bytes, _, replaced) = encoding_rs::WINDOWS_1252.encode(&text);
-            if replaced {
-                let first = text
-                    .chars()
-                    .find(|c| encoding_rs::WINDOWS_1252.encode(&c.to_string()).2)
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                return Err(unwritable(first));
-            }
-            bytes.into_owned()
-        }
-        TextEncoding::Latin1 => {
-            let text = String::from_utf8_lossy(&csv);
-            let mut bytes = Vec::with_capacity(text.len());
-            for c in text.chars() {
-                bytes.push(u8::try_from(u32::from(c)).map_err(|_| unwritable(c))?);
-            }
-            bytes
-        }
+        encoding => encoding
+            .encode(&String::from_utf8_lossy(&csv))
+            .map_err(unwritable)?
+            .into_owned(),
     };
     Ok((csv, source))
 }

@@ -3,16 +3,22 @@
 //! are read by the same code. The header is the union of the rows' keys in
 //! the order first seen; CSV line 2 is row 0.
 //!
-//! Numbers keep their exact text: every value is taken as raw JSON
-//! ([`RawValue`]), never through `f64`, so `0.1` stays `0.1` and
-//! `12345678901234567.89` keeps every digit. Strings are the cell's text,
-//! `null` an empty cell; booleans, arrays and objects are refused with the
-//! path of the value (`$[3].loans`).
+//! Numbers are read as JSON writes them, exactly: every value is taken as
+//! raw JSON ([`RawValue`]), never through `f64`, parsed as a decimal (an
+//! exponent allowed, as JSON allows it) and written in the pack's own
+//! number format, so `0.1` stays 0.1, `12345678901234567.89` keeps every
+//! digit, and `1.500` is one and a half even where the pack's CSV files
+//! write `.` between thousands. A number no decimal holds exactly is passed
+//! on as written, for the reader to refuse on its cell. Strings are the
+//! cell's text, `null` an empty cell; booleans, arrays and objects are
+//! refused with the path of the value (`$[3].loans`). The CSV is written
+//! with the pack's delimiter and in its encoding; a character the encoding
+//! cannot write is refused with its path.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use semaforo::DataShape;
+use semaforo::{DataShape, NumberFormat};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -29,7 +35,7 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
     let rows: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| malformed(&e, body))?;
     let mut header: Vec<String> = Vec::new();
     let mut column_of: HashMap<String, usize> = HashMap::new();
-    let mut cells: Vec<Vec<(usize, String)>> = Vec::with_capacity(rows.len());
+    let mut cells: Vec<Vec<(usize, Vec<u8>)>> = Vec::with_capacity(rows.len());
     for (index, raw) in rows.iter().enumerate() {
         let text = raw.get();
         if !text.starts_with('{') {
@@ -49,7 +55,7 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
         let mut row = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let path = || path(index, &key);
-            let cell = cell_text(value.get()).map_err(|found| {
+            let cell = cell_text(value.get(), &shape.numbers).map_err(|found| {
                 ApiError::bad_request(
                     "invalid_value",
                     format!(
@@ -73,6 +79,11 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
                 )
                 .at_field(path()));
             }
+            let cell = shape
+                .encoding
+                .encode(&cell)
+                .map_err(|c| unwritable(c, shape).at_field(path()))?
+                .into_owned();
             row.push((column, cell));
         }
         cells.push(row);
@@ -81,12 +92,24 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
         header.push(shape.entity.clone());
         header.extend(shape.period.clone());
     }
-    let mut csv = csv::Writer::from_writer(Vec::new());
+    let header = header
+        .iter()
+        .map(|key| {
+            shape
+                .encoding
+                .encode(key)
+                .map(std::borrow::Cow::into_owned)
+                .map_err(|c| unwritable(c, shape).at_field(key.clone()))
+        })
+        .collect::<Result<Vec<Vec<u8>>, ApiError>>()?;
+    let mut csv = csv::WriterBuilder::new()
+        .delimiter(shape.delimiter)
+        .from_writer(Vec::new());
     let written: csv::Result<()> = (|| {
         csv.write_record(&header)?;
-        let mut record = vec![String::new(); header.len()];
+        let mut record = vec![Vec::new(); header.len()];
         for row in cells {
-            record.iter_mut().for_each(String::clear);
+            record.iter_mut().for_each(Vec::clear);
             for (column, text) in row {
                 record[column] = text;
             }
@@ -97,6 +120,17 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
     written.map_err(|e| ApiError::internal(&format!("cannot write the rows as CSV: {e}")))?;
     csv.into_inner()
         .map_err(|e| ApiError::internal(&format!("cannot write the rows as CSV: {e}")))
+}
+
+/// A character of the body the pack's data encoding cannot write.
+fn unwritable(c: char, shape: &DataShape) -> ApiError {
+    ApiError::bad_request(
+        "unwritable_character",
+        format!(
+            "`{c}` cannot be written in {}, the encoding the pack declares for its data ([data] encoding)",
+            shape.encoding.name()
+        ),
+    )
 }
 
 /// The body is not valid JSON, or not an array.
@@ -134,11 +168,21 @@ fn char_column(body: &[u8], line: usize, column: usize) -> usize {
     String::from_utf8_lossy(before).chars().count() + 1
 }
 
-/// The CSV text of one JSON value, or what it is when it cannot be a cell.
-fn cell_text(raw: &str) -> Result<String, &'static str> {
+/// The CSV text of one JSON value, numbers in the pack's format `numbers`,
+/// or what it is when it cannot be a cell.
+fn cell_text(raw: &str, numbers: &NumberFormat) -> Result<String, &'static str> {
+    const JSON_NUMBER: NumberFormat = NumberFormat {
+        decimal: '.',
+        thousands: None,
+        exponent: true,
+    };
     match raw.as_bytes().first() {
         Some(b'"') => serde_json::from_str::<String>(raw).map_err(|_| "a malformed string"),
-        Some(b'-' | b'0'..=b'9') => Ok(raw.to_owned()),
+        Some(b'-' | b'0'..=b'9') => Ok(match JSON_NUMBER.parse(raw) {
+            Some(value) if numbers.decimal == '.' => value.to_string(),
+            Some(value) => value.to_string().replace('.', &numbers.decimal.to_string()),
+            None => raw.to_owned(),
+        }),
         Some(b'n') => Ok(String::new()),
         _ => Err(describe(raw)),
     }
@@ -214,7 +258,31 @@ mod tests {
         .unwrap();
         assert_eq!(
             text,
-            "entity,npl,loans,extra\nA,12345678901234567.89,0.1,\n\"B, Ltd.\",1e-7,3,\n"
+            "entity,npl,loans,extra\nA,12345678901234567.89,0.1,\n\"B, Ltd.\",0.0000001,3,\n"
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_in_the_packs_own_format_and_encoding() {
+        let shape = DataShape {
+            delimiter: b';',
+            numbers: NumberFormat {
+                decimal: ',',
+                thousands: Some('.'),
+                exponent: false,
+            },
+            encoding: semaforo::TextEncoding::Latin1,
+            ..DataShape::default()
+        };
+        let body = r#"[{"entity": "Año", "a": 1.500, "b": 2E3, "c": -0.25, "d": 1e400}]"#;
+        let text = to_csv(body.as_bytes(), &shape).unwrap();
+        // 1.500 is one and a half, not 1,500 read with `.` between thousands;
+        // 1e400 no decimal holds: passed on as written, for its cell to refuse.
+        assert_eq!(text, b"entity;a;b;c;d\nA\xf1o;1,500;2000;-0,25;1e400\n");
+        let error = to_csv(r#"[{"entity": "A → B"}]"#.as_bytes(), &shape).unwrap_err();
+        assert_eq!(
+            (error.kind, error.field.as_deref()),
+            ("unwritable_character", Some("$[0].entity"))
         );
     }
 
