@@ -35,7 +35,7 @@ pub(crate) fn run(
     };
     let indicator = find_indicator(rules.pack(), target.indicator)?;
     let table = semaforo::read_data(&rules, data)?;
-    crate::print_warnings(table.source(), table.warnings());
+    crate::print_warnings(table.source(), &table.warnings().iter().cloned().collect());
     let format = rules.pack().data_shape().period_format;
     let (row, chosen) = find_row(&table, target.entity, target.period, format)?;
     let explanation = semaforo::explain(&rules, &table, row, indicator);

@@ -386,7 +386,8 @@ fn check(
     }
     if let Some(data) = data {
         let table = semaforo::read_data(&rules, data)?;
-        print_warnings(table.source(), table.warnings());
+        let warnings: semaforo::Warnings = table.warnings().iter().cloned().collect();
+        print_warnings(table.source(), &warnings);
         println!(
             "{}: {} rows, {} warnings",
             table.source(),
@@ -397,12 +398,19 @@ fn check(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_warnings(source: &str, warnings: &[semaforo::DataWarning]) {
-    for warning in warnings {
+/// Prints the warnings kept, then how many of each kind were left out.
+fn print_warnings(source: &str, warnings: &semaforo::Warnings) {
+    for warning in warnings.kept() {
         match warning.line {
             Some(line) => eprintln!("{source}:{line}: warning: {}", warning.message),
             None => eprintln!("{source}: warning: {}", warning.message),
         }
+    }
+    for (kind, omitted) in warnings.omitted() {
+        eprintln!(
+            "{source}: warning: … and {omitted} more `{kind}` warning(s), not shown (the first {} of each kind are)",
+            semaforo::KEPT_PER_KIND
+        );
     }
 }
 
@@ -485,16 +493,16 @@ fn eval(
         );
     }
     let show_progress = progress::wanted(quiet);
-    let done = progress::evaluate(&rules, data, show_progress)?;
-    print_warnings(&data.display().to_string(), &done.warnings);
-    let periods = semaforo::Analysis::period_warnings(&done.results);
-    print_warnings(&data.display().to_string(), &periods);
-    if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) =
-        &done.reading
-    {
+    let semaforo::FileEvaluation {
+        results,
+        mut warnings,
+        reading,
+    } = progress::evaluate(&rules, data, show_progress)?;
+    warnings.extend(semaforo::Analysis::period_warnings(&results));
+    print_warnings(&data.display().to_string(), &warnings);
+    if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) = &reading {
         eprintln!("{}: note: {reason}", data.display());
     }
-    let results = done.results;
     let step = progress::step("writing", show_progress);
     let mut out: Box<dyn Write> = match output {
         Some(path) => {
@@ -553,7 +561,7 @@ fn eval(
         );
     }
     let errors = results.error_count();
-    let warnings = done.warnings.len();
+    let warnings = warnings.total();
     if strict && (errors > 0 || warnings > 0) {
         eprintln!(
             "semaforo: --strict: {errors} cell(s) with errors, {warnings} data warning(s); exit status {STRICT_PROBLEMS}"

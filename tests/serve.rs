@@ -650,7 +650,7 @@ fn an_evaluation_past_the_deadline_is_answered_503_and_cancelled() {
             break;
         }
         assert_eq!(next.json()["error"]["kind"], "busy", "{}", next.body);
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        thread::sleep(Duration::from_millis(50));
         next = server.post("text/csv", CSV_ROWS);
     }
     assert_eq!(next.status, 200, "{}", next.body);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rust_decimal::Decimal;
-use semaforo::{CompiledRuleSet, Reading, ResultSet, WholeReason};
+use semaforo::{CompiledRuleSet, KEPT_PER_KIND, Reading, ResultSet, Warnings, WholeReason};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,10 +49,15 @@ fn contents(results: &ResultSet) -> Vec<String> {
         .collect()
 }
 
-fn whole(rules: &CompiledRuleSet, path: &Path) -> (Vec<String>, Vec<semaforo::DataWarning>) {
+/// The cells and warnings of `path` read whole, the warnings summarised as
+/// `evaluate_file` summarises them.
+fn whole(rules: &CompiledRuleSet, path: &Path) -> (Vec<String>, Warnings) {
     let table = semaforo::read_data(rules, path).unwrap();
     let results = semaforo::evaluate(rules, &table);
-    (contents(&results), table.warnings().to_vec())
+    (
+        contents(&results),
+        table.warnings().iter().cloned().collect(),
+    )
 }
 
 #[test]
@@ -69,8 +74,14 @@ fn a_streamed_file_gives_what_reading_it_whole_gives() {
     assert_eq!(streamed.results.rows().len(), 500);
     let (cells, warnings) = whole(&rules, file.path());
     assert_eq!(contents(&streamed.results), cells);
-    // One consistency warning per entity (the seed's 2007 loans), in file order.
-    assert_eq!(streamed.warnings.len(), 250);
+    // One consistency warning per entity (the seed's 2007 loans), in file
+    // order: all counted, the first of the kind kept.
+    assert_eq!(streamed.warnings.total(), 250);
+    assert_eq!(streamed.warnings.kept().len(), KEPT_PER_KIND);
+    assert_eq!(
+        streamed.warnings.omitted().collect::<Vec<_>>(),
+        [("sub_accounts_disagree", 250 - KEPT_PER_KIND as u64)]
+    );
     assert_eq!(streamed.warnings, warnings);
 }
 
@@ -108,6 +119,38 @@ fn an_entity_that_comes_back_is_read_whole_and_said_so() {
         file.path().display()
     );
     assert!(stderr.contains(&note), "{stderr}");
+}
+
+#[test]
+fn warnings_are_summarised_after_the_first_of_each_kind() {
+    // 251 entities, each with one consistency warning.
+    let file = balances(&(0..251).collect::<Vec<_>>());
+    let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
+        .args(["eval", "--quiet", "--format", "csv", "--strict", "--pack"])
+        .arg(root().join("rules/cooperativas"))
+        .arg("--data")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(": warning: entity `COAC_"))
+        .collect();
+    assert_eq!(shown.len(), KEPT_PER_KIND, "{stderr}");
+    assert!(shown[0].contains("entity `COAC_0000`"), "{}", shown[0]);
+    let summary = format!(
+        "{}: warning: … and {} more `sub_accounts_disagree` warning(s), not shown (the first {KEPT_PER_KIND} of each kind are)",
+        file.path().display(),
+        251 - KEPT_PER_KIND
+    );
+    assert!(stderr.contains(&summary), "{stderr}");
+    // --strict counts every warning, shown or not.
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr.contains(", 251 data warning(s); exit status 3"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -412,6 +412,7 @@ fn previous_rows(results: &ResultSet) -> (Vec<(usize, usize)>, Vec<DataWarning>)
         };
         warnings.push(DataWarning {
             line: Some(key.line),
+            kind: "ambiguous_previous_period",
             message: format!(
                 "entity `{entity}` has more than one row for period `{}`{more}: the variation of the period after it was not computed, because its previous value is ambiguous",
                 key.period.as_deref().unwrap_or_default()

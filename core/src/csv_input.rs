@@ -283,6 +283,7 @@ impl<'s> Wide<'s> {
             if !header.contains(dimension) {
                 header_warnings.push(DataWarning {
                     line: Some(1),
+                    kind: "missing_column",
                     message: format!("the header has no `{dimension}` dimension column"),
                 });
             }
@@ -369,6 +370,7 @@ impl<'s> Wide<'s> {
         if entity.is_empty() && row_problem.is_none() {
             table.warnings.push(DataWarning {
                 line: Some(line),
+                kind: "empty_key",
                 message: format!("row has an empty `{}`", shape.entity),
             });
         }
@@ -389,12 +391,14 @@ impl<'s> Wide<'s> {
         if let Some(problem) = &row_problem {
             table.warnings.push(DataWarning {
                 line: Some(line),
+                kind: "unreadable_key",
                 message: problem.clone(),
             });
         }
         match seen.entry((entity.clone(), period.clone())) {
             Entry::Occupied(first) => table.warnings.push(DataWarning {
                 line: Some(line),
+                kind: "repeated_row",
                 message: format!("entity `{entity}` {period} appears again (first on line {}); both rows are evaluated", first.get()),
             }),
             Entry::Vacant(slot) => {
@@ -404,6 +408,7 @@ impl<'s> Wide<'s> {
         if record.len() > self.header_len {
             table.warnings.push(DataWarning {
                 line: Some(line),
+                kind: "extra_fields",
                 message: format!(
                     "row has {} fields but the header has {}; the extra fields are ignored",
                     record.len(),

@@ -36,8 +36,8 @@
 mod analysis;
 mod band;
 mod callable;
-mod colour;
 mod cancel;
+mod colour;
 mod compile;
 mod csv_input;
 mod decimal;
@@ -50,8 +50,8 @@ mod grain;
 mod inputs;
 mod limits;
 mod live;
-mod names;
 mod math;
+mod names;
 mod native;
 mod pack;
 mod pack_tests;
@@ -65,6 +65,7 @@ mod scan;
 mod source;
 mod stream;
 mod table;
+mod warnings;
 mod watchdog;
 mod workbook;
 mod workbook_extent;
@@ -72,8 +73,8 @@ mod workbook_xls;
 
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
-pub use colour::Colour;
 pub use cancel::Cancel;
+pub use colour::Colour;
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
 pub use csv_input::DataError;
 pub use decimal::{NumberFormat, parse_decimal, round_for_display};
@@ -103,6 +104,7 @@ pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
 pub use stream::{FileEvaluation, Reading, WholeReason, evaluate_file};
 pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
+pub use warnings::{KEPT_PER_KIND, Warnings};
 pub use workbook::is_workbook;
 
 /// The rhai version Semáforo embeds, for plugins to register functions with.

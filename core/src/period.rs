@@ -401,6 +401,7 @@ impl<'a> Chronology<'a> {
                 if !unread.is_empty() {
                     warnings.push(DataWarning {
                         line: None,
+                        kind: "period_order_unknown",
                         message: format!(
                             "{not_computed} for the entities with a period not written as the pack's [data] period_format `{form}` says (like `{}`): {}",
                             form.example(),
@@ -429,6 +430,7 @@ impl<'a> Chronology<'a> {
                 if !unread.is_empty() {
                     warnings.push(DataWarning {
                         line: None,
+                        kind: "period_order_unknown",
                         message: format!(
                             "{not_computed}: the periods {} are not written in a form whose time order is known (year `2008`, `2008-Q4`, `2008-12`, `12/2008`, `Dic. 2008`, `2008-12-31`, `31/12/2008`…); if their text order is their time order, declare it with `period_format = \"text\"` in the pack's [data]",
                             listed(&unread)
@@ -442,6 +444,7 @@ impl<'a> Chronology<'a> {
                         .collect();
                     warnings.push(DataWarning {
                         line: None,
+                        kind: "period_order_unknown",
                         message: format!(
                             "{not_computed}: the periods are written in more than one form ({}); write them all one way, or declare the form with `period_format` in the pack's [data]",
                             kinds.join(", ")

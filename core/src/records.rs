@@ -241,6 +241,7 @@ pub fn check_duplicate_headers(
         }
         warnings.push(DataWarning {
             line: Some(1),
+            kind: "repeated_header",
             message: format!(
                 "the header has `{column}` twice, in columns {first} and {second} ({source_name}:1:{first} and {source_name}:1:{second}); the pack does not read it, so neither is used"
             ),

@@ -26,6 +26,7 @@ use crate::reader::read_data_from;
 use crate::records::{RecordBatch, decode_header};
 use crate::result::ResultSet;
 use crate::table::DataWarning;
+use crate::warnings::Warnings;
 
 /// A batch is handed over at the first entity boundary past this many records…
 const BATCH_RECORDS: usize = 8 * 1024;
@@ -41,8 +42,9 @@ const READ_BUFFER: usize = 1 << 20;
 pub struct FileEvaluation {
     /// Every row's results, in input order.
     pub results: ResultSet,
-    /// Everything odd in the data, in input order.
-    pub warnings: Vec<DataWarning>,
+    /// Everything odd in the data, in input order: every warning counted,
+    /// the first [`crate::KEPT_PER_KIND`] of each kind kept whole.
+    pub warnings: Warnings,
     /// Whether the file was streamed, and if not, why.
     pub reading: Reading,
 }
@@ -144,7 +146,7 @@ fn evaluate_read<R: Read>(
         WholeReason::GroupIndicators
     };
     let mut table = read_data_from(rules, &mut open()?, &source)?;
-    let warnings = std::mem::take(&mut table.warnings);
+    let warnings = std::mem::take(&mut table.warnings).into_iter().collect();
     Ok(FileEvaluation {
         results: evaluate(rules, &table),
         warnings,
@@ -267,7 +269,7 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
     }
     let pieces = pieces.into_inner();
     let count = pieces.len();
-    let mut warnings = batches.header_warnings();
+    let mut warnings: Warnings = batches.header_warnings().into_iter().collect();
     let mut parts = Vec::with_capacity(count);
     for piece in pieces {
         let (results, batch_warnings) = piece?;

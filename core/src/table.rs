@@ -61,6 +61,9 @@ pub struct TextColumn {
 pub struct DataWarning {
     /// 1-based line in the input, when it concerns one row.
     pub line: Option<u64>,
+    /// What kind of oddity, a stable snake_case name (`repeated_row`,
+    /// `sub_accounts_disagree`…): warnings are counted and summarised by it.
+    pub kind: &'static str,
     /// What is odd.
     pub message: String,
 }

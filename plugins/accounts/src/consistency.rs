@@ -44,6 +44,7 @@ pub(crate) fn check(ledger: &Ledger) -> Vec<DataWarning> {
                     .map_or_else(|| "too large for a decimal".to_owned(), |d| d.to_string());
                 warnings.push(DataWarning {
                     line: Some(parent.line),
+                    kind: "sub_accounts_disagree",
                     message: format!(
                         "{}: account `{}` reports {value} but its sub-accounts add up to {sum} (difference {difference})",
                         ledger.describe(block),

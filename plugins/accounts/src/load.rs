@@ -93,6 +93,7 @@ impl Layout {
             if at.is_none() {
                 warnings.push(DataWarning {
                     line: Some(1),
+                    kind: "missing_column",
                     message: format!("the header has no `{dimension}` dimension column"),
                 });
             }
@@ -289,9 +290,10 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn warn(&mut self, line: u64, message: String) {
+    fn warn(&mut self, line: u64, kind: &'static str, message: String) {
         self.warnings.push(DataWarning {
             line: Some(line),
+            kind,
             message,
         });
     }
@@ -341,7 +343,7 @@ impl<'a> Builder<'a> {
                 "{}: code `{code}` has {what}; it has no usable balance",
                 self.describe(block),
             );
-            self.warn(line, message);
+            self.warn(line, "unusable_balance", message);
         }
         self.blocks[block].entries.push(Entry {
             value,
@@ -403,7 +405,7 @@ impl<'a> Builder<'a> {
                     }
                 }
                 let problem = problem.map(|(column, what)| {
-                    self.warn(line, format!("column {column}: {what}"));
+                    self.warn(line, "unreadable_key", format!("column {column}: {what}"));
                     format!("{}:{line}:{column}: {what}", self.source)
                 });
                 self.problems.push(problem);
@@ -423,6 +425,7 @@ impl<'a> Builder<'a> {
                         let message = format!("the row has an empty `{column}`");
                         self.warnings.push(DataWarning {
                             line: Some(line),
+                            kind: "empty_key",
                             message,
                         });
                     }
@@ -480,7 +483,7 @@ impl<'a> Builder<'a> {
                     self.blocks[block].line
                 );
                 self.dimension_warned[block] = true;
-                self.warn(line, message);
+                self.warn(line, "dimension_changes", message);
                 return;
             }
         }
@@ -497,12 +500,16 @@ impl<'a> Builder<'a> {
                 let message = format!(
                     "column {column}: code `{escaped}` is not valid UTF-8; its rows are ignored; {ENCODING_HELP}"
                 );
-                self.warn(line, message);
+                self.warn(line, "unreadable_code", message);
                 return Ok(None);
             }
         };
         if code.is_empty() {
-            self.warn(line, "the row has no code; it is ignored".to_owned());
+            self.warn(
+                line,
+                "missing_code",
+                "the row has no code; it is ignored".to_owned(),
+            );
             return Ok(None);
         }
         if raw.iter().any(|&b| b == b'\n' || b == b'\r') {
@@ -510,7 +517,7 @@ impl<'a> Builder<'a> {
                 "column {column}: code `{}` holds a line break; its rows are ignored: a code is one line (is a quote left open before it?)",
                 shown(raw, self.shape.encoding)
             );
-            self.warn(line, message);
+            self.warn(line, "unreadable_code", message);
             return Ok(None);
         }
         if let Some(&id) = self.code_texts.get(code.as_ref()) {
@@ -519,6 +526,7 @@ impl<'a> Builder<'a> {
         if classify(&code).is_none() {
             self.warn(
                 line,
+                "invalid_code",
                 format!(
                     "code `{code}` is neither an account code (digits) nor a pseudo-code (a letter or `_`, then letters, digits or `_`); its rows are ignored"
                 ),
@@ -599,6 +607,7 @@ impl<'a> Builder<'a> {
                             .map_or("", AsRef::as_ref);
                         warnings.push(DataWarning {
                             line: Some(entry.line),
+                            kind: "repeated_code",
                             message: format!(
                                 "entity `{}` period `{}` repeats code `{code}` (first on line {}); the first value is kept",
                                 self.entities[block.entity], block.period, first.line
