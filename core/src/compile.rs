@@ -392,7 +392,11 @@ impl FormulaCompiler<'_> {
         for call in scan.calls.iter().chain(&closure_calls) {
             // A call of an input function left in the text was not literal:
             // the rewrite has already said so (SEM013).
-            if self.input_functions.iter().any(|f| f.name == call.name.as_str()) {
+            if self
+                .input_functions
+                .iter()
+                .any(|f| f.name == call.name.as_str())
+            {
                 continue;
             }
             if own.iter().any(|(name, arity)| {

@@ -350,3 +350,18 @@ fn a_function_named_in_fn_must_exist() {
         ["pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percnt` does not exist"]
     );
 }
+
+#[test]
+fn values_no_operator_takes_are_refused_through_locals() {
+    let manifest = format!(
+        "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"let v = \\\"s\\\"; v - a\"\n\
+         [[indicator]]\nid = \"y\"\nformula = \"let v = \\\"s\\\"; v = 1; v - a\"\n"
+    );
+    let err = check(&manifest, &[]).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        [
+            "pack.toml:10:27: error[SEM012]: in the formula of `x`: operator `-` cannot take (text, number)"
+        ]
+    );
+}
