@@ -1011,7 +1011,11 @@ pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Lo
 /// (a method call passes its object as `this`, not as an argument).
 fn fits_script(call: &Call, arity: usize) -> bool {
     let count = call.arguments.len();
-    count == arity || (call.method && count == arity + 1)
+    if call.method {
+        count == arity + 1
+    } else {
+        count == arity
+    }
 }
 
 fn dependency_order(

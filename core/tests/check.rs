@@ -365,3 +365,22 @@ fn values_no_operator_takes_are_refused_through_locals() {
         ]
     );
 }
+
+#[test]
+fn a_helper_called_as_a_method_takes_the_object_as_this() {
+    let manifest = format!(
+        "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"a.share(b)\"\n\
+         [[indicator]]\nid = \"y\"\nformula = \"a.half()\"\n"
+    );
+    let helpers = (
+        "helpers.rhai",
+        "fn share(x, y) { x / y }\nfn half() { this / 2 }\n",
+    );
+    let err = check(&manifest, &[helpers]).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        [
+            "pack.toml:10:14: error[SEM012]: in the formula of `x`: function `share` takes 2 argument(s), not 2 (counting the value before the dot; a helper gets that value as `this` instead)"
+        ]
+    );
+}
