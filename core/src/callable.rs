@@ -182,9 +182,10 @@ impl Callables {
         }
         let count = call.arguments.len();
         // A method call `x.f(a)` is `f(x, a)` for a native function and
-        // `f(a)` with `this = x` for a script function.
+        // `f(a)` with `this = x` for a script function (measured: a helper
+        // `f(x, a)` is not found by `x.f(a)`).
         let fits = |o: &Overload| match (&o.origin, call.method) {
-            (Origin::Helper(_), true) => o.takes(count - 1) || o.takes(count),
+            (Origin::Helper(_), true) => o.takes(count - 1),
             _ => o.takes(count),
         };
         let candidates: Vec<&Overload> = overloads.iter().filter(|o| fits(o)).collect();
@@ -199,7 +200,9 @@ impl Callables {
             }
             let counts: Vec<String> = counts.into_iter().collect();
             let given = if call.method {
-                format!("{} (counting the value before the dot)", count)
+                format!(
+                    "{count} (counting the value before the dot; a helper gets that value as `this` instead)"
+                )
             } else {
                 count.to_string()
             };

@@ -399,6 +399,15 @@ impl FormulaCompiler<'_> {
             .collect();
         let closure_calls = scan_functions(&ast);
         for call in scan.calls.iter().chain(&closure_calls) {
+            // A call of an input function left in the text was not literal:
+            // the rewrite has already said so (SEM013).
+            if self
+                .input_functions
+                .iter()
+                .any(|f| f.name == call.name.as_str())
+            {
+                continue;
+            }
             if own.iter().any(|(name, arity)| {
                 name == call.name.as_str() && (call.pointer || fits_script(call, *arity))
             }) {
@@ -1011,7 +1020,11 @@ pub(crate) fn locate_in_toml_string(string: &Location, position: Position) -> Lo
 /// (a method call passes its object as `this`, not as an argument).
 fn fits_script(call: &Call, arity: usize) -> bool {
     let count = call.arguments.len();
-    count == arity || (call.method && count == arity + 1)
+    if call.method {
+        count == arity + 1
+    } else {
+        count == arity
+    }
 }
 
 fn dependency_order(

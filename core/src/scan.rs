@@ -11,6 +11,7 @@
 //! evaluator fills, so a local named like an indicator is never taken for it.
 
 use std::any::TypeId;
+use std::collections::BTreeSet;
 
 use rhai::{AST, Dynamic, Expr, FnCallExpr, ImmutableString, Position, Stmt, StmtBlock};
 
@@ -82,13 +83,30 @@ pub(crate) struct Scan {
 struct Walker<'a> {
     outside: &'a dyn Fn(&str) -> Kind,
     scan: Scan,
+    /// `let` locals in scope with the kind of their value; `None` where
+    /// kinds of locals are not followed (function bodies).
+    locals: Option<Vec<(ImmutableString, Kind)>>,
+    /// Locals assigned after their `let`: their kind is not known.
+    reassigned: BTreeSet<ImmutableString>,
 }
 
 /// Scans a formula's own statements (not the functions it defines: see [`scan_functions`]).
 pub(crate) fn scan_statements(ast: &AST, outside: &dyn Fn(&str) -> Kind) -> Scan {
+    let mut reassigned = BTreeSet::new();
+    // Closures included: they may assign a captured local.
+    ast.walk(&mut |path: &[rhai::ASTNode]| {
+        if let Some(rhai::ASTNode::Stmt(Stmt::Assignment(assignment))) = path.last()
+            && let Expr::Variable(var, ..) = &assignment.1.lhs
+        {
+            reassigned.insert(var.1.clone());
+        }
+        true
+    });
     let mut walker = Walker {
         outside,
         scan: Scan::default(),
+        locals: Some(Vec::new()),
+        reassigned,
     };
     for stmt in ast.statements() {
         walker.stmt(stmt);
@@ -103,6 +121,8 @@ pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
     let mut walker = Walker {
         outside: &unknown,
         scan: Scan::default(),
+        locals: None,
+        reassigned: BTreeSet::new(),
     };
     // rhai does not export the type of a function body; a walk of the
     // functions alone visits each body's statements at depth one.
@@ -117,15 +137,42 @@ pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
 }
 
 impl Walker<'_> {
-    fn block(&mut self, block: &StmtBlock) {
+    /// Walks a block (its `let`s end with it) and tells the kind of its value.
+    fn block(&mut self, block: &StmtBlock) -> Kind {
+        let mark = self.locals.as_ref().map(Vec::len);
+        let mut last = Kind::Unknown;
         for stmt in block.statements() {
-            self.stmt(stmt);
+            last = self.stmt(stmt);
+        }
+        if let (Some(locals), Some(mark)) = (&mut self.locals, mark) {
+            locals.truncate(mark);
+        }
+        last
+    }
+
+    /// Binds a local with the kind of its value.
+    fn bind(&mut self, name: &ImmutableString, kind: Kind) {
+        let kind = if self.reassigned.contains(name) {
+            Kind::Unknown
+        } else {
+            kind
+        };
+        if let Some(locals) = &mut self.locals {
+            locals.push((name.clone(), kind));
         }
     }
 
-    fn stmt(&mut self, stmt: &Stmt) {
+    /// Walks a statement and tells the kind of its value (for the last
+    /// statement of a block: the block's value).
+    fn stmt(&mut self, stmt: &Stmt) -> Kind {
         match stmt {
-            Stmt::If(flow, _) | Stmt::While(flow, _) | Stmt::Do(flow, ..) => {
+            Stmt::If(flow, _) => {
+                self.expr(&flow.expr);
+                let body = self.block(&flow.body);
+                let branch = self.block(&flow.branch);
+                return if body == branch { body } else { Kind::Unknown };
+            }
+            Stmt::While(flow, _) | Stmt::Do(flow, ..) => {
                 self.expr(&flow.expr);
                 self.block(&flow.body);
                 self.block(&flow.branch);
@@ -133,7 +180,14 @@ impl Walker<'_> {
             // `expr` is the catch variable: a binding, not a read.
             Stmt::TryCatch(flow, _) => {
                 self.block(&flow.body);
+                let mark = self.locals.as_ref().map(Vec::len);
+                if let Expr::Variable(var, ..) = &flow.expr {
+                    self.bind(&var.1, Kind::Unknown);
+                }
                 self.block(&flow.branch);
+                if let (Some(locals), Some(mark)) = (&mut self.locals, mark) {
+                    locals.truncate(mark);
+                }
             }
             Stmt::Switch(switch, _) => {
                 let (expr, cases) = &**switch;
@@ -145,22 +199,27 @@ impl Walker<'_> {
             }
             Stmt::For(for_loop, _) => {
                 self.expr(&for_loop.2.expr);
+                let mark = self.locals.as_ref().map(Vec::len);
+                self.bind(&for_loop.0.name, Kind::Unknown);
+                if let Some(counter) = &for_loop.1 {
+                    self.bind(&counter.name, Kind::Unknown);
+                }
                 self.block(&for_loop.2.body);
+                if let (Some(locals), Some(mark)) = (&mut self.locals, mark) {
+                    locals.truncate(mark);
+                }
             }
             Stmt::Var(var, ..) => {
-                self.expr(&var.1);
+                let kind = self.expr(&var.1);
+                self.bind(&var.0.name, kind);
             }
             Stmt::Assignment(assignment) => {
                 self.expr(&assignment.1.lhs);
                 self.expr(&assignment.1.rhs);
             }
-            Stmt::FnCall(call, position) => {
-                self.call(call, *position, None);
-            }
-            Stmt::Block(block) => self.block(block),
-            Stmt::Expr(expr) => {
-                self.expr(expr);
-            }
+            Stmt::FnCall(call, position) => return self.call(call, *position, None),
+            Stmt::Block(block) => return self.block(block),
+            Stmt::Expr(expr) => return self.expr(expr),
             Stmt::BreakLoop(value, ..) | Stmt::Return(value, ..) => {
                 if let Some(value) = value {
                     self.expr(value);
@@ -169,6 +228,7 @@ impl Walker<'_> {
             // `Share` repeats variables the curried call reads (walked there).
             _ => {}
         }
+        Kind::Unknown
     }
 
     /// Walks an expression and tells what kind of value it gives.
@@ -222,13 +282,15 @@ impl Walker<'_> {
                     self.scan.reads.push((var.1.clone(), *position));
                     (self.outside)(var.1.as_str())
                 } else {
-                    Kind::Unknown
+                    self.locals
+                        .iter()
+                        .flatten()
+                        .rev()
+                        .find(|(name, _)| *name == var.1)
+                        .map_or(Kind::Unknown, |(_, kind)| *kind)
                 }
             }
-            Expr::Stmt(block) => {
-                self.block(block);
-                Kind::Unknown
-            }
+            Expr::Stmt(block) => self.block(block),
             Expr::FnCall(call, position) => self.call(call, *position, None),
             Expr::MethodCall(call, position) => {
                 // Only inside a `Dot`, which passes the object; alone, no object is known.

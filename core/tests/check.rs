@@ -350,3 +350,37 @@ fn a_function_named_in_fn_must_exist() {
         ["pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percnt` does not exist"]
     );
 }
+
+#[test]
+fn values_no_operator_takes_are_refused_through_locals() {
+    let manifest = format!(
+        "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"let v = \\\"s\\\"; v - a\"\n\
+         [[indicator]]\nid = \"y\"\nformula = \"let v = \\\"s\\\"; v = 1; v - a\"\n"
+    );
+    let err = check(&manifest, &[]).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        [
+            "pack.toml:10:27: error[SEM012]: in the formula of `x`: operator `-` cannot take (text, number)"
+        ]
+    );
+}
+
+#[test]
+fn a_helper_called_as_a_method_takes_the_object_as_this() {
+    let manifest = format!(
+        "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"a.share(b)\"\n\
+         [[indicator]]\nid = \"y\"\nformula = \"a.half()\"\n"
+    );
+    let helpers = (
+        "helpers.rhai",
+        "fn share(x, y) { x / y }\nfn half() { this / 2 }\n",
+    );
+    let err = check(&manifest, &[helpers]).unwrap_err();
+    assert_eq!(
+        messages(&err),
+        [
+            "pack.toml:10:14: error[SEM012]: in the formula of `x`: function `share` takes 2 argument(s), not 2 (counting the value before the dot; a helper gets that value as `this` instead)"
+        ]
+    );
+}

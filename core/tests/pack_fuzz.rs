@@ -146,11 +146,26 @@ fn typed_call() -> BoxedStrategy<String> {
     ];
     (
         select(vec![
-            "is_odd", "len", "percent", "abs", "round", "trim", "to_upper",
+            "is_odd", "len", "percent", "abs", "round", "trim", "to_upper", "-",
         ]),
         prop::collection::vec(argument, 1..=2),
+        any::<bool>(),
     )
-        .prop_map(|(f, args)| format!("{f}({})", args.join(", ")))
+        .prop_map(|(f, args, local)| {
+            // Through a local, the argument's kind must still be seen.
+            let (prefix, args): (String, Vec<String>) = if local {
+                let mut rest = vec!["v".to_owned()];
+                rest.extend(args[1..].iter().cloned());
+                (format!("let v = {}; ", args[0]), rest)
+            } else {
+                (String::new(), args)
+            };
+            match (f, args.as_slice()) {
+                ("-", [x, y]) => format!("{prefix}{x} - {y}"),
+                ("-", [x]) => format!("{prefix}-{x}"),
+                _ => format!("{prefix}{f}({})", args.join(", ")),
+            }
+        })
         .boxed()
 }
 
