@@ -257,11 +257,14 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Threads with the stack the largest [limits] need, so formulas never
+    // have to move to a stack segment of their own (see `Limits::stack_size`).
+    let mut pool =
+        rayon::ThreadPoolBuilder::new().stack_size(semaforo::Limits::largest().stack_size());
     if let Some(threads) = cli.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build_global()?;
+        pool = pool.num_threads(threads.max(1));
     }
+    pool.build_global()?;
     match cli.command {
         Command::Eval {
             pack,
