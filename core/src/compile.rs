@@ -397,8 +397,8 @@ impl FormulaCompiler<'_> {
             .iter_functions()
             .map(|f| (f.name.to_owned(), f.params.len()))
             .collect();
-        let closure_calls = scan_functions(&ast);
-        for call in scan.calls.iter().chain(&closure_calls) {
+        let closures = scan_functions(&ast);
+        for call in scan.calls.iter().chain(&closures.calls) {
             // A call of an input function left in the text was not literal:
             // the rewrite has already said so (SEM013).
             if self
@@ -425,7 +425,7 @@ impl FormulaCompiler<'_> {
                 );
             }
         }
-        for operator in &scan.bad_operators {
+        for operator in scan.bad_operators.iter().chain(&closures.bad_operators) {
             failed = true;
             let kinds: Vec<&str> = operator.arguments.iter().map(|k| k.word()).collect();
             self.problems.push(
@@ -721,7 +721,23 @@ fn compile_scripts(
                 span: offset..offset + length,
             }
         };
-        for call in scan_functions(ast) {
+        let scan = scan_functions(ast);
+        for operator in &scan.bad_operators {
+            let kinds: Vec<&str> = operator.arguments.iter().map(|k| k.word()).collect();
+            problems.push(
+                Diagnostic::error(
+                    DiagnosticCode::UnknownFunction,
+                    format!(
+                        "in a helper function: operator `{}` cannot take ({})",
+                        operator.name,
+                        kinds.join(", ")
+                    ),
+                    Some(locate(operator.position, operator.name.len())),
+                )
+                .with_help("arithmetic takes numbers (`+` and `-` also two texts); `&`, `|`, `^` and `!` take true/false"),
+            );
+        }
+        for call in scan.calls {
             let name = call.name.as_str();
             if inputs.contains(name) {
                 problems.push(

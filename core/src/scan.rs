@@ -115,8 +115,9 @@ pub(crate) fn scan_statements(ast: &AST, outside: &dyn Fn(&str) -> Kind) -> Scan
 }
 
 /// Scans the bodies of the functions `ast` defines (helpers, closures): their
-/// calls. A function reads only its parameters, so its reads are not inputs.
-pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
+/// calls and operators. A function reads only its parameters, so its reads
+/// are not inputs.
+pub(crate) fn scan_functions(ast: &AST) -> Scan {
     let unknown = |_: &str| Kind::Unknown;
     let mut walker = Walker {
         outside: &unknown,
@@ -133,7 +134,7 @@ pub(crate) fn scan_functions(ast: &AST) -> Vec<Call> {
             }
             true
         });
-    walker.scan.calls
+    walker.scan
 }
 
 impl Walker<'_> {
@@ -350,7 +351,9 @@ impl Walker<'_> {
             .collect();
         if call.op_token.is_some() || !rhai::is_valid_identifier(&call.name) {
             let known = arguments.iter().all(|k| *k != Kind::Unknown);
-            if known && !operator_fits(&call.name, &arguments) {
+            if (known && !operator_fits(&call.name, &arguments))
+                || bitwise_on_values(&call.name, &arguments)
+            {
                 self.scan.bad_operators.push(Call {
                     name: call.name.clone(),
                     position,
@@ -392,6 +395,15 @@ fn operator_result(operator: &str, operands: &[Kind]) -> Kind {
         ("+" | "-", [Kind::Text, Kind::Text]) => Kind::Text,
         _ => Kind::Unknown,
     }
+}
+
+/// `&`, `|`, `^` take true/false or whole numbers only: one decimal or text
+/// operand is enough to know no version fits, whatever the other is.
+fn bitwise_on_values(operator: &str, operands: &[Kind]) -> bool {
+    matches!(operator, "&" | "|" | "^")
+        && operands
+            .iter()
+            .any(|k| matches!(k, Kind::Number | Kind::Text))
 }
 
 /// Whether rhai has a version of `operator` for operands of these (known)

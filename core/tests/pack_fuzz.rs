@@ -112,12 +112,14 @@ fn leaf() -> BoxedStrategy<String> {
 /// known before evaluation (rhai keeps no return types without its
 /// `metadata` feature), so texts and true/false appear only where their
 /// kind is seen — as direct arguments ([`typed_call`]) and conditions.
+/// (`sign` is left out for that reason: it returns a whole number, which no
+/// decimal function takes, and `check` cannot see a call's result type.)
 fn expression() -> BoxedStrategy<String> {
     leaf()
         .prop_recursive(4, 24, 3, |inner| {
             let function = select(vec![
-                "percent", "ratio", "round", "abs", "min", "max", "sign", "floor", "share",
-                "percnt", "ratoi", "foo", "x1",
+                "percent", "ratio", "round", "abs", "min", "max", "floor", "share", "percnt",
+                "ratoi", "foo", "x1",
             ]);
             prop_oneof![
                 4 => (inner.clone(), select(vec!["+", "-", "*", "/"]), inner.clone())
