@@ -138,6 +138,11 @@ fn evaluate_rows(rules: &CompiledRuleSet, inputs: &RowInputs<'_>, cancel: &Cance
             .collect(),
         width,
         cancel,
+        all_direct: false,
+    };
+    let plan = RowsPlan {
+        all_direct: plan.order.iter().all(|(_, direct)| direct.is_some()),
+        ..plan
     };
     (0..inputs.table.len() * width)
         .into_par_iter()
@@ -154,6 +159,9 @@ struct RowsPlan<'a> {
     order: Vec<(usize, Option<Direct<'a>>)>,
     width: usize,
     cancel: &'a Cancel,
+    /// Every indicator is native with direct reads: rhai runs only for the
+    /// odd cell (see [`run`], which then finds its own stack).
+    all_direct: bool,
 }
 
 impl RowsPlan<'_> {
@@ -166,9 +174,14 @@ impl RowsPlan<'_> {
     /// evaluation's cancel.
     fn fill(&self, first: usize, cells: &mut [Cell], scratch: &mut Scratch) {
         watching(self.cancel, || {
-            with_stack(&self.rules.pack.limits, || {
+            if self.all_direct {
+                // Native programs do not recurse: no stack to reserve.
                 self.fill_watched(first, cells, scratch);
-            });
+            } else {
+                with_stack(&self.rules.pack.limits, || {
+                    self.fill_watched(first, cells, scratch);
+                });
+            }
         });
     }
 
@@ -441,10 +454,12 @@ pub(crate) fn run(
     flags: Vec<String>,
 ) -> Cell {
     let ind = &rules.pack.indicators[indicator];
-    let value = match rules
-        .engine
-        .eval_ast_with_scope::<Dynamic>(scope, &rules.formulas[indicator].ast)
-    {
+    // Already on a sized stack when the chunk reserved one (a cheap check).
+    let value = match with_stack(&rules.pack.limits, || {
+        rules
+            .engine
+            .eval_ast_with_scope::<Dynamic>(scope, &rules.formulas[indicator].ast)
+    }) {
         Ok(result) => match to_decimal(result) {
             Ok(v) => v,
             Err(type_name) => {
