@@ -85,7 +85,7 @@ pub use explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
 pub use inputs::InputFunction;
-pub use limits::{Limits, TIME_CHECK_EVERY};
+pub use limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::{
     DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,

@@ -79,6 +79,9 @@ const STACK_PER_CALL_LEVEL: usize = 48 << 10;
 const STACK_PER_NESTED_VALUE: usize = 2 << 10;
 /// The rest: the evaluator's own frames, plugin functions, the caller.
 const STACK_BASE: usize = 1 << 20;
+/// Room for the frames between where a thread starts (or a stack segment
+/// begins) and where formulas run.
+pub const STACK_SLACK: usize = 1 << 20;
 
 impl Limits {
     /// Every `[limits]` key with its safe range, in the order of the fields.
@@ -159,8 +162,17 @@ impl Limits {
     /// use semaforo_core::Limits;
     /// assert!(Limits::largest().stack_size() < 128 << 20);
     /// ```
+    ///
+    /// It includes [`STACK_SLACK`] for the caller's own frames: a thread
+    /// with a stack this size (e.g. rayon's `stack_size`) never needs a
+    /// segment of its own.
     #[must_use]
     pub fn stack_size(&self) -> usize {
+        self.stack_needed().saturating_add(STACK_SLACK)
+    }
+
+    /// What must be left on the stack where formulas start.
+    fn stack_needed(&self) -> usize {
         STACK_BASE
             .saturating_add(self.max_expr_depth.saturating_mul(STACK_PER_EXPR_LEVEL))
             .saturating_add(self.max_call_levels.saturating_mul(STACK_PER_CALL_LEVEL))
@@ -194,9 +206,11 @@ impl Limits {
 /// current thread's when it has that much left, else on a new segment
 /// (allocated, used, freed), so formulas under the pack's limits never
 /// reach the end of whatever thread calls Semáforo.
+///
+/// A new segment has [`STACK_SLACK`] more than is needed, so work that
+/// checks again inside it (a chunk, then a cell) stays on it.
 pub(crate) fn with_stack<T>(limits: &Limits, work: impl FnOnce() -> T) -> T {
-    let size = limits.stack_size();
-    stacker::maybe_grow(size, size, work)
+    stacker::maybe_grow(limits.stack_needed(), limits.stack_size(), work)
 }
 
 #[cfg(test)]
