@@ -109,7 +109,7 @@ impl<'s, 'a> Page<'s, 'a> {
                     set.levels
                         .iter()
                         .map(|level| {
-                            let (r, g, b) = level.color.as_deref().and_then(rgb)?;
+                            let semaforo_core::Colour { r, g, b } = level.colour?;
                             let fill = format!("#{r:02x}{g:02x}{b:02x}");
                             Some(colours.iter().position(|(f, _)| *f == fill).unwrap_or_else(
                                 || {
@@ -1131,31 +1131,6 @@ fn usize_f64(count: usize) -> f64 {
     u32::try_from(count).map_or(f64::from(u32::MAX), f64::from)
 }
 
-/// A band colour as RGB: `#rrggbb`, `#rgb` or a CSS colour name. Anything
-/// else is ignored (and so never reaches the page's CSS).
-fn rgb(colour: &str) -> Option<(u8, u8, u8)> {
-    let colour = colour.trim();
-    if let Some(hex) = colour.strip_prefix('#') {
-        let digits: Vec<u8> = hex
-            .chars()
-            .map(|c| c.to_digit(16).and_then(|d| u8::try_from(d).ok()))
-            .collect::<Option<_>>()?;
-        return match digits.as_slice() {
-            [r, g, b] => Some((r * 17, g * 17, b * 17)),
-            [r1, r2, g1, g2, b1, b2] => Some((r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2)),
-            _ => None,
-        };
-    }
-    let wanted = colour.to_ascii_lowercase();
-    let mut words = CSS_COLOURS.split_ascii_whitespace();
-    while let (Some(name), Some(hex)) = (words.next(), words.next()) {
-        if name == wanted {
-            return rgb(&format!("#{hex}"));
-        }
-    }
-    None
-}
-
 /// Black or white text, whichever contrasts more with `fill` (WCAG relative luminance).
 fn text_on((r, g, b): (u8, u8, u8)) -> &'static str {
     let linear = |c: u8| {
@@ -1174,33 +1149,6 @@ fn text_on((r, g, b): (u8, u8, u8)) -> &'static str {
         "#111111"
     }
 }
-
-/// The CSS named colours, name then hex, one pair after another.
-const CSS_COLOURS: &str = "aliceblue f0f8ff antiquewhite faebd7 aqua 00ffff aquamarine 7fffd4 azure f0ffff \
-beige f5f5dc bisque ffe4c4 black 000000 blanchedalmond ffebcd blue 0000ff blueviolet 8a2be2 brown a52a2a \
-burlywood deb887 cadetblue 5f9ea0 chartreuse 7fff00 chocolate d2691e coral ff7f50 cornflowerblue 6495ed \
-cornsilk fff8dc crimson dc143c cyan 00ffff darkblue 00008b darkcyan 008b8b darkgoldenrod b8860b \
-darkgray a9a9a9 darkgreen 006400 darkgrey a9a9a9 darkkhaki bdb76b darkmagenta 8b008b darkolivegreen 556b2f \
-darkorange ff8c00 darkorchid 9932cc darkred 8b0000 darksalmon e9967a darkseagreen 8fbc8f darkslateblue 483d8b \
-darkslategray 2f4f4f darkslategrey 2f4f4f darkturquoise 00ced1 darkviolet 9400d3 deeppink ff1493 \
-deepskyblue 00bfff dimgray 696969 dimgrey 696969 dodgerblue 1e90ff firebrick b22222 floralwhite fffaf0 \
-forestgreen 228b22 fuchsia ff00ff gainsboro dcdcdc ghostwhite f8f8ff gold ffd700 goldenrod daa520 gray 808080 \
-green 008000 greenyellow adff2f grey 808080 honeydew f0fff0 hotpink ff69b4 indianred cd5c5c indigo 4b0082 \
-ivory fffff0 khaki f0e68c lavender e6e6fa lavenderblush fff0f5 lawngreen 7cfc00 lemonchiffon fffacd \
-lightblue add8e6 lightcoral f08080 lightcyan e0ffff lightgoldenrodyellow fafad2 lightgray d3d3d3 \
-lightgreen 90ee90 lightgrey d3d3d3 lightpink ffb6c1 lightsalmon ffa07a lightseagreen 20b2aa \
-lightskyblue 87cefa lightslategray 778899 lightslategrey 778899 lightsteelblue b0c4de lightyellow ffffe0 \
-lime 00ff00 limegreen 32cd32 linen faf0e6 magenta ff00ff maroon 800000 mediumaquamarine 66cdaa \
-mediumblue 0000cd mediumorchid ba55d3 mediumpurple 9370db mediumseagreen 3cb371 mediumslateblue 7b68ee \
-mediumspringgreen 00fa9a mediumturquoise 48d1cc mediumvioletred c71585 midnightblue 191970 mintcream f5fffa \
-mistyrose ffe4e1 moccasin ffe4b5 navajowhite ffdead navy 000080 oldlace fdf5e6 olive 808000 olivedrab 6b8e23 \
-orange ffa500 orangered ff4500 orchid da70d6 palegoldenrod eee8aa palegreen 98fb98 paleturquoise afeeee \
-palevioletred db7093 papayawhip ffefd5 peachpuff ffdab9 peru cd853f pink ffc0cb plum dda0dd powderblue b0e0e6 \
-purple 800080 rebeccapurple 663399 red ff0000 rosybrown bc8f8f royalblue 4169e1 saddlebrown 8b4513 \
-salmon fa8072 sandybrown f4a460 seagreen 2e8b57 seashell fff5ee sienna a0522d silver c0c0c0 skyblue 87ceeb \
-slateblue 6a5acd slategray 708090 slategrey 708090 snow fffafa springgreen 00ff7f steelblue 4682b4 tan d2b48c \
-teal 008080 thistle d8bfd8 tomato ff6347 turquoise 40e0d0 violet ee82ee wheat f5deb3 white ffffff \
-whitesmoke f5f5f5 yellow ffff00 yellowgreen 9acd32";
 
 /// The page's CSS: readable on a phone (tables scroll sideways, the entity column stays put).
 const STYLE: &str = r#":root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa}
@@ -1324,16 +1272,10 @@ const SCRIPT: &str = r#"(function () {
 
 #[cfg(test)]
 mod tests {
-    use super::{esc, nice_step, rgb, text_on};
+    use super::{esc, nice_step, text_on};
 
     #[test]
-    fn colours_are_read_and_text_stays_readable() {
-        assert_eq!(rgb("#2e7d32"), Some((0x2e, 0x7d, 0x32)));
-        assert_eq!(rgb("#fa0"), Some((0xff, 0xaa, 0x00)));
-        assert_eq!(rgb("Red"), Some((255, 0, 0)));
-        assert_eq!(rgb("green"), Some((0, 128, 0)));
-        assert_eq!(rgb("red;background:url(x)"), None);
-        assert_eq!(rgb("#12345"), None);
+    fn text_stays_readable_on_band_colours() {
         assert_eq!(text_on((0x2e, 0x7d, 0x32)), "#ffffff");
         assert_eq!(text_on((0xc6, 0x28, 0x28)), "#ffffff");
         assert_eq!(text_on((0xf9, 0xa8, 0x25)), "#111111");

@@ -126,7 +126,11 @@ impl<'a> Styles<'a> {
             .map(|set| {
                 set.levels
                     .iter()
-                    .map(|level| level.color.as_deref().and_then(rgb))
+                    .map(|level| {
+                        level
+                            .colour
+                            .map(|c| u32::from(c.r) << 16 | u32::from(c.g) << 8 | u32::from(c.b))
+                    })
                     .collect()
             })
             .collect();
@@ -211,97 +215,6 @@ fn is_dark(color: u32) -> bool {
     let (r, g, b) = ((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF);
     299 * r + 587 * g + 114 * b < 150_000
 }
-
-/// A band colour as `0xRRGGBB`: `#rrggbb`, `#rgb` or a CSS colour name
-/// (case-insensitive); `None` for anything else.
-fn rgb(color: &str) -> Option<u32> {
-    let color = color.trim();
-    if let Some(hex) = color.strip_prefix('#') {
-        if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        return match hex.len() {
-            6 => u32::from_str_radix(hex, 16).ok(),
-            3 => {
-                let short = u32::from_str_radix(hex, 16).ok()?;
-                let (r, g, b) = ((short >> 8) & 0xF, (short >> 4) & 0xF, short & 0xF);
-                Some(((r * 0x11) << 16) | ((g * 0x11) << 8) | (b * 0x11))
-            }
-            _ => None,
-        };
-    }
-    let name = color.to_ascii_lowercase();
-    CSS_COLORS
-        .iter()
-        .find(|(css, _)| *css == name)
-        .map(|(_, value)| *value)
-}
-
-/// CSS colour names a pack may use, with their CSS values.
-const CSS_COLORS: &[(&str, u32)] = &[
-    ("black", 0x00_0000),
-    ("white", 0xFF_FFFF),
-    ("gray", 0x80_8080),
-    ("grey", 0x80_8080),
-    ("silver", 0xC0_C0C0),
-    ("lightgray", 0xD3_D3D3),
-    ("lightgrey", 0xD3_D3D3),
-    ("darkgray", 0xA9_A9A9),
-    ("darkgrey", 0xA9_A9A9),
-    ("dimgray", 0x69_6969),
-    ("dimgrey", 0x69_6969),
-    ("red", 0xFF_0000),
-    ("darkred", 0x8B_0000),
-    ("maroon", 0x80_0000),
-    ("firebrick", 0xB2_2222),
-    ("crimson", 0xDC_143C),
-    ("tomato", 0xFF_6347),
-    ("salmon", 0xFA_8072),
-    ("lightcoral", 0xF0_8080),
-    ("indianred", 0xCD_5C5C),
-    ("orangered", 0xFF_4500),
-    ("orange", 0xFF_A500),
-    ("darkorange", 0xFF_8C00),
-    ("coral", 0xFF_7F50),
-    ("gold", 0xFF_D700),
-    ("yellow", 0xFF_FF00),
-    ("lightyellow", 0xFF_FFE0),
-    ("khaki", 0xF0_E68C),
-    ("goldenrod", 0xDA_A520),
-    ("darkgoldenrod", 0xB8_860B),
-    ("green", 0x00_8000),
-    ("darkgreen", 0x00_6400),
-    ("lime", 0x00_FF00),
-    ("limegreen", 0x32_CD32),
-    ("lightgreen", 0x90_EE90),
-    ("palegreen", 0x98_FB98),
-    ("forestgreen", 0x22_8B22),
-    ("seagreen", 0x2E_8B57),
-    ("mediumseagreen", 0x3C_B371),
-    ("yellowgreen", 0x9A_CD32),
-    ("olive", 0x80_8000),
-    ("olivedrab", 0x6B_8E23),
-    ("teal", 0x00_8080),
-    ("aqua", 0x00_FFFF),
-    ("cyan", 0x00_FFFF),
-    ("turquoise", 0x40_E0D0),
-    ("blue", 0x00_00FF),
-    ("navy", 0x00_0080),
-    ("darkblue", 0x00_008B),
-    ("royalblue", 0x41_69E1),
-    ("steelblue", 0x46_82B4),
-    ("dodgerblue", 0x1E_90FF),
-    ("skyblue", 0x87_CEEB),
-    ("lightblue", 0xAD_D8E6),
-    ("purple", 0x80_0080),
-    ("fuchsia", 0xFF_00FF),
-    ("magenta", 0xFF_00FF),
-    ("violet", 0xEE_82EE),
-    ("pink", 0xFF_C0CB),
-    ("brown", 0xA5_2A2A),
-    ("chocolate", 0xD2_691E),
-    ("tan", 0xD2_B48C),
-];
 
 /// Writes cells left to right, one row at a time, keeping each column's width.
 struct Cursor<'w> {
@@ -733,19 +646,6 @@ fn summary_sheet(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn colours_are_read_from_hex_and_css_names() {
-        assert_eq!(rgb("#2e7d32"), Some(0x2E_7D32));
-        assert_eq!(rgb("#C62828"), Some(0xC6_2828));
-        assert_eq!(rgb("#fa0"), Some(0xFF_AA00));
-        assert_eq!(rgb("Green"), Some(0x00_8000));
-        assert_eq!(rgb("red"), Some(0xFF_0000));
-        assert_eq!(rgb("orange"), Some(0xFF_A500));
-        assert_eq!(rgb("#12345"), None);
-        assert_eq!(rgb("#gg0000"), None);
-        assert_eq!(rgb("verde"), None);
-    }
 
     #[test]
     fn dark_fills_get_white_text() {
