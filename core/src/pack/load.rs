@@ -321,6 +321,15 @@ struct Resolved {
 }
 
 impl Resolved {
+    /// Each indicator's position in `indicators`, by id.
+    fn indicator_positions(&self) -> HashMap<String, usize> {
+        self.indicators
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect()
+    }
+
     /// Takes in a resolved parent: its indicators come after earlier parents',
     /// replacing any with the same id.
     fn inherit(&mut self, parent: Resolved) {
@@ -338,12 +347,7 @@ impl Resolved {
             parameters: parent.parameters,
             matrices: parent.matrices,
         });
-        let mut at: HashMap<String, usize> = self
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.id.clone(), i))
-            .collect();
+        let mut at = self.indicator_positions();
         for indicator in parent.indicators {
             match at.get(&indicator.id) {
                 Some(&i) => self.indicators[i] = indicator,
@@ -456,12 +460,7 @@ impl Resolved {
                 problems.push(unknown_inherited(&id, location, "disable", inherited));
             }
         }
-        let mut at: HashMap<String, usize> = self
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.id.clone(), i))
-            .collect();
+        let mut at = self.indicator_positions();
         for over in layer.overrides {
             let location = over.location.clone();
             match at.get(&over.id).map(|&i| &mut self.indicators[i]) {
