@@ -3,7 +3,13 @@
 //! so one stray quote would turn the rest of the file into one entity name;
 //! [`QuoteCheck`] follows the quoting as the bytes go by (only quotes are
 //! looked at, found with `memchr`) so the reader can refuse the file.
+//!
+//! It also notes where lines end, so a record can be given the line it is
+//! really on: the `csv` crate dates a record from where it began looking for
+//! it, which is before any blank lines above it, and, in a file with CRLF
+//! line ends, before the previous record's `\n` — one line too early.
 
+use std::collections::VecDeque;
 use std::io::{self, Read};
 
 use crate::csv_input::DataError;
@@ -48,7 +54,15 @@ pub struct QuoteCheck<R> {
     /// which the `csv` crate skips.
     bom: bool,
     ended: bool,
+    /// Offsets of the `\n` bytes among the last [`LINE_WINDOW`] bytes seen.
+    newlines: VecDeque<u64>,
+    /// `\n` bytes seen before those.
+    newlines_dropped: u64,
 }
+
+/// How far back (in bytes) line ends are remembered: well past the `csv`
+/// reader's buffer, so the record just read is always inside.
+const LINE_WINDOW: u64 = 8 << 20;
 
 impl<R> QuoteCheck<R> {
     /// Wraps `inner`, a CSV input whose fields are separated by `delimiter`.
@@ -61,7 +75,46 @@ impl<R> QuoteCheck<R> {
             offset: 0,
             bom: true,
             ended: false,
+            newlines: VecDeque::new(),
+            newlines_dropped: 0,
         }
+    }
+
+    /// Gives `record` — just read, the `csv` reader now at `end` — the line
+    /// its first field is on, counting every line break of the input.
+    /// Left as it is when the record began before the remembered window
+    /// (a single record over 8 MiB).
+    pub fn locate(&self, record: &mut csv::ByteRecord, end: &csv::Position) {
+        // The `csv` crate counts the bytes it reads, a skipped byte-order mark included.
+        let Some(last_byte) = end.byte().checked_sub(1) else {
+            return;
+        };
+        let window_start = self.offset.saturating_sub(LINE_WINDOW);
+        if last_byte < window_start {
+            return;
+        }
+        // The line of the record's last byte (its `\n`, `\r` or last character)…
+        let before = self.newlines.partition_point(|&n| n < last_byte) as u64;
+        let last_line = 1 + self.newlines_dropped + before;
+        // …less the line breaks inside its quoted fields (a field still open
+        // at the end of the input may end with the input's last `\n`, which
+        // is that last byte, not before it).
+        let mut inside: usize = record
+            .iter()
+            .map(|f| memchr::memchr_iter(b'\n', f).count())
+            .sum();
+        if self.open_at_end() && end.byte() == self.offset && self.previous == b'\n' {
+            inside = inside.saturating_sub(1);
+        }
+        let Some(line) = last_line.checked_sub(inside as u64) else {
+            return;
+        };
+        let mut position = record
+            .position()
+            .cloned()
+            .unwrap_or_else(csv::Position::new);
+        position.set_line(line);
+        record.set_position(Some(position));
     }
 
     /// The input being checked.
@@ -146,7 +199,15 @@ impl<R> QuoteCheck<R> {
         if let Some(&last) = bytes.last() {
             self.previous = last;
         }
+        let base = self.offset;
+        self.newlines
+            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| base + i as u64));
         self.offset += bytes.len() as u64;
+        let window_start = self.offset.saturating_sub(LINE_WINDOW);
+        while self.newlines.front().is_some_and(|&n| n < window_start) {
+            self.newlines.pop_front();
+            self.newlines_dropped += 1;
+        }
     }
 }
 
@@ -209,5 +270,72 @@ mod tests {
         assert!(!check.open_at_end());
         assert_eq!(check.read(&mut buf).unwrap(), 0);
         assert!(check.open_at_end());
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use proptest::prelude::*;
+
+    use crate::pack::DataShape;
+    use crate::table::Table;
+
+    /// A CSV text of `rows` (entity, a number, a text that may span lines),
+    /// each preceded by its blank lines and ended by its line end, with the
+    /// line each row starts on, counted independently.
+    fn file(rows: &[(u8, bool, bool)]) -> (Vec<u8>, Vec<u64>) {
+        let mut text = b"entity,a,note\r\n".to_vec();
+        let mut line = 2;
+        let mut starts = Vec::new();
+        for (i, &(blanks, crlf, multiline)) in rows.iter().enumerate() {
+            let end: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+            for _ in 0..blanks {
+                text.extend_from_slice(end);
+                line += 1;
+            }
+            starts.push(line);
+            let note = if multiline { "\"one\ntwo\"" } else { "x" };
+            text.extend_from_slice(format!("E{i},{i},{note}").as_bytes());
+            text.extend_from_slice(end);
+            line += 1 + u64::from(multiline);
+        }
+        (text, starts)
+    }
+
+    proptest! {
+        #[test]
+        fn every_row_is_on_the_line_it_is_written_on(
+            rows in prop::collection::vec((0u8..4, any::<bool>(), any::<bool>()), 1..40)
+        ) {
+            let (text, starts) = file(&rows);
+            let shape = DataShape {
+                text_columns: vec!["note".to_owned()],
+                ..DataShape::default()
+            };
+            let table = Table::from_csv_reader(&text[..], "d.csv", &shape).unwrap();
+            let lines: Vec<u64> = (0..table.len()).map(|row| table.line(row)).collect();
+            prop_assert_eq!(lines, starts);
+        }
+    }
+
+    #[test]
+    fn crlf_and_blank_lines_do_not_shift_lines() {
+        let (text, starts) = file(&[
+            (0, true, false),
+            (3, true, false),
+            (2, false, true),
+            (0, false, false),
+        ]);
+        assert_eq!(starts, [2, 6, 9, 11]);
+        let table = Table::from_csv_reader(
+            &text[..],
+            "d.csv",
+            &DataShape {
+                text_columns: vec!["note".to_owned()],
+                ..DataShape::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((0..4).map(|r| table.line(r)).collect::<Vec<_>>(), starts);
     }
 }

@@ -251,6 +251,8 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
             .read_byte_record(&mut record)
             .map_err(|e| DataError::from_csv(e, source))?
         {
+            let end = csv.position().clone();
+            csv.get_ref().locate(&mut record, &end);
             match splitter.push(&record) {
                 Split::Same => {}
                 Split::Full(batch) => hand_over(batch),

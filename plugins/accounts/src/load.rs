@@ -182,6 +182,8 @@ pub(crate) fn load_all(
         .read_byte_record(&mut record)
         .map_err(|e| DataError::from_csv(e, source))?
     {
+        let end = csv.position().clone();
+        csv.get_ref().locate(&mut record, &end);
         builder.row(&record)?;
         std::mem::swap(&mut record, &mut last);
     }
