@@ -184,7 +184,7 @@ pub(crate) fn read_wide(
     let mut last = csv::ByteRecord::new();
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
         let end = csv.position().clone();
-        csv.get_ref().locate(&mut record, &end);
+        csv.get_mut().locate(&mut record, &end);
         wide.push(&mut table, &mut seen, &record);
         std::mem::swap(&mut record, &mut last);
     }

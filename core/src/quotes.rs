@@ -54,7 +54,8 @@ pub struct QuoteCheck<R> {
     /// which the `csv` crate skips.
     bom: bool,
     ended: bool,
-    /// Offsets of the `\n` bytes among the last [`LINE_WINDOW`] bytes seen.
+    /// Offsets of the `\n` bytes not yet counted: after the last record
+    /// located, and among the last [`LINE_WINDOW`] bytes seen.
     newlines: VecDeque<u64>,
     /// `\n` bytes seen before those.
     newlines_dropped: u64,
@@ -82,9 +83,10 @@ impl<R> QuoteCheck<R> {
 
     /// Gives `record` — just read, the `csv` reader now at `end` — the line
     /// its first field is on, counting every line break of the input.
-    /// Left as it is when the record began before the remembered window
-    /// (a single record over 8 MiB).
-    pub fn locate(&self, record: &mut csv::ByteRecord, end: &csv::Position) {
+    /// Records must be located in input order (each query counts the line
+    /// breaks before it once). Left as it is when the record began before
+    /// the remembered window (a single record over 8 MiB).
+    pub fn locate(&mut self, record: &mut csv::ByteRecord, end: &csv::Position) {
         // The `csv` crate counts the bytes it reads, a skipped byte-order mark included.
         let Some(last_byte) = end.byte().checked_sub(1) else {
             return;
@@ -94,8 +96,11 @@ impl<R> QuoteCheck<R> {
             return;
         }
         // The line of the record's last byte (its `\n`, `\r` or last character)…
-        let before = self.newlines.partition_point(|&n| n < last_byte) as u64;
-        let last_line = 1 + self.newlines_dropped + before;
+        while self.newlines.front().is_some_and(|&n| n < last_byte) {
+            self.newlines.pop_front();
+            self.newlines_dropped += 1;
+        }
+        let last_line = 1 + self.newlines_dropped;
         // …less the line breaks inside its quoted fields (a field still open
         // at the end of the input may end with the input's last `\n`, which
         // is that last byte, not before it).

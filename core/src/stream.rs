@@ -252,7 +252,7 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
             .map_err(|e| DataError::from_csv(e, source))?
         {
             let end = csv.position().clone();
-            csv.get_ref().locate(&mut record, &end);
+            csv.get_mut().locate(&mut record, &end);
             match splitter.push(&record) {
                 Split::Same => {}
                 Split::Full(batch) => hand_over(batch),

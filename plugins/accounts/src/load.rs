@@ -183,7 +183,7 @@ pub(crate) fn load_all(
         .map_err(|e| DataError::from_csv(e, source))?
     {
         let end = csv.position().clone();
-        csv.get_ref().locate(&mut record, &end);
+        csv.get_mut().locate(&mut record, &end);
         builder.row(&record)?;
         std::mem::swap(&mut record, &mut last);
     }
