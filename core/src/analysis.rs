@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
+use crate::data::period::Chronology;
+use crate::data::table::DataWarning;
+use crate::evaluate::result::ResultSet;
 use crate::pack::{Direction, Matrix, SelectionRule, Standard, TieRule};
-use crate::period::Chronology;
-use crate::result::ResultSet;
-use crate::table::DataWarning;
 
 /// A cell's change from the entity's previous period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

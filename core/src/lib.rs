@@ -33,79 +33,51 @@
 //! ```
 #![deny(missing_docs)]
 
+mod acceptance;
 mod analysis;
-mod band;
-mod callable;
-mod cancel;
-mod colour;
 mod compile;
-mod csv_input;
-mod decimal;
+mod data;
 mod diagnostic;
-mod encoding;
-mod engine;
 mod evaluate;
-mod explain;
-mod grain;
-mod inputs;
-mod limits;
 mod live;
-mod math;
-mod names;
-mod native;
 mod pack;
-mod pack_tests;
-mod period;
-mod plugin;
-mod quotes;
-mod reader;
-mod records;
-mod result;
-mod scan;
 mod source;
-mod stream;
-mod table;
-mod warnings;
-mod watchdog;
-mod workbook;
-mod workbook_extent;
-mod workbook_xls;
 
+pub use acceptance::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
-pub use band::{Assessment, BandBasis, BandLevel, BandSet, assess};
-pub use cancel::Cancel;
-pub use colour::Colour;
+pub use compile::cancel::Cancel;
+pub use compile::inputs::InputFunction;
+pub use compile::plugin::{Plugin, Registry};
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
-pub use csv_input::DataError;
-pub use decimal::{NumberFormat, parse_decimal, round_for_display};
+pub use data::csv::DataError;
+pub use data::decimal::{NumberFormat, parse_decimal, round_for_display};
+pub use data::encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
+pub use data::period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};
+pub use data::quotes::QuoteCheck;
+pub use data::reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
+pub use data::records::{
+    Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers, header_names,
+};
+pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
+pub use data::warnings::{KEPT_PER_KIND, Warnings};
+pub use data::workbook::is_workbook;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
-pub use encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
-pub use evaluate::{evaluate, evaluate_with};
-pub use explain::{
+pub use evaluate::explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
-pub use inputs::InputFunction;
-pub use limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
+pub use evaluate::file::{FileEvaluation, Reading, WholeReason, evaluate_file};
+pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
+pub use evaluate::{evaluate, evaluate_with};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
+pub use pack::bands::{Assessment, BandBasis, BandLevel, BandSet, assess};
+pub use pack::colour::Colour;
+pub use pack::limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use pack::{
     DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
     PACK_FILE, PackIdentity, Parameter, RulePack, Selection, SelectionRule, Standard, TieRule,
     Unit, Value,
 };
-pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
-pub use period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};
-pub use plugin::{Plugin, Registry};
-pub use quotes::QuoteCheck;
-pub use reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
-pub use records::{
-    Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers, header_names,
-};
-pub use result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use source::{Location, SourceFile};
-pub use stream::{FileEvaluation, Reading, WholeReason, evaluate_file};
-pub use table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
-pub use warnings::{KEPT_PER_KIND, Warnings};
-pub use workbook::is_workbook;
 
 /// The rhai version Semáforo embeds, for plugins to register functions with.
 pub use rhai;

@@ -30,10 +30,10 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
+use crate::acceptance::PackTest;
+use crate::compile::plugin::Plugin;
 use crate::compile::{CompiledRuleSet, load_and_compile};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
-use crate::pack_tests::PackTest;
-use crate::plugin::Plugin;
 use crate::source::{Location, SourceFile};
 
 /// Whether this platform's watcher reports a writer closing a file

@@ -16,11 +16,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::{Binding, RowInputs, add_flag, assess_into, classify, failed};
+use crate::compile::native::{Lanes, NativeFormula};
 use crate::compile::{CompiledRuleSet, InputSource};
-use crate::native::{Lanes, NativeFormula};
+use crate::data::table::CellProblem;
+use crate::evaluate::result::Cell;
 use crate::pack::Value;
-use crate::result::Cell;
-use crate::table::CellProblem;
 
 /// A native formula whose every input can be read directly.
 pub(super) struct Direct<'a> {

@@ -14,11 +14,11 @@ use super::manifest::{
     ScaleSpec,
 };
 use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule, Unit, Value};
-use crate::band::{BandBasis, BandLevel, BandSet};
-use crate::colour::Colour;
+use crate::data::encoding::{ENCODING_NAMES, TextEncoding};
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
-use crate::encoding::{ENCODING_NAMES, TextEncoding};
-use crate::limits::Limits;
+use crate::pack::bands::{BandBasis, BandLevel, BandSet};
+use crate::pack::colour::Colour;
+use crate::pack::limits::Limits;
 use crate::source::{Location, SourceFile};
 
 /// An indicator as one or more files describe it; every key optional until
@@ -553,7 +553,7 @@ impl LayerReader<'_> {
                         location.clone(),
                         None,
                     );
-                } else if let Some(why) = crate::names::unusable(name.get_ref()) {
+                } else if let Some(why) = crate::pack::names::unusable(name.get_ref()) {
                     self.error(
                         DiagnosticCode::ReservedName,
                         format!(
@@ -832,7 +832,7 @@ impl LayerReader<'_> {
                 location,
                 Some("use letters, digits and `_`; map an awkward header with `column = \"…\"`"),
             );
-        } else if let Some(why) = crate::names::unusable(&name) {
+        } else if let Some(why) = crate::pack::names::unusable(&name) {
             self.error(
                 DiagnosticCode::ReservedName,
                 format!("field name `{name}` cannot be read by formulas: {why}"),

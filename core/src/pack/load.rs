@@ -18,9 +18,9 @@ use super::{
     DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
     RulePack, Standard, Unit,
 };
-use crate::decimal::NumberFormat;
+use crate::data::decimal::NumberFormat;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
-use crate::limits::Limits;
+use crate::pack::limits::Limits;
 use crate::source::{Location, SourceFile};
 
 /// Name of the manifest file inside a pack directory.
@@ -292,7 +292,7 @@ struct Settings {
     not_applicable: Option<String>,
     units: Vec<(Unit, String)>,
     limits: LimitsSection,
-    band_sets: Vec<crate::band::BandSet>,
+    band_sets: Vec<crate::pack::bands::BandSet>,
     parameters: Vec<Parameter>,
     matrices: Vec<MatrixDraft>,
 }
@@ -622,7 +622,7 @@ impl Resolved {
                     )
                     .with_help("use letters, digits and `_`, starting with a letter"),
                 );
-            } else if let Some(why) = crate::names::unusable(&id) {
+            } else if let Some(why) = crate::pack::names::unusable(&id) {
                 problems.push(
                     Diagnostic::error(
                         DiagnosticCode::ReservedName,
@@ -767,7 +767,7 @@ impl Resolved {
             data: DataShape {
                 format: data
                     .format
-                    .map_or_else(|| crate::reader::WIDE_FORMAT.to_owned(), |(f, _)| f),
+                    .map_or_else(|| crate::data::reader::WIDE_FORMAT.to_owned(), |(f, _)| f),
                 entity: data.entity.unwrap_or_else(|| "entity".to_owned()),
                 period: data.period,
                 peer_group: data.peer_group.map(|(g, _)| g),

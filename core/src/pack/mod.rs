@@ -4,10 +4,14 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
+pub(crate) mod bands;
+pub(crate) mod colour;
 pub(crate) mod layer;
+pub(crate) mod limits;
 mod load;
 mod manifest;
 mod matrix;
+pub(crate) mod names;
 mod toml_text;
 
 use std::fmt;
@@ -15,10 +19,10 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::band::BandSet;
-use crate::decimal::NumberFormat;
-use crate::encoding::TextEncoding;
-use crate::limits::Limits;
+use crate::data::decimal::NumberFormat;
+use crate::data::encoding::TextEncoding;
+use crate::pack::bands::BandSet;
+use crate::pack::limits::Limits;
 use crate::source::{Location, SourceFile};
 
 pub use load::PACK_FILE;
@@ -261,7 +265,7 @@ pub struct DataShape {
 impl Default for DataShape {
     fn default() -> Self {
         Self {
-            format: crate::reader::WIDE_FORMAT.to_owned(),
+            format: crate::data::reader::WIDE_FORMAT.to_owned(),
             entity: "entity".to_owned(),
             period: None,
             dimensions: Vec::new(),

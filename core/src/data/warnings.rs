@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::table::DataWarning;
+use crate::data::table::DataWarning;
 
 /// How many warnings of each kind [`Warnings`] keeps by default.
 pub const KEPT_PER_KIND: usize = 20;

@@ -5,18 +5,21 @@ use rayon::prelude::*;
 use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
-use crate::band::{Assessment, assess};
-use crate::cancel::Cancel;
+use crate::compile::cancel::Cancel;
+use crate::compile::math::MathFailure;
+use crate::compile::watchdog::{Stop, watching};
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
-use crate::limits::with_stack;
-use crate::math::MathFailure;
+use crate::data::table::{CellProblem, Table};
+use crate::evaluate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
+use crate::pack::bands::{Assessment, assess};
+use crate::pack::limits::with_stack;
 use crate::pack::{Field, FieldKind, FormulaSource, RulePack, Value};
-use crate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::source::Location;
-use crate::table::{CellProblem, Table};
-use crate::watchdog::{Stop, watching};
 
 mod direct;
+pub(crate) mod explain;
+pub(crate) mod file;
+pub(crate) mod result;
 
 use direct::Direct;
 
@@ -99,7 +102,7 @@ pub fn evaluate_with(rules: &CompiledRuleSet, table: &Table, cancel: &Cancel) ->
     );
     let groups = watching(cancel, || {
         with_stack(&pack.limits, || {
-            crate::grain::evaluate_groups(rules, &inputs, &cells)
+            crate::compile::aggregates::evaluate_groups(rules, &inputs, &cells)
         })
     });
     ResultSet {

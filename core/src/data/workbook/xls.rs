@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use crate::workbook_extent::MAX_GRID_CELLS;
+use super::extent::MAX_GRID_CELLS;
 
 /// End of a sector chain.
 const END_OF_CHAIN: u32 = 0xFFFF_FFFE;

@@ -426,8 +426,8 @@ fn operator_fits(operator: &str, operands: &[Kind]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::build_engine;
-    use crate::limits::Limits;
+    use crate::compile::engine::build_engine;
+    use crate::pack::limits::Limits;
 
     fn scan(text: &str, outside: &[&str]) -> Scan {
         let (mut engine, _) = build_engine(&Limits::default(), &[]);

@@ -39,8 +39,12 @@ use std::path::Path;
 
 use calamine::{Data, DataRef, Reader, Sheets, open_workbook_auto};
 
-use crate::csv_input::DataError;
+mod extent;
+mod xls;
+
+use crate::data::csv::DataError;
 use crate::pack::DataShape;
+use extent::{MAX_COLUMNS, MAX_ROWS};
 
 /// File extensions read as spreadsheets.
 const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -49,12 +53,6 @@ const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 /// while the sheet is read; a larger sheet is refused, with the advice to
 /// save it as CSV, which is streamed.
 pub const MAX_CSV_BYTES: usize = 1 << 30;
-
-/// The last row (1-based) a spreadsheet can have: Excel's 1,048,576.
-pub const MAX_ROWS: u32 = 1_048_576;
-
-/// The last column (1-based) a spreadsheet can have: Excel's 16,384 (`XFD`).
-pub const MAX_COLUMNS: u32 = 16_384;
 
 /// What one cell costs while held, besides its text.
 const CELL_OVERHEAD: usize = size_of::<SheetCell>();
@@ -125,7 +123,7 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("ods"))
     {
-        crate::workbook_extent::check_ods(path).map_err(|message| whole.at(1, message))?;
+        extent::check_ods(path).map_err(|message| whole.at(1, message))?;
     }
     if path
         .extension()
@@ -134,7 +132,7 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
     {
         let bytes = std::fs::read(path)
             .map_err(|e| whole.at(1, format!("cannot read the spreadsheet: {e}")))?;
-        crate::workbook_xls::check_xls(&bytes)
+        xls::check_xls(&bytes)
             .map_err(|message| whole.at(1, format!("cannot read the spreadsheet: {message}")))?;
     }
     let mut workbook = open_workbook_auto(path)

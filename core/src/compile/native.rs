@@ -762,16 +762,16 @@ impl Lowerer<'_> {
 mod tests {
     use super::*;
     use crate::compile::InputSource;
-    use crate::engine::build_engine;
-    use crate::limits::Limits;
-    use crate::plugin::{Plugin, Registry};
+    use crate::compile::engine::build_engine;
+    use crate::compile::plugin::{Plugin, Registry};
+    use crate::pack::limits::Limits;
     use rhai::Scope;
 
     const NAMES: [&str; 3] = ["a", "b", "c"];
 
     /// rhai as `evaluate` runs it: on a stack sized for the limits.
     fn on_stack<T>(work: impl FnOnce() -> T) -> T {
-        crate::limits::with_stack(&Limits::default(), work)
+        crate::pack::limits::with_stack(&Limits::default(), work)
     }
 
     fn inputs() -> Vec<Input> {

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use rhai::{Dynamic, Engine, Position, Scope, Token};
 use rust_decimal::Decimal;
 
+use crate::compile::inputs::{offset, replace_spans, tokens};
 use crate::compile::{Aggregate, CompiledRuleSet, InputSource, Operand};
+use crate::data::table::Table;
+use crate::evaluate::result::{Cell, CellError, GroupResult};
 use crate::evaluate::{RowInputs, add_flag, failed, indicator_value, row_label, run};
-use crate::inputs::{offset, replace_spans, tokens};
 use crate::pack::DataShape;
-use crate::result::{Cell, CellError, GroupResult};
-use crate::table::Table;
 
 /// An aggregate over a group's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -418,8 +418,8 @@ fn aggregate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::build_engine;
-    use crate::limits::Limits;
+    use crate::compile::engine::build_engine;
+    use crate::pack::limits::Limits;
 
     #[test]
     fn aggregate_calls_become_variables() {

@@ -2,23 +2,34 @@
 //! parsed once, its names resolved to field or indicator indices, and the
 //! indicators put in dependency order.
 
+pub(crate) mod aggregates;
+pub(crate) mod callable;
+pub(crate) mod cancel;
+pub(crate) mod engine;
+pub(crate) mod inputs;
+pub(crate) mod math;
+pub(crate) mod native;
+pub(crate) mod plugin;
+pub(crate) mod scan;
+pub(crate) mod watchdog;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rhai::{AST, Engine, ParseError, ParseErrorType, Position};
 
-use crate::callable::{Callables, Origin};
+use crate::compile::aggregates::{AggregateCall, AggregateFn, rewrite_aggregates};
+use crate::compile::callable::{Callables, Origin};
+use crate::compile::engine::build_engine;
+use crate::compile::native::{Lowering, NativeFormula, lower};
+use crate::compile::plugin::Plugin;
+use crate::compile::scan::{Call, Kind, scan_functions, scan_statements};
+use crate::data::reader::{DataReader, WIDE_FORMAT};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
-use crate::engine::build_engine;
-use crate::grain::{AggregateCall, AggregateFn, rewrite_aggregates};
-use crate::inputs::{InputFunction, rewrite};
-use crate::native::{Lowering, NativeFormula, lower};
 use crate::pack::{Field, FieldKind, Indicator};
 use crate::pack::{FormulaSource, RulePack};
-use crate::plugin::Plugin;
-use crate::reader::{DataReader, WIDE_FORMAT};
-use crate::scan::{Call, Kind, scan_functions, scan_statements};
 use crate::source::{Location, SourceFile};
+use inputs::{InputFunction, rewrite};
 
 /// A pack ready to evaluate: one configured engine and one compiled formula
 /// per indicator. Cheap to share across threads (`Send + Sync`).
@@ -160,7 +171,7 @@ pub fn compile(
 ) -> Result<CompiledRuleSet, Diagnostics> {
     // Parsing recurses once per nesting level: on a stack sized for the limits.
     let limits = pack.limits;
-    crate::limits::with_stack(&limits, || compile_on_stack(pack, available))
+    crate::pack::limits::with_stack(&limits, || compile_on_stack(pack, available))
 }
 
 fn compile_on_stack(
@@ -479,7 +490,7 @@ impl FormulaCompiler<'_> {
                 .keys()
                 .map(String::as_str)
                 .filter(|n| self.resolve(indicator, &BTreeMap::new(), n).is_some());
-            match crate::callable::nearest(name, known) {
+            match callable::nearest(name, known) {
                 Some(near) => format!("did you mean `{near}`? Otherwise declare it under [fields]"),
                 None => "declare it under [fields], or check the spelling against the data's columns and the indicator ids".to_owned(),
             }
@@ -778,7 +789,7 @@ fn file_name(file: &SourceFile) -> String {
 /// Every named `fn` a helper file defines (closures excluded), located at
 /// `fn name` by the file's tokens (rhai keeps no position for a definition).
 fn definitions(engine: &Engine, file: &Arc<SourceFile>, ast: &AST) -> Vec<Definition> {
-    let tokens = crate::inputs::tokens(engine, file.text());
+    let tokens = inputs::tokens(engine, file.text());
     let mut found = Vec::new();
     for f in ast
         .iter_functions()
@@ -796,8 +807,8 @@ fn definitions(engine: &Engine, file: &Arc<SourceFile>, ast: &AST) -> Vec<Defini
         });
         let span = match at {
             Some((start, end)) => {
-                let from = crate::inputs::offset(file.text(), start);
-                let to = crate::inputs::offset(file.text(), end) + f.name.len();
+                let from = inputs::offset(file.text(), start);
+                let to = inputs::offset(file.text(), end) + f.name.len();
                 from..to
             }
             None => 0..0,

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::Engine;
 
-use crate::plugin::{Plugin, Registry};
-use crate::scan::{Call, Kind};
+use crate::compile::plugin::{Plugin, Registry};
+use crate::compile::scan::{Call, Kind};
 
 /// Who provides a function.
 #[derive(Debug, Clone, PartialEq, Eq)]

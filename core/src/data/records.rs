@@ -5,9 +5,9 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::csv_input::DataError;
-use crate::encoding::TextEncoding;
-use crate::table::DataWarning;
+use crate::data::csv::DataError;
+use crate::data::encoding::TextEncoding;
+use crate::data::table::DataWarning;
 
 /// Rows of a CSV input as raw bytes, in input order.
 ///

@@ -7,10 +7,10 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
-use crate::csv_input::{DataError, pack_reads, read_wide};
-use crate::encoding::TextEncoding;
-use crate::records::RecordBatch;
-use crate::table::{DataWarning, Table};
+use crate::data::csv::{DataError, pack_reads, read_wide};
+use crate::data::encoding::TextEncoding;
+use crate::data::records::RecordBatch;
+use crate::data::table::{DataWarning, Table};
 
 /// The core's own format: one row per entity (and period), one column per field.
 pub const WIDE_FORMAT: &str = "wide";
@@ -90,7 +90,7 @@ pub trait BatchReader: Sync {
 /// # Errors
 /// When the file cannot be read or lacks a key column.
 pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataError> {
-    if crate::workbook::is_workbook(path) {
+    if crate::data::workbook::is_workbook(path) {
         let (csv, source) = workbook_csv(path, rules)?;
         return read_data_from(rules, &mut csv.as_slice(), &source);
     }
@@ -122,7 +122,7 @@ pub(crate) fn workbook_csv(
     rules: &CompiledRuleSet,
 ) -> Result<(Vec<u8>, String), DataError> {
     let shape = rules.pack().data_shape();
-    let (csv, source) = crate::workbook::to_csv(path, shape)?;
+    let (csv, source) = crate::data::workbook::to_csv(path, shape)?;
     let unwritable = |c: char| DataError::Csv {
         source_name: source.clone(),
         line: 1,

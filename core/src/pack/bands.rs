@@ -12,7 +12,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::colour::Colour;
+use crate::pack::colour::Colour;
 use crate::pack::{Direction, Standard};
 use crate::source::Location;
 

@@ -1,7 +1,7 @@
 //! Stopping an evaluation early: a [`Cancel`] is shared between the caller
 //! (a server whose client went away, a request past its deadline) and the
 //! threads evaluating, which look at it between chunks of rows and, inside a
-//! running formula, every [`crate::limits::TIME_CHECK_EVERY`] operations.
+//! running formula, every [`crate::pack::limits::TIME_CHECK_EVERY`] operations.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

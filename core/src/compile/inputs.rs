@@ -147,8 +147,8 @@ pub(crate) fn offset(text: &str, position: Position) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::build_engine;
-    use crate::limits::Limits;
+    use crate::compile::engine::build_engine;
+    use crate::pack::limits::Limits;
 
     fn accounts(argument: &str) -> Result<String, String> {
         if argument.chars().all(|c| c.is_ascii_digit() || c == '+') && !argument.is_empty() {

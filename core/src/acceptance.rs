@@ -15,11 +15,11 @@ use toml::Spanned;
 
 use crate::analysis::Analysis;
 use crate::compile::CompiledRuleSet;
+use crate::data::reader::{read_data, read_data_from};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::evaluate::evaluate;
+use crate::evaluate::result::ResultSet;
 use crate::pack::layer::decimal_from_toml;
-use crate::reader::{read_data, read_data_from};
-use crate::result::ResultSet;
 use crate::source::{Location, SourceFile};
 
 /// Directory of a pack holding its tests.
@@ -78,7 +78,7 @@ impl Expected {
     fn show(self, actual: Decimal) -> String {
         format!(
             "{} ({})",
-            crate::decimal::round_for_display(actual, self.0.scale()),
+            crate::data::decimal::round_for_display(actual, self.0.scale()),
             actual.normalize()
         )
     }

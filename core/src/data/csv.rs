@@ -11,12 +11,12 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::compile::CompiledRuleSet;
-use crate::encoding::{ENCODING_HELP, escape_bytes};
+use crate::data::encoding::{ENCODING_HELP, escape_bytes};
+use crate::data::quotes::QuoteCheck;
+use crate::data::reader::BatchReader;
+use crate::data::records::{Record, RecordBatch, check_duplicate_headers, decode_header};
+use crate::data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 use crate::pack::DataShape;
-use crate::quotes::QuoteCheck;
-use crate::reader::BatchReader;
-use crate::records::{Record, RecordBatch, check_duplicate_headers, decode_header};
-use crate::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
 /// Why a data file could not be read at all.
 #[derive(Debug, thiserror::Error)]

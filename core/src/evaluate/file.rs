@@ -17,16 +17,16 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::compile::CompiledRuleSet;
-use crate::csv_input::DataError;
-use crate::csv_input::WideBatches;
+use crate::data::csv::DataError;
+use crate::data::csv::WideBatches;
+use crate::data::quotes::QuoteCheck;
+use crate::data::reader::BatchReader;
+use crate::data::reader::read_data_from;
+use crate::data::records::{RecordBatch, decode_header};
+use crate::data::table::DataWarning;
+use crate::data::warnings::Warnings;
 use crate::evaluate::evaluate;
-use crate::quotes::QuoteCheck;
-use crate::reader::BatchReader;
-use crate::reader::read_data_from;
-use crate::records::{RecordBatch, decode_header};
-use crate::result::ResultSet;
-use crate::table::DataWarning;
-use crate::warnings::Warnings;
+use crate::evaluate::result::ResultSet;
 
 /// A batch is handed over at the first entity boundary past this many records…
 const BATCH_RECORDS: usize = 8 * 1024;
@@ -120,8 +120,8 @@ pub fn evaluate_file(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
-    if crate::workbook::is_workbook(path) {
-        let (csv, source) = crate::reader::workbook_csv(path, rules)?;
+    if crate::data::workbook::is_workbook(path) {
+        let (csv, source) = crate::data::reader::workbook_csv(path, rules)?;
         progress(csv.len() as u64);
         return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
     }

@@ -6,8 +6,8 @@
 
 use rhai::Engine;
 
-use crate::inputs::InputFunction;
-use crate::reader::DataReader;
+use crate::compile::inputs::InputFunction;
+use crate::data::reader::DataReader;
 
 /// A domain plugin: a name packs refer to, and what it registers.
 ///

@@ -6,10 +6,10 @@ use rhai::packages::{BasicMathPackage, CorePackage, LogicPackage, Package};
 use rhai::{Engine, EvalAltResult, Identifier, Position, Token};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::inputs::InputFunction;
-use crate::limits::Limits;
-use crate::math::MathFailure;
-use crate::plugin::{Plugin, Registry};
+use crate::compile::inputs::InputFunction;
+use crate::compile::math::MathFailure;
+use crate::compile::plugin::{Plugin, Registry};
+use crate::pack::limits::Limits;
 
 /// Builds the engine for a pack, configured once and then shared by every
 /// evaluation of that pack on every thread, with the input functions the
@@ -36,10 +36,12 @@ pub(crate) fn build_engine(
     limits.apply(&mut engine);
     // Time, cancellation and stack are watched while formulas run.
     let (budget, red_zone) = (limits.cell_time(), limits.red_zone());
-    engine.on_progress(move |operations| crate::watchdog::progress(operations, budget, red_zone));
+    engine.on_progress(move |operations| {
+        crate::compile::watchdog::progress(operations, budget, red_zone)
+    });
     // Truthful errors for `%`, `**` and the math functions; operators look
     // registered functions up first (rhai's fast mode would skip them).
-    crate::math::register(&mut engine);
+    crate::compile::math::register(&mut engine);
     engine.set_fast_operators(false);
     // Rounding as the users do it (Excel's ROUND), with decimal digits.
     engine.register_fn("round", |x: Decimal| {
@@ -94,7 +96,7 @@ mod tests {
     /// watchdog stops a formula whose thread has less).
     fn eval(script: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         let limits = Limits::default();
-        crate::limits::with_stack(&limits, || {
+        crate::pack::limits::with_stack(&limits, || {
             build_engine(&limits, &[]).0.eval::<Dynamic>(script)
         })
     }

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use rhai::Dynamic;
 
-use crate::cancel::Cancel;
-use crate::limits::TIME_CHECK_EVERY;
+use crate::compile::cancel::Cancel;
+use crate::pack::limits::TIME_CHECK_EVERY;
 
 /// Why the watchdog stopped a formula (the token of rhai's `ErrorTerminated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

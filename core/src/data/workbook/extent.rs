@@ -11,7 +11,11 @@ use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
 
-use crate::workbook::{MAX_COLUMNS, MAX_ROWS};
+/// The last row (1-based) a spreadsheet can have: Excel's 1,048,576.
+pub const MAX_ROWS: u32 = 1_048_576;
+
+/// The last column (1-based) a spreadsheet can have: Excel's 16,384 (`XFD`).
+pub const MAX_COLUMNS: u32 = 16_384;
 
 /// The most cells a sheet read whole may span (rows × columns up to its
 /// last cell, empty ones included): 16,777,216, an `.xls` sheet's whole grid.

@@ -10,14 +10,14 @@
 use rhai::Dynamic;
 use rust_decimal::Decimal;
 
-pub use crate::band::BandScore;
-use crate::band::{BandBasis, BandLevel, band_score};
 use crate::compile::{CompiledRuleSet, InputSource};
+use crate::data::table::Table;
+use crate::evaluate::result::{Cell, CellError, ResultSet};
 use crate::evaluate::{RowInputs, evaluate};
+pub use crate::pack::bands::BandScore;
+use crate::pack::bands::{BandBasis, BandLevel, band_score};
 use crate::pack::{DataShape, FieldKind, Indicator, Value};
-use crate::result::{Cell, CellError, ResultSet};
 use crate::source::Location;
-use crate::table::Table;
 
 /// Why one indicator has its result for one row of a table (see [`explain`]).
 #[derive(Debug, Clone)]
@@ -266,8 +266,9 @@ impl Context<'_> {
                 .is_some_and(|d| d.values[self.row].is_empty()),
             _ => self.table.column(&spec.column).is_some_and(|c| {
                 c.value(self.row).is_none()
-                    && c.problem(self.row)
-                        .is_none_or(|p| matches!(p, crate::table::CellProblem::ShortRow { .. }))
+                    && c.problem(self.row).is_none_or(|p| {
+                        matches!(p, crate::data::table::CellProblem::ShortRow { .. })
+                    })
             }),
         };
         InputExplanation {
