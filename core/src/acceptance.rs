@@ -15,9 +15,9 @@ use toml::Spanned;
 
 use crate::analysis::Analysis;
 use crate::compile::CompiledRuleSet;
-use crate::data::reader::{read_data, read_data_from};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::evaluate::evaluate;
+use crate::evaluate::read::{read_data, read_data_from};
 use crate::evaluate::result::ResultSet;
 use crate::pack::layer::decimal_from_toml;
 use crate::source::{Location, SourceFile};

@@ -49,15 +49,16 @@ pub use compile::cancel::Cancel;
 pub use compile::inputs::InputFunction;
 pub use compile::plugin::{Plugin, Registry};
 pub use compile::{CompiledRuleSet, compile, load_and_compile};
-pub use data::csv::DataError;
 pub use data::decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use data::encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
+pub use data::error::DataError;
 pub use data::period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};
 pub use data::quotes::QuoteCheck;
-pub use data::reader::{BatchReader, DataReader, WIDE_FORMAT, read_data, read_data_from};
+pub use data::reader::{BatchReader, DataReader, ReadRequest};
 pub use data::records::{
     Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers, header_names,
 };
+pub use data::shape::{DataShape, Field, FieldKind, Value, WIDE_FORMAT};
 pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 pub use data::warnings::{KEPT_PER_KIND, Warnings};
 pub use data::workbook::is_workbook;
@@ -66,6 +67,7 @@ pub use evaluate::explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
 pub use evaluate::file::{FileEvaluation, Reading, WholeReason, evaluate_file};
+pub use evaluate::read::{read_data, read_data_from};
 pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use evaluate::{evaluate, evaluate_with};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
@@ -73,9 +75,8 @@ pub use pack::bands::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use pack::colour::Colour;
 pub use pack::limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use pack::{
-    DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
-    PACK_FILE, PackIdentity, Parameter, RulePack, Selection, SelectionRule, Standard, TieRule,
-    Unit, Value,
+    Direction, FormulaSource, Indicator, Labels, Matrix, Override, PACK_FILE, PackIdentity,
+    Parameter, RulePack, Selection, SelectionRule, Standard, TieRule, Unit,
 };
 pub use source::{Location, SourceFile};
 

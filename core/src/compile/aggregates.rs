@@ -11,10 +11,10 @@ use rust_decimal::Decimal;
 
 use crate::compile::inputs::{offset, replace_spans, tokens};
 use crate::compile::{Aggregate, CompiledRuleSet, InputSource, Operand};
+use crate::data::shape::DataShape;
 use crate::data::table::Table;
 use crate::evaluate::result::{Cell, CellError, GroupResult};
 use crate::evaluate::{RowInputs, add_flag, failed, indicator_value, row_label, run};
-use crate::pack::DataShape;
 
 /// An aggregate over a group's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

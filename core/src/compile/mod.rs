@@ -24,9 +24,11 @@ use crate::compile::engine::build_engine;
 use crate::compile::native::{Lowering, NativeFormula, lower};
 use crate::compile::plugin::Plugin;
 use crate::compile::scan::{Call, Kind, scan_functions, scan_statements};
-use crate::data::reader::{DataReader, WIDE_FORMAT};
+use crate::data::reader::{DataReader, ReadRequest};
+use crate::data::shape::WIDE_FORMAT;
+use crate::data::shape::{Field, FieldKind};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
-use crate::pack::{Field, FieldKind, Indicator};
+use crate::pack::Indicator;
 use crate::pack::{FormulaSource, RulePack};
 use crate::source::{Location, SourceFile};
 use inputs::{InputFunction, rewrite};
@@ -65,6 +67,16 @@ impl CompiledRuleSet {
     #[must_use]
     pub fn fields(&self) -> &[Field] {
         &self.fields
+    }
+
+    /// What a data reader is asked to read for this pack: its data shape and
+    /// every column its formulas read.
+    #[must_use]
+    pub fn read_request(&self) -> ReadRequest<'_> {
+        ReadRequest {
+            shape: self.pack.data_shape(),
+            fields: &self.fields,
+        }
     }
 
     /// The plugin reader of the pack's data format, or `None` for `wide`.
@@ -109,7 +121,10 @@ impl CompiledRuleSet {
     /// pack's [`DataShape`] (e.g. the separators a command-line flag gives).
     /// The pack's identity does not change: how a file is written is not a rule.
     #[must_use]
-    pub fn with_data_shape(mut self, edit: impl FnOnce(&mut crate::pack::DataShape)) -> Self {
+    pub fn with_data_shape(
+        mut self,
+        edit: impl FnOnce(&mut crate::data::shape::DataShape),
+    ) -> Self {
         edit(&mut Arc::make_mut(&mut self.pack).data);
         self
     }
@@ -325,8 +340,8 @@ impl FormulaCompiler<'_> {
             },
             InputSource::Indicator(_) | InputSource::Aggregate(_) => Kind::Number,
             InputSource::Parameter(i) => match self.pack.parameters[i].value {
-                crate::pack::Value::Number(_) => Kind::Number,
-                crate::pack::Value::Text(_) => Kind::Text,
+                crate::data::shape::Value::Number(_) => Kind::Number,
+                crate::data::shape::Value::Text(_) => Kind::Text,
             },
         }
     }

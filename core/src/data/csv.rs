@@ -10,95 +10,13 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::compile::CompiledRuleSet;
 use crate::data::encoding::{ENCODING_HELP, escape_bytes};
+use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
-use crate::data::reader::BatchReader;
+use crate::data::reader::{BatchReader, ReadRequest};
 use crate::data::records::{Record, RecordBatch, check_duplicate_headers, decode_header};
+use crate::data::shape::DataShape;
 use crate::data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
-use crate::pack::DataShape;
-
-/// Why a data file could not be read at all.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DataError {
-    /// The file could not be opened or read.
-    #[error("{source_name}: {error}")]
-    Io {
-        /// The file.
-        source_name: String,
-        /// The I/O error.
-        #[source]
-        error: std::io::Error,
-    },
-    /// The CSV could not be parsed.
-    #[error("{source_name}:{line}: {message}")]
-    Csv {
-        /// The file.
-        source_name: String,
-        /// 1-based line.
-        line: u64,
-        /// What the CSV reader said.
-        message: String,
-    },
-    /// A key column the pack needs is not in the header.
-    #[error(
-        "{source_name}:1: the header has no `{column}` column, which the pack's [data] section names as the {role}"
-    )]
-    MissingKeyColumn {
-        /// The file.
-        source_name: String,
-        /// The missing header.
-        column: String,
-        /// `entity` or `period`.
-        role: &'static str,
-    },
-    /// A column the pack reads is named twice in the header.
-    #[error(
-        "{source_name}:1:{second}: the header has `{column}` twice, in columns {first} and {second} ({source_name}:1:{first} and {source_name}:1:{second}); the pack reads `{column}` and will not guess which one is meant: rename or remove one of them"
-    )]
-    DuplicateColumn {
-        /// The file.
-        source_name: String,
-        /// The repeated header.
-        column: String,
-        /// 1-based column of its first appearance.
-        first: usize,
-        /// 1-based column of its second appearance.
-        second: usize,
-    },
-    /// A quoted field is still open at the end of the file.
-    #[error(
-        "{source_name}:{line}: a quoted field opened on this line is never closed, so everything after it to the end of the file would be one field: close the quote (a quote inside a quoted field is written twice, `\"\"`)"
-    )]
-    UnterminatedQuote {
-        /// The file.
-        source_name: String,
-        /// 1-based line where the quote opened.
-        line: u64,
-    },
-}
-
-impl DataError {
-    /// A `csv` crate error reading `source_name`: an I/O error, or a CSV
-    /// one with its line.
-    #[must_use]
-    pub fn from_csv(error: csv::Error, source_name: &str) -> Self {
-        let line = error.position().map_or(0, csv::Position::line);
-        let message = error.to_string();
-        match error.into_kind() {
-            csv::ErrorKind::Io(error) => Self::Io {
-                source_name: source_name.to_owned(),
-                error,
-            },
-            _ => Self::Csv {
-                source_name: source_name.to_owned(),
-                line,
-                message,
-            },
-        }
-    }
-}
 
 impl Table {
     /// Reads a CSV file with a header row.
@@ -143,18 +61,6 @@ impl Table {
         shape: &DataShape,
     ) -> Result<Table, DataError> {
         read_wide(reader, source_name, shape, &|_| true)
-    }
-}
-
-/// Whether the pack reads the column named `column` from a wide file.
-pub(crate) fn pack_reads(rules: &CompiledRuleSet) -> impl Fn(&str) -> bool + '_ {
-    let shape = rules.pack().data_shape();
-    move |column: &str| {
-        column == shape.entity
-            || shape.period.as_deref() == Some(column)
-            || shape.dimensions.iter().any(|d| d == column)
-            || shape.text_columns.iter().any(|t| t == column)
-            || rules.fields().iter().any(|f| f.column == column)
     }
 }
 
@@ -485,18 +391,13 @@ pub(crate) struct WideBatches<'a> {
 }
 
 impl<'a> WideBatches<'a> {
-    /// The batch reader of a wide file with `header`, for `rules`.
+    /// The batch reader of a wide file with `header`, for `request`.
     pub(crate) fn new(
         header: &[String],
         source: &str,
-        rules: &'a CompiledRuleSet,
+        request: ReadRequest<'a>,
     ) -> Result<Self, DataError> {
-        let wide = Wide::find(
-            header,
-            source,
-            rules.pack().data_shape(),
-            &pack_reads(rules),
-        )?;
+        let wide = Wide::find(header, source, request.shape, &|c| request.reads(c))?;
         Ok(Self { wide })
     }
 }

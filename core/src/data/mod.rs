@@ -6,10 +6,12 @@
 pub(crate) mod csv;
 pub(crate) mod decimal;
 pub(crate) mod encoding;
+pub(crate) mod error;
 pub(crate) mod period;
 pub(crate) mod quotes;
 pub(crate) mod reader;
 pub(crate) mod records;
+pub(crate) mod shape;
 pub(crate) mod table;
 pub(crate) mod warnings;
 pub(crate) mod workbook;

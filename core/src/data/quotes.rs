@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 
-use crate::data::csv::DataError;
+use crate::data::error::DataError;
 
 /// Where the bytes seen so far leave the CSV quoting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,8 +282,8 @@ mod tests {
 mod line_tests {
     use proptest::prelude::*;
 
+    use crate::data::shape::DataShape;
     use crate::data::table::Table;
-    use crate::pack::DataShape;
 
     /// A CSV text of `rows` (entity, a number, a text that may span lines),
     /// each preceded by its blank lines and ended by its line end, with the

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::data::csv::DataError;
 use crate::data::encoding::TextEncoding;
+use crate::data::error::DataError;
 use crate::data::table::DataWarning;
 
 /// Rows of a CSV input as raw bytes, in input order.

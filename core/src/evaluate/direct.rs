@@ -18,9 +18,9 @@ use rust_decimal::Decimal;
 use super::{Binding, RowInputs, add_flag, assess_into, classify, failed};
 use crate::compile::native::{Lanes, NativeFormula};
 use crate::compile::{CompiledRuleSet, InputSource};
+use crate::data::shape::Value;
 use crate::data::table::CellProblem;
 use crate::evaluate::result::Cell;
-use crate::pack::Value;
 
 /// A native formula whose every input can be read directly.
 pub(super) struct Direct<'a> {

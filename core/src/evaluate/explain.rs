@@ -11,12 +11,13 @@ use rhai::Dynamic;
 use rust_decimal::Decimal;
 
 use crate::compile::{CompiledRuleSet, InputSource};
+use crate::data::shape::{DataShape, FieldKind, Value};
 use crate::data::table::Table;
 use crate::evaluate::result::{Cell, CellError, ResultSet};
 use crate::evaluate::{RowInputs, evaluate};
+use crate::pack::Indicator;
 pub use crate::pack::bands::BandScore;
 use crate::pack::bands::{BandBasis, BandLevel, band_score};
-use crate::pack::{DataShape, FieldKind, Indicator, Value};
 use crate::source::Location;
 
 /// Why one indicator has its result for one row of a table (see [`explain`]).

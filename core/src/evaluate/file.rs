@@ -17,15 +17,15 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::compile::CompiledRuleSet;
-use crate::data::csv::DataError;
 use crate::data::csv::WideBatches;
+use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
 use crate::data::reader::BatchReader;
-use crate::data::reader::read_data_from;
 use crate::data::records::{RecordBatch, decode_header};
 use crate::data::table::DataWarning;
 use crate::data::warnings::Warnings;
 use crate::evaluate::evaluate;
+use crate::evaluate::read::read_data_from;
 use crate::evaluate::result::ResultSet;
 
 /// A batch is handed over at the first entity boundary past this many records…
@@ -121,7 +121,7 @@ pub fn evaluate_file(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
     if crate::data::workbook::is_workbook(path) {
-        let (csv, source) = crate::data::reader::workbook_csv(path, rules)?;
+        let (csv, source) = crate::evaluate::read::workbook_csv(path, rules)?;
         progress(csv.len() as u64);
         return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
     }
@@ -208,8 +208,8 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
         source,
     )?;
     let batches: Box<dyn BatchReader + '_> = match rules.data_reader() {
-        None => Box::new(WideBatches::new(&header, source, rules)?),
-        Some(reader) => match reader.batches(&header, source, rules) {
+        None => Box::new(WideBatches::new(&header, source, rules.read_request())?),
+        Some(reader) => match reader.batches(&header, source, rules.read_request()) {
             None => return Ok(Streamed::Whole(WholeReason::Format)),
             Some(batches) => batches?,
         },

@@ -9,16 +9,18 @@ use crate::compile::cancel::Cancel;
 use crate::compile::math::MathFailure;
 use crate::compile::watchdog::{Stop, watching};
 use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
+use crate::data::shape::{Field, FieldKind, Value};
 use crate::data::table::{CellProblem, Table};
 use crate::evaluate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
 use crate::pack::bands::{Assessment, assess};
 use crate::pack::limits::with_stack;
-use crate::pack::{Field, FieldKind, FormulaSource, RulePack, Value};
+use crate::pack::{FormulaSource, RulePack};
 use crate::source::Location;
 
 mod direct;
 pub(crate) mod explain;
 pub(crate) mod file;
+pub(crate) mod read;
 pub(crate) mod result;
 
 use direct::Direct;

@@ -98,7 +98,7 @@ pub(crate) struct DataLayer {
     /// The data's text encoding.
     pub encoding: Option<TextEncoding>,
     /// How periods are written (`None`: not set here, or refused).
-    pub period_format: Option<crate::PeriodFormat>,
+    pub period_format: Option<crate::data::period::PeriodFormat>,
 }
 
 /// Everything one `pack.toml` (and the `.rhai` files beside it) says.
@@ -465,9 +465,9 @@ impl LayerReader<'_> {
             exponent: m.data.exponent,
             encoding: m.data.encoding.and_then(|e| self.encoding(&e)),
             period_format: m.data.period_format.and_then(|f| {
-                let format = crate::PeriodFormat::parse(f.get_ref());
+                let format = crate::data::period::PeriodFormat::parse(f.get_ref());
                 if format.is_none() {
-                    let message = format!("period_format `{}` is not one of {}", f.get_ref(), crate::PeriodFormat::CHOICES);
+                    let message = format!("period_format `{}` is not one of {}", f.get_ref(), crate::data::period::PeriodFormat::CHOICES);
                     self.error(DiagnosticCode::BadPeriodFormat, message, self.at(&f), Some("`auto` orders periods written in one recognised form; `text` declares that their text order is their time order"));
                 }
                 format

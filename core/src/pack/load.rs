@@ -767,7 +767,7 @@ impl Resolved {
             data: DataShape {
                 format: data
                     .format
-                    .map_or_else(|| crate::data::reader::WIDE_FORMAT.to_owned(), |(f, _)| f),
+                    .map_or_else(|| crate::data::shape::WIDE_FORMAT.to_owned(), |(f, _)| f),
                 entity: data.entity.unwrap_or_else(|| "entity".to_owned()),
                 period: data.period,
                 peer_group: data.peer_group.map(|(g, _)| g),

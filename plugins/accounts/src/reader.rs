@@ -7,8 +7,8 @@ use std::io::Read;
 
 use rust_decimal::Decimal;
 use semaforo_core::{
-    BatchReader, CellProblem, CompiledRuleSet, DataError, DataReader, DataWarning, Field,
-    RecordBatch, Table,
+    BatchReader, CellProblem, DataError, DataReader, DataWarning, Field, ReadRequest, RecordBatch,
+    Table,
 };
 
 use crate::consistency;
@@ -47,7 +47,7 @@ pub const BALANCES_FORMAT: &str = "balances";
 /// "#), vec![]).unwrap();
 /// let rules = compile(pack, &[&AccountsPlugin]).unwrap();
 /// let csv = "entity,period,code,value\nA,2008-12,1101,40\nA,2008-12,1103,15\n";
-/// let table = BalancesReader.read_from(&mut csv.as_bytes(), "inline", &rules).unwrap();
+/// let table = BalancesReader.read_from(&mut csv.as_bytes(), "inline", rules.read_request()).unwrap();
 /// let column = table.column("saldo(\"11-1103\")").unwrap();
 /// assert_eq!(column.value(0).unwrap().to_string(), "40"); // 11 = 1101 + 1103 = 55
 /// ```
@@ -63,25 +63,25 @@ impl DataReader for BalancesReader {
         &self,
         input: &mut dyn Read,
         source_name: &str,
-        rules: &CompiledRuleSet,
+        request: ReadRequest<'_>,
     ) -> Result<Table, DataError> {
-        let loaded = load_all(input, source_name, rules.pack().data_shape())?;
-        Ok(table(loaded, rules))
+        let loaded = load_all(input, source_name, request.shape)?;
+        Ok(table(loaded, request))
     }
 
     fn batches<'a>(
         &'a self,
         header: &[String],
         source_name: &str,
-        rules: &'a CompiledRuleSet,
+        request: ReadRequest<'a>,
     ) -> Option<Result<Box<dyn BatchReader + 'a>, DataError>> {
-        let found = Layout::find(header, source_name, rules.pack().data_shape());
+        let found = Layout::find(header, source_name, request.shape);
         Some(found.map(|(layout, header_warnings)| {
             Box::new(Batches {
                 layout,
                 header_warnings,
                 source: source_name.to_owned(),
-                rules,
+                request,
             }) as Box<dyn BatchReader + 'a>
         }))
     }
@@ -92,7 +92,7 @@ struct Batches<'a> {
     layout: Layout,
     header_warnings: Vec<DataWarning>,
     source: String,
-    rules: &'a CompiledRuleSet,
+    request: ReadRequest<'a>,
 }
 
 impl BatchReader for Batches<'_> {
@@ -101,23 +101,23 @@ impl BatchReader for Batches<'_> {
     }
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
-        let shape = self.rules.pack().data_shape();
+        let shape = self.request.shape;
         let loaded = load_batch(batch.records(), &self.source, shape, &self.layout)?;
-        Ok(table(loaded, self.rules))
+        Ok(table(loaded, self.request))
     }
 }
 
 /// The table of a ledger: a row per block, a column per field the pack's
 /// formulas read (every value of a block whose key could not be read an
 /// error saying why), and every warning in line order.
-fn table(loaded: Loaded, rules: &CompiledRuleSet) -> Table {
+fn table(loaded: Loaded, request: ReadRequest<'_>) -> Table {
     let Loaded {
         ledger,
         mut warnings,
         problems,
     } = loaded;
     let ledger = &ledger;
-    let shape = rules.pack().data_shape();
+    let shape = request.shape;
     warnings.extend(consistency::check(ledger));
     // Stable: warnings about one line keep the order they were found in.
     warnings.sort_by_key(|w| w.line);
@@ -130,7 +130,7 @@ fn table(loaded: Loaded, rules: &CompiledRuleSet) -> Table {
             block.dimensions.clone(),
         );
     }
-    for (name, mut values) in columns(ledger, rules.fields()) {
+    for (name, mut values) in columns(ledger, request.fields) {
         for (value, problem) in values.iter_mut().zip(&problems) {
             if let Some(reason) = problem {
                 *value = Err(CellProblem::Unavailable(reason.clone()));
@@ -190,7 +190,7 @@ fn columns(ledger: &Ledger, fields: &[Field]) -> Vec<(String, Column)> {
 mod tests {
     use super::*;
     use crate::AccountsPlugin;
-    use semaforo_core::{RulePack, SourceFile, compile};
+    use semaforo_core::{CompiledRuleSet, RulePack, SourceFile, compile};
 
     fn rules(extra: &str) -> CompiledRuleSet {
         let manifest = format!(
@@ -210,7 +210,7 @@ dimensions = ["segment"]
     }
 
     fn read(rules: &CompiledRuleSet, csv: &str) -> Result<Table, DataError> {
-        BalancesReader.read_from(&mut csv.as_bytes(), "b.csv", rules)
+        BalancesReader.read_from(&mut csv.as_bytes(), "b.csv", rules.read_request())
     }
 
     fn warnings(table: &Table) -> Vec<(Option<u64>, &str)> {
@@ -380,7 +380,7 @@ formula = "saldo_promedio(\"14\") + saldo( \"14\" )"
         let rules = rules(INDICATORS);
         let csv = b"coac,period,segment,code,value\nA\xff,1,s,14,1\nA\xfe,1,s,14,2\nA\xff,1,s,1,3\nB,1,s,14,4\n";
         let table = BalancesReader
-            .read_from(&mut &csv[..], "b.csv", &rules)
+            .read_from(&mut &csv[..], "b.csv", rules.read_request())
             .unwrap();
         let rows: Vec<&str> = (0..table.len()).map(|r| table.entity(r)).collect();
         assert_eq!(rows, ["A\\xFF", "A\\xFE", "B"]);
@@ -408,7 +408,7 @@ formula = "saldo_promedio(\"14\") + saldo( \"14\" )"
             .with_data_shape(|s| s.encoding = semaforo_core::TextEncoding::Windows1252);
         let csv = b"coac,period,segment,code,value\nA\xf1o \x80,1,s,14,1\n";
         let table = BalancesReader
-            .read_from(&mut &csv[..], "b.csv", &rules)
+            .read_from(&mut &csv[..], "b.csv", rules.read_request())
             .unwrap();
         assert_eq!(table.entity(0), "Año €");
         assert_eq!(

@@ -42,8 +42,8 @@ use calamine::{Data, DataRef, Reader, Sheets, open_workbook_auto};
 mod extent;
 mod xls;
 
-use crate::data::csv::DataError;
-use crate::pack::DataShape;
+use crate::data::error::DataError;
+use crate::data::shape::DataShape;
 use extent::{MAX_COLUMNS, MAX_ROWS};
 
 /// File extensions read as spreadsheets.
