@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::analysis::Analysis;
-use crate::compile::CompiledRuleSet;
+use crate::compile::set::CompiledRuleSet;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::evaluate::evaluate;
 use crate::evaluate::read::{read_data, read_data_from};

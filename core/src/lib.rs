@@ -48,7 +48,8 @@ pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use compile::cancel::Cancel;
 pub use compile::inputs::InputFunction;
 pub use compile::plugin::{Plugin, Registry};
-pub use compile::{CompiledRuleSet, compile, load_and_compile};
+pub use compile::set::CompiledRuleSet;
+pub use compile::{compile, load_and_compile};
 pub use data::decimal::{NumberFormat, parse_decimal, round_for_display};
 pub use data::encoding::{ENCODING_NAMES, NotDecodable, TextEncoding, escape_bytes};
 pub use data::error::DataError;
@@ -63,6 +64,7 @@ pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn}
 pub use data::warnings::{KEPT_PER_KIND, Warnings};
 pub use data::workbook::is_workbook;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Diagnostics, Severity};
+pub use evaluate::assess::{Assessment, assess};
 pub use evaluate::explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
@@ -71,12 +73,12 @@ pub use evaluate::read::{read_data, read_data_from};
 pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use evaluate::{evaluate, evaluate_with};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
-pub use pack::bands::{Assessment, BandBasis, BandLevel, BandSet, assess};
 pub use pack::colour::Colour;
 pub use pack::limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
+pub use pack::standard::{BandBasis, BandLevel, BandSet, Direction, Standard};
 pub use pack::{
-    Direction, FormulaSource, Indicator, Labels, Matrix, Override, PACK_FILE, PackIdentity,
-    Parameter, RulePack, Selection, SelectionRule, Standard, TieRule, Unit,
+    FormulaSource, Indicator, Labels, Matrix, Override, PACK_FILE, PackIdentity, Parameter,
+    RulePack, Selection, SelectionRule, TieRule, Unit,
 };
 pub use source::{Location, SourceFile};
 

@@ -31,8 +31,9 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::acceptance::PackTest;
+use crate::compile::load_and_compile;
 use crate::compile::plugin::Plugin;
-use crate::compile::{CompiledRuleSet, load_and_compile};
+use crate::compile::set::CompiledRuleSet;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::source::{Location, SourceFile};
 

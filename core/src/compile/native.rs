@@ -18,7 +18,7 @@
 use rhai::{AST, Engine, EvalAltResult, Expr, Position, Stmt, Token};
 use rust_decimal::Decimal;
 
-use crate::compile::Input;
+use crate::compile::binding::Input;
 
 /// Functions of the subset; if anything but rhai's built-ins defines one of
 /// these names, formulas calling them stay on the rhai path.
@@ -761,7 +761,7 @@ impl Lowerer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::InputSource;
+    use crate::compile::binding::InputSource;
     use crate::compile::engine::build_engine;
     use crate::compile::plugin::{Plugin, Registry};
     use crate::pack::limits::Limits;

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::{Binding, RowInputs, add_flag, assess_into, classify, failed};
+use crate::compile::binding::InputSource;
 use crate::compile::native::{Lanes, NativeFormula};
-use crate::compile::{CompiledRuleSet, InputSource};
+use crate::compile::set::CompiledRuleSet;
 use crate::data::shape::Value;
 use crate::data::table::CellProblem;
 use crate::evaluate::result::Cell;

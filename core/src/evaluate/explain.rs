@@ -10,14 +10,17 @@
 use rhai::Dynamic;
 use rust_decimal::Decimal;
 
-use crate::compile::{CompiledRuleSet, InputSource};
+use crate::compile::binding::InputSource;
+
+use crate::compile::set::CompiledRuleSet;
 use crate::data::shape::{DataShape, FieldKind, Value};
 use crate::data::table::Table;
+pub use crate::evaluate::assess::BandScore;
+use crate::evaluate::assess::band_score;
 use crate::evaluate::result::{Cell, CellError, ResultSet};
 use crate::evaluate::{RowInputs, evaluate};
 use crate::pack::Indicator;
-pub use crate::pack::bands::BandScore;
-use crate::pack::bands::{BandBasis, BandLevel, band_score};
+use crate::pack::standard::{BandBasis, BandLevel};
 use crate::source::Location;
 
 /// Why one indicator has its result for one row of a table (see [`explain`]).

@@ -16,7 +16,7 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use crate::compile::CompiledRuleSet;
+use crate::compile::set::CompiledRuleSet;
 use crate::data::csv::WideBatches;
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;

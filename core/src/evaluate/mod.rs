@@ -5,21 +5,25 @@ use rayon::prelude::*;
 use rhai::{Dynamic, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
+use crate::compile::binding::InputSource;
 use crate::compile::cancel::Cancel;
+use crate::compile::locate_in_toml_string;
 use crate::compile::math::MathFailure;
+use crate::compile::set::CompiledRuleSet;
 use crate::compile::watchdog::{Stop, watching};
-use crate::compile::{CompiledRuleSet, InputSource, locate_in_toml_string};
 use crate::data::shape::{Field, FieldKind, Value};
 use crate::data::table::{CellProblem, Table};
+use crate::evaluate::assess::{Assessment, assess};
 use crate::evaluate::result::{Cell, CellError, LimitKind, ResultSet, RowKey};
-use crate::pack::bands::{Assessment, assess};
 use crate::pack::limits::with_stack;
 use crate::pack::{FormulaSource, RulePack};
 use crate::source::Location;
 
+pub(crate) mod assess;
 mod direct;
 pub(crate) mod explain;
 pub(crate) mod file;
+mod groups;
 pub(crate) mod read;
 pub(crate) mod result;
 
@@ -104,7 +108,7 @@ pub fn evaluate_with(rules: &CompiledRuleSet, table: &Table, cancel: &Cancel) ->
     );
     let groups = watching(cancel, || {
         with_stack(&pack.limits, || {
-            crate::compile::aggregates::evaluate_groups(rules, &inputs, &cells)
+            groups::evaluate_groups(rules, &inputs, &cells)
         })
     });
     ResultSet {

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::compile::CompiledRuleSet;
+use crate::compile::set::CompiledRuleSet;
 use crate::data::csv::read_wide;
 use crate::data::encoding::TextEncoding;
 use crate::data::error::DataError;

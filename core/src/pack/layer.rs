@@ -16,9 +16,9 @@ use super::manifest::{
 use super::{Direction, Field, FieldKind, FormulaSource, Parameter, SelectionRule, Unit, Value};
 use crate::data::encoding::{ENCODING_NAMES, TextEncoding};
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
-use crate::pack::bands::{BandBasis, BandLevel, BandSet};
 use crate::pack::colour::Colour;
 use crate::pack::limits::Limits;
+use crate::pack::standard::{BandBasis, BandLevel, BandSet};
 use crate::source::{Location, SourceFile};
 
 /// An indicator as one or more files describe it; every key optional until

@@ -292,7 +292,7 @@ struct Settings {
     not_applicable: Option<String>,
     units: Vec<(Unit, String)>,
     limits: LimitsSection,
-    band_sets: Vec<crate::pack::bands::BandSet>,
+    band_sets: Vec<crate::pack::standard::BandSet>,
     parameters: Vec<Parameter>,
     matrices: Vec<MatrixDraft>,
 }

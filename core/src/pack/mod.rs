@@ -4,7 +4,6 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
-pub(crate) mod bands;
 pub(crate) mod colour;
 pub(crate) mod layer;
 pub(crate) mod limits;
@@ -12,6 +11,7 @@ mod load;
 mod manifest;
 mod matrix;
 pub(crate) mod names;
+pub(crate) mod standard;
 mod toml_text;
 
 use std::fmt;
@@ -20,8 +20,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 pub(crate) use crate::data::shape::{DataShape, Field, FieldKind, Value};
-use crate::pack::bands::BandSet;
 use crate::pack::limits::Limits;
+pub(crate) use crate::pack::standard::{BandSet, Direction, Standard};
 use crate::source::{Location, SourceFile};
 
 pub use load::PACK_FILE;
@@ -275,62 +275,6 @@ impl Unit {
     #[must_use]
     pub fn parse(word: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|u| u.as_str() == word)
-    }
-}
-
-/// Which way is good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Direction {
-    /// The value should be at least the standard.
-    HigherIsBetter,
-    /// The value should be at most the standard.
-    LowerIsBetter,
-    /// The value should lie within `[min, max]`.
-    WithinRange,
-}
-
-impl Direction {
-    /// The word used in `pack.toml`: `higher`, `lower` or `range`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HigherIsBetter => "higher",
-            Self::LowerIsBetter => "lower",
-            Self::WithinRange => "range",
-        }
-    }
-
-    /// Parses the `pack.toml` word.
-    #[must_use]
-    pub fn parse(word: &str) -> Option<Self> {
-        [Self::HigherIsBetter, Self::LowerIsBetter, Self::WithinRange]
-            .into_iter()
-            .find(|d| d.as_str() == word)
-    }
-}
-
-/// The target an indicator is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Standard {
-    /// One target value (higher- or lower-is-better).
-    Target(Decimal),
-    /// An acceptable range, both ends included.
-    Range {
-        /// Lowest acceptable value.
-        min: Decimal,
-        /// Highest acceptable value.
-        max: Decimal,
-    },
-}
-
-impl fmt::Display for Standard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Target(v) => write!(f, "{v}"),
-            Self::Range { min, max } => write!(f, "{min}..{max}"),
-        }
     }
 }
 

@@ -1,95 +1,10 @@
-//! Band sets (traffic-light levels) and the assessment of a value against
-//! its standard: compliance ratio, whether the standard is met, and band.
-//!
-//! Levels are listed best first. Each level but the last has a threshold; a
-//! level without one catches everything left. Thresholds are read with the
-//! indicator's direction: for *higher is better* a level applies when the
-//! score is **at least** its threshold (so thresholds descend); for *lower is
-//! better* and *within a range* when the score is **at most** its threshold
-//! (so thresholds ascend). The score is the compliance ratio or the value,
-//! as the band set's `on` says; for a range it is the distance outside the
-//! range (0 inside).
+//! The assessment of a value against its standard: compliance ratio,
+//! whether the standard is met, and band (see `pack::standard` for how
+//! levels and thresholds are read).
 
 use rust_decimal::Decimal;
 
-use crate::pack::colour::Colour;
-use crate::pack::{Direction, Standard};
-use crate::source::Location;
-
-/// What a band set's thresholds are compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BandBasis {
-    /// The compliance ratio, in percent (`value / standard × 100`).
-    Compliance,
-    /// The indicator's value itself.
-    Value,
-}
-
-/// One level of a band set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BandLevel {
-    /// The pack's word for this level, e.g. `CUMPLIO`.
-    pub label: String,
-    /// Where the level starts (see the module docs); `None` for the catch-all last level.
-    pub threshold: Option<Decimal>,
-    /// Colour for reports, checked when the pack loads (`#rrggbb`, `#rgb`
-    /// or a CSS colour name in `pack.toml`).
-    pub colour: Option<Colour>,
-    /// The same colour as `#rrggbb` text, for report writers.
-    pub color: Option<String>,
-}
-
-/// Ordered levels applied to a value or its compliance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BandSet {
-    /// Name the indicators use.
-    pub id: String,
-    /// What the thresholds compare with.
-    pub basis: BandBasis,
-    /// Levels, best first.
-    pub levels: Vec<BandLevel>,
-    /// Where the band set is defined.
-    pub location: Location,
-}
-
-impl BandSet {
-    /// Why the thresholds are not in best-first order for `direction`, if they are not.
-    #[must_use]
-    pub fn order_problem(&self, direction: Direction) -> Option<String> {
-        let thresholds: Vec<Decimal> = self.levels.iter().filter_map(|l| l.threshold).collect();
-        let descending = direction == Direction::HigherIsBetter;
-        let bad = thresholds.windows(2).find(|w| {
-            if descending {
-                w[0] <= w[1]
-            } else {
-                w[0] >= w[1]
-            }
-        })?;
-        let (order, reading) = if descending {
-            ("strictly descending", "at least")
-        } else {
-            ("strictly ascending", "at most")
-        };
-        Some(format!(
-            "thresholds {} then {} are out of order: for a {}-is-better indicator each level applies \
-             when the score is {reading} its threshold, so thresholds listed best first must be {order}",
-            bad[0],
-            bad[1],
-            direction.as_str()
-        ))
-    }
-
-    /// Index of the level the score falls in, or `None` when it is past every threshold.
-    #[must_use]
-    pub fn level_for(&self, score: Decimal, direction: Direction) -> Option<usize> {
-        self.levels.iter().position(|level| match level.threshold {
-            None => true,
-            Some(t) if direction == Direction::HigherIsBetter => score >= t,
-            Some(t) => score <= t,
-        })
-    }
-}
+use crate::pack::standard::{BandBasis, BandSet, Direction, Standard};
 
 /// A value read against its standard and band set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -235,7 +150,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::source::SourceFile;
+    use crate::pack::standard::BandLevel;
+    use crate::source::{Location, SourceFile};
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
