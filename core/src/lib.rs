@@ -82,5 +82,12 @@ pub use pack::{
 };
 pub use source::{Location, SourceFile};
 
-/// The rhai version Semáforo embeds, for plugins to register functions with.
-pub use rhai;
+/// What a plugin needs of rhai, the script engine Semáforo embeds (the
+/// same version and features), to register its functions and types on the
+/// pack's engine ([`Registry::engine`]) and to fail with a located error.
+/// The rest of rhai stays the core's business.
+pub mod rhai {
+    pub use ::rhai::{
+        Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position,
+    };
+}

@@ -178,7 +178,7 @@ mod tests {
     /// An engine like a pack's (decimals only) with just this plugin's
     /// functions; formulas here write decimal literals explicitly.
     fn engine() -> Engine {
-        use semaforo_core::rhai::packages::{CorePackage, LogicPackage, Package};
+        use rhai::packages::{CorePackage, LogicPackage, Package};
         let mut engine = Engine::new_raw();
         engine.register_global_module(CorePackage::new().as_shared_module());
         engine.register_global_module(LogicPackage::new().as_shared_module());
