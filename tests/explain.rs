@@ -6,42 +6,19 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const SAGRARIO: [&str; 4] = [
-    "--pack",
-    "rules/sagrario",
-    "--data",
-    "examples/sagrario/balances.csv",
-];
+use support::{SAGRARIO, assert_contains, assert_exit, eval, root, semaforo, stderr, stdout};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the semaforo binary runs")
-}
-
+/// `semaforo explain` of El Sagrario's balances, then `extra`.
 fn explain(extra: &[&str]) -> Output {
-    let mut args = vec!["explain"];
-    args.extend(SAGRARIO);
+    let (pack, data) = SAGRARIO;
+    let mut args = vec!["explain", "--pack", pack, "--data", data];
     args.extend(extra);
     semaforo(&args)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
 /// The 1-based line of the first line of `file` that starts with `start`.
@@ -55,10 +32,7 @@ fn line_of(file: &str, start: &str) -> usize {
 
 /// The `value` `eval --format csv` writes for one cell.
 fn eval_value(entity: &str, period: &str, indicator: &str) -> String {
-    let mut args = vec!["eval"];
-    args.extend(SAGRARIO);
-    args.extend(["--format", "csv", "--quiet"]);
-    let output = semaforo(&args);
+    let output = eval(SAGRARIO.0, SAGRARIO.1, &["--format", "csv", "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let mut lines = text.lines();
@@ -180,21 +154,18 @@ fn intermediate_indicators_are_explained_down_to_their_balances() {
 #[test]
 fn an_unknown_indicator_entity_or_period_is_refused_with_near_matches() {
     let output = explain(&["--entity", "COAC_EL_SAGRARIO", "--indicator", "morosidd"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output)
-            .contains("pack `sagrario` has no indicator `morosidd`; did you mean: morosidad?"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "pack `sagrario` has no indicator `morosidd`; did you mean: morosidad?",
     );
     assert!(output.stdout.is_empty());
 
     let output = explain(&["--entity", "COAC_SAGRARIO", "--indicator", "roe"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("has no entity `COAC_SAGRARIO`; did you mean: COAC_EL_SAGRARIO?"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "has no entity `COAC_SAGRARIO`; did you mean: COAC_EL_SAGRARIO?",
     );
 
     let output = explain(&[
@@ -205,11 +176,10 @@ fn an_unknown_indicator_entity_or_period_is_refused_with_near_matches() {
         "--period",
         "2009-12",
     ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("has no period `2009-12` for entity `COAC_EL_SAGRARIO`"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "has no period `2009-12` for entity `COAC_EL_SAGRARIO`",
     );
 }
 
@@ -234,7 +204,7 @@ fn an_invalid_pack_shows_its_diagnostics_and_exits_1() {
         "--indicator",
         "i",
     ]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_exit(&output, 1);
     let err = stderr(&output);
     assert!(err.contains("pack.toml:8:"), "{err}");
     assert!(err.contains("the pack has 1 error(s)"), "{err}");

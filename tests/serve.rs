@@ -6,16 +6,19 @@
     reason = "a server that does not answer should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::root;
 
 /// How long a saved edit may take to go live before the test fails.
 const LIVE_DEADLINE: Duration = Duration::from_secs(5);
@@ -235,25 +238,8 @@ fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: 
     stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
+    let (status, headers, body) = parts(&raw);
+    let mut body = body.to_vec();
     let chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
@@ -265,6 +251,29 @@ fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: 
         headers,
         body: String::from_utf8(body).unwrap(),
     }
+}
+
+/// A raw response's status, headers and body (as sent: chunked or not).
+fn parts(raw: &[u8]) -> (u16, Vec<(String, String)>, &[u8]) {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (status, headers, &raw[split + 4..])
 }
 
 /// The payload of a `Transfer-Encoding: chunked` body.
@@ -280,10 +289,6 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         body.extend_from_slice(&raw[end + 2..end + 2 + size]);
         raw = &raw[end + 2 + size + 2..];
     }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -505,30 +510,13 @@ fn bad_requests_get_a_json_error_naming_the_problem() {
     );
 }
 
-/// Parses one response from `raw`, as [`http`] does.
+/// Parses one response from `raw`, as [`http`] does (its body not dechunked).
 fn reply(raw: &[u8]) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let (status, headers, body) = parts(raw);
     Reply {
         status,
         headers,
-        body: String::from_utf8(raw[split + 4..].to_vec()).unwrap(),
+        body: String::from_utf8(body.to_vec()).unwrap(),
     }
 }
 
