@@ -75,6 +75,7 @@ fn a_missing_sheet_or_header_is_an_error_that_says_what_there_is() {
     let stderr = refused(
         Path::new("rules/poa-senavex"),
         Path::new("examples/senavex/ejecucion_2020.xlsx"),
+        &["--sheet", "Hoja1"],
     );
     assert_eq!(
         stderr.trim(),
@@ -84,6 +85,7 @@ fn a_missing_sheet_or_header_is_an_error_that_says_what_there_is() {
     let stderr = refused(
         Path::new("rules/poa-senavex"),
         Path::new("examples/insafocoop/seguimiento_mensual.xlsx"),
+        &[],
     );
     assert_contains(
         &stderr,
@@ -253,9 +255,10 @@ fn eval_json(pack: &Path, data: &Path) -> (Vec<serde_json::Value>, String) {
     (serde_json::from_slice(&out.stdout).unwrap(), stderr(&out))
 }
 
-/// `eval` of `data` with `pack`, which must refuse it (exit 2): what it says.
-fn refused(pack: &Path, data: &Path) -> String {
-    let out = eval(path(pack), path(data), &[]);
+/// `eval` of `data` with `pack`, then `extra`, which must refuse it (exit 2):
+/// what it says.
+fn refused(pack: &Path, data: &Path, extra: &[&str]) -> String {
+    let out = eval(path(pack), path(data), extra);
     assert_exit(&out, 2);
     stderr(&out)
 }
@@ -403,7 +406,7 @@ fn a_damaged_workbook_is_an_error_naming_the_file() {
         .unwrap();
     let bytes = workbook.save_to_buffer().unwrap();
     std::fs::write(&book, &bytes[..bytes.len() / 2]).unwrap();
-    let stderr = refused(&pack, &book);
+    let stderr = refused(&pack, &book, &[]);
     assert!(
         stderr.starts_with(&format!(
             "semaforo: {}:1: cannot read the spreadsheet: ",
@@ -506,7 +509,7 @@ fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_alloc
             &book,
             &format!("{header}{}{far}", row("A", &ods_number("21"))),
         );
-        let stderr = refused(&pack, &book);
+        let stderr = refused(&pack, &book, &[]);
         assert!(
             stderr.starts_with(&format!("semaforo: {}:1: {expected}", book.display())),
             "{stderr}"
@@ -680,7 +683,7 @@ fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
         ),
     ] {
         xls(&book, dimensions, cells, cycle);
-        let stderr = refused(&pack, &book);
+        let stderr = refused(&pack, &book, &[]);
         assert!(
             stderr.starts_with(&format!(
                 "semaforo: {}:1: cannot read the spreadsheet: {expected}",
@@ -773,7 +776,7 @@ fn the_balances_format_reads_a_workbook_with_a_title_row_like_its_csv() {
         dir.path(),
         "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"periodo\"\n[fields]\nx = \"value\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n",
     );
-    let stderr = refused(&pack, &book);
+    let stderr = refused(&pack, &book, &[]);
     assert_eq!(
         stderr.trim(),
         format!(
