@@ -6,6 +6,8 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
@@ -14,7 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, RulePack, SourceFile, Table, evaluate};
+use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, ResultSet, evaluate};
+use support::{from_manifest, table};
 
 /// A valid version of the pack: the standard differs per version.
 fn version(standard: usize) -> String {
@@ -37,14 +40,16 @@ fn broken(n: usize) -> String {
 }
 
 fn hash_of(text: &str) -> String {
-    RulePack::from_sources(SourceFile::new("pack.toml", text), vec![])
-        .unwrap()
-        .identity()
-        .content_hash
-        .clone()
+    from_manifest(text).unwrap().identity().content_hash.clone()
 }
 
 const DATA: &str = "entity,npl,loans\nA,45,1000\nB,1,3\n";
+
+/// [`DATA`] evaluated with the version live now.
+fn evaluate_live(live: &LiveRules) -> ResultSet {
+    let snapshot = live.snapshot();
+    evaluate(&snapshot.rules, &table(&snapshot.rules, DATA))
+}
 
 #[test]
 fn a_broken_save_is_refused_with_its_location_and_the_last_good_version_serves() {
@@ -176,14 +181,7 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
                 let mut seen = BTreeSet::new();
                 let mut evaluations = 0;
                 while !done.load(Ordering::Relaxed) {
-                    let snapshot = live.snapshot();
-                    let table = Table::from_csv_reader(
-                        DATA.as_bytes(),
-                        "d.csv",
-                        snapshot.rules.pack().data_shape(),
-                    )
-                    .unwrap();
-                    let results = evaluate(&snapshot.rules, &table);
+                    let results = evaluate_live(&live);
                     let hash = results.identity().content_hash.clone();
                     assert!(
                         valid.contains(&hash),
@@ -221,12 +219,7 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
         std::thread::sleep(Duration::from_millis(if n % 25 == 24 { 40 } else { 2 }));
     }
     save(&file, &version(7), 0);
-    let target = hash_of(&version(7));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live.snapshot().rules.pack().identity().content_hash != target {
-        assert!(Instant::now() < deadline, "the last save never went live");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(&live, &hash_of(&version(7)), "the last save");
     // Let the evaluators run on the last version too.
     std::thread::sleep(Duration::from_millis(50));
     done.store(true, Ordering::Relaxed);
@@ -288,14 +281,6 @@ fn ends_on_a_number(standard: &str) -> String {
     )
 }
 
-/// Cases of a generated-case test: `SEMAFORO_FUZZ_CASES`, else `default`.
-fn fuzz_cases(default: u32) -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Waits until the live version's hash is `hash`.
 fn wait_for(live: &LiveRules, hash: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -307,7 +292,7 @@ fn wait_for(live: &LiveRules, hash: &str, what: &str) {
 
 #[test]
 fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
-    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use proptest::test_runner::TestCaseError;
 
     let versions = [ends_on_a_number("10.17"), ends_on_a_number("12.5")];
     let hashes = versions.each_ref().map(|v| hash_of(v));
@@ -339,17 +324,7 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
             std::thread::spawn(move || {
                 let mut seen = BTreeSet::new();
                 while !done.load(Ordering::Relaxed) {
-                    let snapshot = live.snapshot();
-                    let table = Table::from_csv_reader(
-                        DATA.as_bytes(),
-                        "d.csv",
-                        snapshot.rules.pack().data_shape(),
-                    )
-                    .unwrap();
-                    let hash = evaluate(&snapshot.rules, &table)
-                        .identity()
-                        .content_hash
-                        .clone();
+                    let hash = evaluate_live(&live).identity().content_hash.clone();
                     assert!(complete.contains(&hash), "evaluated a prefix: {hash}");
                     seen.insert(hash);
                 }
@@ -358,12 +333,7 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
         })
         .collect();
 
-    let cases = fuzz_cases(8);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = support::runner(8);
     let saves = std::cell::Cell::new(0);
     let live_version = std::cell::Cell::new(0);
     runner
