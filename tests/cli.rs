@@ -129,11 +129,11 @@ fn semaforo_test_passes_on_the_shipped_pack_and_fails_with_a_diff_when_an_expect
     let out = semaforo(&["test", path(&tree.path().join("rules/sagrario"))]);
     assert_exit(&out, 1);
     let report = stdout(&out);
-    assert!(
-        report.contains("`morosidad` for COAC_EL_SAGRARIO 2008-12: value expected 2.88, got 2.87 (2.87323603065084630072767627"),
-        "{report}"
+    assert_contains(
+        &report,
+        "`morosidad` for COAC_EL_SAGRARIO 2008-12: value expected 2.88, got 2.87 (2.87323603065084630072767627",
     );
-    assert!(report.contains("— 1 of "), "{report}");
+    assert_contains(&report, "— 1 of ");
     assert!(report.ends_with("0 passed, 1 failed\n"), "{report}");
 }
 
@@ -151,7 +151,7 @@ fn a_library_edit_changes_the_tailored_packs_fingerprint() {
     let text = fs::read_to_string(&library).unwrap();
     fs::write(&library, text + "\n# a comment is a change too\n").unwrap();
     let after = check();
-    assert!(before.contains("ok — sagrario 2.0.0 ("), "{before}");
+    assert_contains(&before, "ok — sagrario 2.0.0 (");
     assert_ne!(before, after, "the hash must change");
 }
 
@@ -317,7 +317,7 @@ formula = "percnt(a, 2)"
     ] {
         assert!(err.contains(&expected), "expected `{expected}` in\n{err}");
     }
-    assert!(err.contains("semaforo: the pack has 5 error(s)"), "{err}");
+    assert_contains(&err, "semaforo: the pack has 5 error(s)");
 }
 
 #[test]
@@ -449,16 +449,15 @@ fn runaway_formulas_become_cell_errors() {
     assert_exit(&out, 0);
     let csv = stdout(&out);
     let manifest = dir.path().join("pack.toml").display().to_string();
-    assert!(csv.contains(&format!("A,spin,,ratio,,,,formula stopped at {manifest}:8:17: too many operations (limits.max_operations)")), "{csv}");
-    assert!(
-        csv.contains("A,dive,,ratio,,,,formula stopped at "),
-        "{csv}"
+    assert_contains(
+        &csv,
+        &format!(
+            "A,spin,,ratio,,,,formula stopped at {manifest}:8:17: too many operations (limits.max_operations)"
+        ),
     );
-    assert!(
-        csv.contains("calls nested too deep (limits.max_call_levels)"),
-        "{csv}"
-    );
-    assert!(csv.contains("B,fine,4,ratio,,,,\n"), "{csv}");
+    assert_contains(&csv, "A,dive,,ratio,,,,formula stopped at ");
+    assert_contains(&csv, "calls nested too deep (limits.max_call_levels)");
+    assert_contains(&csv, "B,fine,4,ratio,,,,\n");
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use support::{assert_exit, path, root, semaforo, stderr};
+use support::{assert_contains, assert_exit, path, root, semaforo, stderr};
 
 /// A wide pack in a temporary directory, `[data]` extended by `data`.
 fn pack(data: &str) -> tempfile::TempDir {
@@ -38,8 +38,8 @@ fn a_windows_1252_file_reads_with_the_flag_or_the_pack_and_is_refused_as_utf8() 
     let out = eval(dir.path(), &data, &["--encoding", "windows-1252"]);
     assert_exit(&out, 0);
     let csv = String::from_utf8(out.stdout).unwrap();
-    assert!(csv.contains("Cooperativa Cañar,doble,4,"), "{csv}");
-    assert!(csv.contains("Cooperativa Cañar É,doble,6,"), "{csv}");
+    assert_contains(&csv, "Cooperativa Cañar,doble,4,");
+    assert_contains(&csv, "Cooperativa Cañar É,doble,6,");
 
     let declared = pack("encoding = \"latin1\"");
     let out = eval(declared.path(), &data, &[]);
@@ -82,11 +82,9 @@ fn a_bad_encoding_in_the_pack_is_located() {
     let out = semaforo(&["check", path(dir.path())]);
     assert_exit(&out, 1);
     let stderr = stderr(&out);
-    assert!(
-        stderr.contains(
-            "pack.toml:6:12: error[SEM011]: encoding `ebcdic` is not one of `\"utf-8\"`, `\"windows-1252\"`, `\"latin1\"`"
-        ),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "pack.toml:6:12: error[SEM011]: encoding `ebcdic` is not one of `\"utf-8\"`, `\"windows-1252\"`, `\"latin1\"`",
     );
 }
 
@@ -102,7 +100,7 @@ fn an_unterminated_quote_refuses_the_file_with_its_line() {
         "{}:3: a quoted field opened on this line is never closed",
         data.display()
     );
-    assert!(stderr.contains(&expected), "{stderr}");
+    assert_contains(&stderr, &expected);
 }
 
 /// `eval --format json` of `data` with `pack`, both under the repository root.
@@ -118,7 +116,7 @@ fn json(pack: &str, data: &str, extra: &[&str]) -> String {
 fn a_spreadsheet_reads_the_same_whatever_the_csv_encoding() {
     let (pack, sheet) = ("rules/poa-senavex", "examples/senavex/ejecucion_2020.xlsx");
     let plain = json(pack, sheet, &[]);
-    assert!(plain.contains('Í'), "{plain}");
+    assert_contains(&plain, "Í");
     assert_eq!(json(pack, sheet, &["--encoding", "windows-1252"]), plain);
     assert_eq!(json(pack, sheet, &["--encoding", "latin1"]), plain);
 
@@ -133,9 +131,9 @@ fn a_spreadsheet_reads_the_same_whatever_the_csv_encoding() {
     );
     assert_exit(&out, 2);
     let stderr = stderr(&out);
-    assert!(
-        stderr.contains("the sheet holds `→`, which windows-1252 (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`"),
-        "{stderr}"
+    assert_contains(
+        &stderr,
+        "the sheet holds `→`, which windows-1252 (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`",
     );
     let out = eval(
         &root.join("rules/poa-insafocoop"),

@@ -59,64 +59,50 @@ fn an_overridden_indicator_names_both_packs_every_input_and_the_band_reason() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.starts_with("morosidad — MOROSIDAD\n"), "{text}");
-    assert!(
-        text.contains("unit percent, lower is better, evaluated by rhai"),
-        "{text}"
-    );
-    assert!(
-        text.contains("entity COAC_EL_SAGRARIO, period 2008-12\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("formula  percent(saldo(\"1411..1414 + 1421..1424 + 1426..1428\"), saldo(\"14 - 1499\"))"),
-        "{text}"
+    assert_contains(&text, "unit percent, lower is better, evaluated by rhai");
+    assert_contains(&text, "entity COAC_EL_SAGRARIO, period 2008-12\n");
+    assert_contains(
+        &text,
+        "formula  percent(saldo(\"1411..1414 + 1421..1424 + 1426..1428\"), saldo(\"14 - 1499\"))",
     );
     // Defined in the library, overridden by the cooperative's pack.
     let defined = line_of("rules/cooperativas/pack.toml", "id = \"morosidad\"");
-    assert!(
-        text.contains(&format!(
-            "defined in rules/cooperativas/pack.toml:{defined}:6\n"
-        )),
-        "{text}"
+    assert_contains(
+        &text,
+        &format!("defined in rules/cooperativas/pack.toml:{defined}:6\n"),
     );
     let overridden = line_of("rules/sagrario/pack.toml", "[override.morosidad]");
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        &text,
+        &format!(
             "overridden in rules/sagrario/pack.toml:{overridden}:11: name, description, standard\n"
-        )),
-        "{text}"
+        ),
     );
     // DOMAIN.md worked example: 1,084,203.65 / 37,734,583.53.
-    assert!(
-        text.contains("  saldo(\"1411..1414+1421..1424+1426..1428\") = 1084203.65   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  saldo(\"1411..1414+1421..1424+1426..1428\") = 1084203.65   [input function `saldo`]\n",
     );
-    assert!(
-        text.contains("  saldo(\"14-1499\") = 37734583.53   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  saldo(\"14-1499\") = 37734583.53   [input function `saldo`]\n",
     );
     let value = eval_value("COAC_EL_SAGRARIO", "2008-12", "morosidad");
-    assert!(
-        text.contains(&format!("result   2.87%   (exact {value})\n")),
-        "{text}"
-    );
-    assert!(
-        text.contains("standard 4 (target, lower is better)"),
-        "{text}"
-    );
-    assert!(text.contains("compliance 71.83% (exact 71.83"), "{text}");
-    assert!(text.contains("met: yes"), "{text}");
-    assert!(text.contains("band     CUMPLIO\n"), "{text}");
+    assert_contains(&text, &format!("result   2.87%   (exact {value})\n"));
+    assert_contains(&text, "standard 4 (target, lower is better)");
+    assert_contains(&text, "compliance 71.83% (exact 71.83");
+    assert_contains(&text, "met: yes");
+    assert_contains(&text, "band     CUMPLIO\n");
     let band_set = line_of("rules/cooperativas/pack.toml", "[bands.cumplimiento]");
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        &text,
+        &format!(
             "band set `cumplimiento` (rules/cooperativas/pack.toml:{band_set}:8), on compliance, lower is better"
-        )),
-        "{text}"
+        ),
     );
-    assert!(
-        text.contains("compliance 71.83 ≤ 100 → CUMPLIO (first level whose threshold it reaches)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "compliance 71.83 ≤ 100 → CUMPLIO (first level whose threshold it reaches)",
     );
 }
 
@@ -139,16 +125,13 @@ fn intermediate_indicators_are_explained_down_to_their_balances() {
     formula percent(saldo(\"36\"), saldo(\"3 - 36\"))
 "
     );
-    assert!(text.contains(&tree), "{text}");
-    assert!(
-        text.contains("    saldo(\"36\") = 1254785.82   [input function `saldo`]\n    saldo(\"3-36\") = 9095104.12   [input function `saldo`]\n  saldo(\"INFLACION\") = 8.83   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(&text, &tree);
+    assert_contains(
+        &text,
+        "    saldo(\"36\") = 1254785.82   [input function `saldo`]\n    saldo(\"3-36\") = 9095104.12   [input function `saldo`]\n  saldo(\"INFLACION\") = 8.83   [input function `saldo`]\n",
     );
-    assert!(
-        text.contains(&format!("result   4.97%   (exact {roe_real})\n")),
-        "{text}"
-    );
-    assert!(text.contains("standard none\n"), "{text}");
+    assert_contains(&text, &format!("result   4.97%   (exact {roe_real})\n"));
+    assert_contains(&text, "standard none\n");
 }
 
 #[test]
@@ -206,6 +189,6 @@ fn an_invalid_pack_shows_its_diagnostics_and_exits_1() {
     ]);
     assert_exit(&output, 1);
     let err = stderr(&output);
-    assert!(err.contains("pack.toml:8:"), "{err}");
-    assert!(err.contains("the pack has 1 error(s)"), "{err}");
+    assert_contains(&err, "pack.toml:8:");
+    assert_contains(&err, "the pack has 1 error(s)");
 }

@@ -405,24 +405,31 @@ fn attribute<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[start..start + tag[start..].find('"')?])
 }
 
-/// The fill colour (`FFRRGGBB`) of cell format `xf`, if it has one.
-fn fill_color(styles: &str, xf: usize) -> Option<String> {
+/// The colour (`FFRRGGBB`) cell format `xf` takes from its `kind` (`fill`
+/// or `font`), in the `colour` element of that entry, if it sets one.
+fn xf_color(styles: &str, xf: usize, kind: &str, colour: &str) -> Option<String> {
     let xfs = styles.split("<cellXfs").nth(1)?;
     let xf = xfs.split("<xf ").nth(xf + 1)?;
-    let fill: usize = attribute(&format!(" {xf}"), "fillId")?.parse().ok()?;
-    let fills = styles.split("<fills").nth(1)?.split("</fills>").next()?;
-    let fill = fills.split("<fill>").nth(fill + 1)?;
-    attribute(fill.split("<fgColor").nth(1)?, "rgb").map(str::to_owned)
+    let id: usize = attribute(&format!(" {xf}"), &format!("{kind}Id"))?
+        .parse()
+        .ok()?;
+    let list = styles
+        .split(&format!("<{kind}s"))
+        .nth(1)?
+        .split(&format!("</{kind}s>"))
+        .next()?;
+    let entry = list.split(&format!("<{kind}>")).nth(id + 1)?;
+    attribute(entry.split(colour).nth(1)?, "rgb").map(str::to_owned)
+}
+
+/// The fill colour (`FFRRGGBB`) of cell format `xf`, if it has one.
+fn fill_color(styles: &str, xf: usize) -> Option<String> {
+    xf_color(styles, xf, "fill", "<fgColor")
 }
 
 /// The font colour (`FFRRGGBB`) of cell format `xf`, if it sets one.
 fn font_color(styles: &str, xf: usize) -> Option<String> {
-    let xfs = styles.split("<cellXfs").nth(1)?;
-    let xf = xfs.split("<xf ").nth(xf + 1)?;
-    let font: usize = attribute(&format!(" {xf}"), "fontId")?.parse().ok()?;
-    let fonts = styles.split("<fonts").nth(1)?.split("</fonts>").next()?;
-    let font = fonts.split("<font>").nth(font + 1)?;
-    attribute(font.split("<color").nth(1)?, "rgb").map(str::to_owned)
+    xf_color(styles, xf, "font", "<color")
 }
 
 fn column_letter(index: usize) -> String {
