@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, ResultSet, evaluate};
@@ -119,6 +120,34 @@ fn reloads_can_require_the_pack_tests_to_pass() {
     assert_eq!(live.snapshot().rules.pack().identity().version, "5");
 }
 
+/// `threads` threads evaluating [`DATA`] with the live version until `done`,
+/// each result set passed to `check` with the hash of its version; each
+/// thread ends with how many it evaluated and the hashes it saw.
+fn evaluators(
+    live: &Arc<LiveRules>,
+    threads: usize,
+    done: &Arc<AtomicBool>,
+    check: impl Fn(&ResultSet, &String) + Clone + Send + 'static,
+) -> Vec<JoinHandle<(usize, BTreeSet<String>)>> {
+    (0..threads)
+        .map(|_| {
+            let (live, done, check) = (live.clone(), done.clone(), check.clone());
+            std::thread::spawn(move || {
+                let mut seen = BTreeSet::new();
+                let mut evaluations = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let results = evaluate_live(&live);
+                    let hash = results.identity().content_hash.clone();
+                    check(&results, &hash);
+                    seen.insert(hash);
+                    evaluations += 1;
+                }
+                (evaluations, seen)
+            })
+        })
+        .collect()
+}
+
 /// Saves `text` the way an editor might.
 fn save(path: &Path, text: &str, style: usize) {
     match style % 4 {
@@ -174,39 +203,25 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
         .unwrap();
 
     let done = Arc::new(AtomicBool::new(false));
-    let evaluators: Vec<_> = (0..3)
-        .map(|_| {
-            let (live, done, valid) = (live.clone(), done.clone(), valid.clone());
-            std::thread::spawn(move || {
-                let mut seen = BTreeSet::new();
-                let mut evaluations = 0;
-                while !done.load(Ordering::Relaxed) {
-                    let results = evaluate_live(&live);
-                    let hash = results.identity().content_hash.clone();
-                    assert!(
-                        valid.contains(&hash),
-                        "a result set from a version that was never valid: {hash}"
-                    );
-                    assert_eq!(
-                        results.error_count(),
-                        0,
-                        "an evaluation failed during a reload"
-                    );
-                    // Both cells come from one version: double = 2 × delinquency.
-                    assert_eq!(
-                        results.cell(0, 1).value,
-                        results
-                            .cell(0, 0)
-                            .value
-                            .map(|v| v * rust_decimal::Decimal::TWO)
-                    );
-                    seen.insert(hash);
-                    evaluations += 1;
-                }
-                (evaluations, seen)
-            })
-        })
-        .collect();
+    let evaluators = evaluators(&live, 3, &done, move |results, hash| {
+        assert!(
+            valid.contains(hash),
+            "a result set from a version that was never valid: {hash}"
+        );
+        assert_eq!(
+            results.error_count(),
+            0,
+            "an evaluation failed during a reload"
+        );
+        // Both cells come from one version: double = 2 × delinquency.
+        assert_eq!(
+            results.cell(0, 1).value,
+            results
+                .cell(0, 0)
+                .value
+                .map(|v| v * rust_decimal::Decimal::TWO)
+        );
+    });
 
     for n in 0..300 {
         let text = if n % 5 == 4 {
@@ -318,20 +333,12 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
 
     // Evaluators take snapshots all along; each must be one complete version.
     let done = Arc::new(AtomicBool::new(false));
-    let evaluators: Vec<_> = (0..2)
-        .map(|_| {
-            let (live, done, complete) = (live.clone(), done.clone(), complete.clone());
-            std::thread::spawn(move || {
-                let mut seen = BTreeSet::new();
-                while !done.load(Ordering::Relaxed) {
-                    let hash = evaluate_live(&live).identity().content_hash.clone();
-                    assert!(complete.contains(&hash), "evaluated a prefix: {hash}");
-                    seen.insert(hash);
-                }
-                seen
-            })
+    let evaluators = {
+        let complete = complete.clone();
+        evaluators(&live, 2, &done, move |_, hash| {
+            assert!(complete.contains(hash), "evaluated a prefix: {hash}");
         })
-        .collect();
+    };
 
     let mut runner = support::runner(8);
     let saves = std::cell::Cell::new(0);
@@ -370,7 +377,7 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
     done.store(true, Ordering::Relaxed);
     let mut seen = BTreeSet::new();
     for evaluator in evaluators {
-        seen.extend(evaluator.join().unwrap());
+        seen.extend(evaluator.join().unwrap().1);
     }
     let published = published.lock().unwrap().clone();
     assert!(
