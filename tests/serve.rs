@@ -200,6 +200,14 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The `error` object of a refusal, which must have `status` and `kind`.
+    fn error(&self, status: u16, kind: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        let error = self.json()["error"].clone();
+        assert_eq!(error["kind"], kind, "{error}");
+        error
+    }
+
     fn generation(&self) -> u64 {
         self.header("x-semaforo-generation")
             .unwrap()
@@ -435,10 +443,8 @@ fn edits_go_live_and_a_broken_save_keeps_the_last_good_rules() {
 fn bad_requests_get_a_json_error_naming_the_problem() {
     let server = Server::start(&["--max-body", "2048"]);
     let refused = |reply: Reply, status: u16, kind: &str| -> Value {
-        assert_eq!(reply.status, status, "{}", reply.body);
+        let error = reply.error(status, kind);
         assert_eq!(reply.header("content-type"), Some("application/json"));
-        let error = reply.json()["error"].clone();
-        assert_eq!(error["kind"], kind, "{error}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
         error
     };
@@ -570,16 +576,12 @@ fn a_busy_server_answers_503_before_reading_the_body_and_slow_clients_are_cut_of
     busy.write_all(head(&server.addr, 9_500_000).as_bytes())
         .unwrap();
     let refused = reply(&read_until_closed(&mut busy));
-    assert_eq!(refused.status, 503, "{}", refused.body);
+    refused.error(503, "busy");
     assert_eq!(refused.header("retry-after"), Some("1"));
     assert_eq!(refused.header("connection"), Some("close"));
-    assert_eq!(refused.json()["error"]["kind"], "busy");
 
     // A's half-sent body times out: 408, and the connection is closed.
-    let timed_out = reply(&read_until_closed(&mut stalled));
-    assert_eq!(timed_out.status, 408, "{}", timed_out.body);
-    let error = timed_out.json()["error"].clone();
-    assert_eq!(error["kind"], "body_timeout");
+    let error = reply(&read_until_closed(&mut stalled)).error(408, "body_timeout");
     assert_eq!(
         error["message"],
         "the request body did not arrive whole within 1 s (--body-timeout); send it in one go, or fewer rows per request"
@@ -622,9 +624,7 @@ fn an_evaluation_past_the_deadline_is_answered_503_and_cancelled() {
     );
     let rows: String = (0..200).map(|i| format!("E{i},1,2\n")).collect();
     let late = server.post("text/csv", &format!("entity,npl,loans\n{rows}"));
-    assert_eq!(late.status, 503, "{}", late.body);
-    let error = late.json()["error"].clone();
-    assert_eq!(error["kind"], "evaluation_timeout");
+    let error = late.error(503, "evaluation_timeout");
     assert_eq!(
         error["message"],
         "the evaluation did not finish within 300 ms (--request-timeout); send fewer rows per request"
