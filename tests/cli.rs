@@ -5,29 +5,15 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the semaforo binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
+use support::{
+    SAGRARIO, WIDE_FICHAS, assert_contains, assert_exit, eval, pack, path, root, semaforo, stderr,
+    stdout,
+};
 
 /// A copy of the wide-fichas fixture pack in a temporary directory, with `edit` applied to pack.toml.
 fn fixture_copy(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
@@ -43,20 +29,6 @@ fn fixture_copy(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
     let text = fs::read_to_string(&manifest).unwrap();
     fs::write(&manifest, edit(text)).unwrap();
     dir
-}
-
-/// A one-file pack in a temporary directory.
-fn pack(manifest: &str, scripts: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("pack.toml"), manifest).unwrap();
-    for (name, text) in scripts {
-        fs::write(dir.path().join(name), text).unwrap();
-    }
-    dir
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Copies `rules/cooperativas`, `rules/sagrario` and the El Sagrario balances
@@ -83,14 +55,8 @@ fn shipped_copy() -> tempfile::TempDir {
 
 #[test]
 fn readme_eval_command_evaluates_the_sagrario_balances() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "rules/sagrario",
-        "--data",
-        "examples/sagrario/balances.csv",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = eval(SAGRARIO.0, SAGRARIO.1, &[]);
+    assert_exit(&out, 0);
     let table = stdout(&out);
     // DOMAIN.md §2 worked examples, Dec-2008, from chart-of-accounts balances:
     // value, standard, compliance, status, change from Dec-2007, peer rank.
@@ -131,11 +97,7 @@ fn readme_eval_command_evaluates_the_sagrario_balances() {
             .unwrap_or_else(|| panic!("no 2008 {} row in\n{table}", expected[0]));
         assert_eq!(row[2..9], expected, "{row:?}");
     }
-    assert!(
-        stderr(&out).contains("sagrario 2.0.0 ("),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "sagrario 2.0.0 (");
 }
 
 #[test]
@@ -165,13 +127,13 @@ fn semaforo_test_passes_on_the_shipped_pack_and_fails_with_a_diff_when_an_expect
     assert_ne!(edited, text);
     fs::write(&tests, edited).unwrap();
     let out = semaforo(&["test", path(&tree.path().join("rules/sagrario"))]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let report = stdout(&out);
-    assert!(
-        report.contains("`morosidad` for COAC_EL_SAGRARIO 2008-12: value expected 2.88, got 2.87 (2.87323603065084630072767627"),
-        "{report}"
+    assert_contains(
+        &report,
+        "`morosidad` for COAC_EL_SAGRARIO 2008-12: value expected 2.88, got 2.87 (2.87323603065084630072767627",
     );
-    assert!(report.contains("— 1 of "), "{report}");
+    assert_contains(&report, "— 1 of ");
     assert!(report.ends_with("0 passed, 1 failed\n"), "{report}");
 }
 
@@ -189,7 +151,7 @@ fn a_library_edit_changes_the_tailored_packs_fingerprint() {
     let text = fs::read_to_string(&library).unwrap();
     fs::write(&library, text + "\n# a comment is a change too\n").unwrap();
     let after = check();
-    assert!(before.contains("ok — sagrario 2.0.0 ("), "{before}");
+    assert_contains(&before, "ok — sagrario 2.0.0 (");
     assert_ne!(before, after, "the hash must change");
 }
 
@@ -209,7 +171,7 @@ fn check_with_data_warns_when_sub_accounts_disagree_with_their_parent() {
         "--data",
         path(&data),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let err = stderr(&out);
     let expected = format!(
         "{}:2: warning: entity `A` period `2024-01`: account `14` reports 1000 but its sub-accounts add up to 900 (difference 100)",
@@ -221,14 +183,8 @@ fn check_with_data_warns_when_sub_accounts_disagree_with_their_parent() {
 
 #[test]
 fn wide_data_prints_the_fichas_table() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        "tests/fixtures/wide-fichas/fichas.csv",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = eval(WIDE_FICHAS.0, WIDE_FICHAS.1, &[]);
+    assert_exit(&out, 0);
     let table = stdout(&out);
     // DOMAIN.md §2 worked examples, Dec-2008, as displayed (2 decimals, half away from zero).
     for line in [
@@ -238,40 +194,23 @@ fn wide_data_prints_the_fichas_table() {
     ] {
         assert!(table.contains(line), "missing `{line}` in\n{table}");
     }
-    assert!(
-        stderr(&out).contains("2 rows × 23 indicators = 46 cells, 13 with errors"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "2 rows × 23 indicators = 46 cells, 13 with errors",
     );
 }
 
 #[test]
 fn golden_csv_of_the_wide_fichas() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        "tests/fixtures/wide-fichas/fichas.csv",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
+    let out = eval(WIDE_FICHAS.0, WIDE_FICHAS.1, &["--format", "csv"]);
+    assert_exit(&out, 0);
     insta::assert_snapshot!("wide_fichas_csv", stdout(&out));
 }
 
 #[test]
 fn golden_json_of_the_wide_fichas() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        "tests/fixtures/wide-fichas/fichas.csv",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
+    let out = eval(WIDE_FICHAS.0, WIDE_FICHAS.1, &["--format", "json"]);
+    assert_exit(&out, 0);
     insta::assert_snapshot!("wide_fichas_json", stdout(&out));
 }
 
@@ -279,18 +218,12 @@ fn golden_json_of_the_wide_fichas() {
 fn output_file_receives_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.csv");
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        "tests/fixtures/wide-fichas/fichas.csv",
-        "--format",
-        "csv",
-        "--output",
-        path(&file),
-    ]);
-    assert_eq!(out.status.code(), Some(0));
+    let out = eval(
+        WIDE_FICHAS.0,
+        WIDE_FICHAS.1,
+        &["--format", "csv", "--output", path(&file)],
+    );
+    assert_exit(&out, 0);
     assert!(out.stdout.is_empty());
     assert_eq!(fs::read_to_string(file).unwrap().lines().count(), 1 + 46);
 }
@@ -298,7 +231,7 @@ fn output_file_receives_the_results() {
 #[test]
 fn check_accepts_a_valid_pack() {
     let out = semaforo(&["check", "tests/fixtures/wide-fichas"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).starts_with("tests/fixtures/wide-fichas: ok — wide-fichas 1.0.0"),
         "{}",
@@ -320,7 +253,7 @@ fn check_points_at_a_syntax_error_inside_a_formula() {
     let line = manifest.lines().position(|l| l == broken).unwrap() + 1;
     let column = broken.find(", ,").unwrap() + 3; // the second comma, 1-based
     let out = semaforo(&["check", path(dir.path())]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let err = stderr(&out);
     let expected = format!(
         "{}:{line}:{column}: error[SEM003]: syntax error in the formula of `morosidad`",
@@ -360,7 +293,7 @@ formula = "percnt(a, 2)"
         &[],
     );
     let out = semaforo(&["check", path(dir.path())]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let err = stderr(&out);
     let file = dir.path().join("pack.toml").display().to_string();
     for expected in [
@@ -384,7 +317,7 @@ formula = "percnt(a, 2)"
     ] {
         assert!(err.contains(&expected), "expected `{expected}` in\n{err}");
     }
-    assert!(err.contains("semaforo: the pack has 5 error(s)"), "{err}");
+    assert_contains(&err, "semaforo: the pack has 5 error(s)");
 }
 
 #[test]
@@ -398,60 +331,37 @@ fn check_names_a_dependency_cycle() {
         &[],
     );
     let out = semaforo(&["check", path(dir.path())]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out)
-            .contains("error[SEM008]: indicators depend on each other in a cycle: a → b → c → a"),
-        "{}",
-        stderr(&out)
+    assert_exit(&out, 1);
+    assert_contains(
+        &stderr(&out),
+        "error[SEM008]: indicators depend on each other in a cycle: a → b → c → a",
     );
 }
 
 #[test]
 fn check_of_a_missing_directory_is_a_usage_error() {
     let out = semaforo(&["check", "rules/does-not-exist"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot read rules/does-not-exist/pack.toml"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), "cannot read rules/does-not-exist/pack.toml");
 }
 
 #[test]
 fn eval_refuses_an_invalid_pack_with_exit_1() {
     let dir = fixture_copy(|text| text.replace("standard = 5.52", "standard = \"cinco\""));
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        path(dir.path()),
-        "--data",
-        "tests/fixtures/wide-fichas/fichas.csv",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("error[SEM010]: standard `\"cinco\"` is not a decimal number"),
-        "{}",
-        stderr(&out)
+    let out = eval(path(dir.path()), WIDE_FICHAS.1, &[]);
+    assert_exit(&out, 1);
+    assert_contains(
+        &stderr(&out),
+        "error[SEM010]: standard `\"cinco\"` is not a decimal number",
     );
     assert!(out.stdout.is_empty());
 }
 
 #[test]
 fn eval_of_missing_data_is_a_usage_error() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        "examples/nothing.csv",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("examples/nothing.csv"),
-        "{}",
-        stderr(&out)
-    );
+    let out = eval(WIDE_FICHAS.0, "examples/nothing.csv", &[]);
+    assert_exit(&out, 2);
+    assert_contains(&stderr(&out), "examples/nothing.csv");
 }
 
 #[test]
@@ -469,16 +379,8 @@ fn bad_cells_become_cell_errors_and_every_entity_stays() {
     let data = dir.path().join("data.csv");
     fs::write(&data, lines.join("\n") + "\n").unwrap();
 
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "tests/fixtures/wide-fichas",
-        "--data",
-        path(&data),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = eval(WIDE_FICHAS.0, path(&data), &["--format", "json"]);
+    assert_exit(&out, 0);
     let cells: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let cells = cells.as_array().unwrap();
     assert_eq!(
@@ -526,10 +428,9 @@ fn bad_cells_become_cell_errors_and_every_entity_stays() {
         cell("COAC_SHORT", "2008-12", "morosidad")["band"],
         "CUMPLIO"
     );
-    assert!(
-        stderr(&out).contains("3 rows × 23 indicators = 69 cells, 19 with errors"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "3 rows × 23 indicators = 69 cells, 19 with errors",
     );
 }
 
@@ -544,28 +445,19 @@ fn runaway_formulas_become_cell_errors() {
     );
     let data = dir.path().join("d.csv");
     fs::write(&data, "entity,x\nA,1\nB,2\n").unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        path(dir.path()),
-        "--data",
-        path(&data),
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = eval(path(dir.path()), path(&data), &["--format", "csv"]);
+    assert_exit(&out, 0);
     let csv = stdout(&out);
     let manifest = dir.path().join("pack.toml").display().to_string();
-    assert!(csv.contains(&format!("A,spin,,ratio,,,,formula stopped at {manifest}:8:17: too many operations (limits.max_operations)")), "{csv}");
-    assert!(
-        csv.contains("A,dive,,ratio,,,,formula stopped at "),
-        "{csv}"
+    assert_contains(
+        &csv,
+        &format!(
+            "A,spin,,ratio,,,,formula stopped at {manifest}:8:17: too many operations (limits.max_operations)"
+        ),
     );
-    assert!(
-        csv.contains("calls nested too deep (limits.max_call_levels)"),
-        "{csv}"
-    );
-    assert!(csv.contains("B,fine,4,ratio,,,,\n"), "{csv}");
+    assert_contains(&csv, "A,dive,,ratio,,,,formula stopped at ");
+    assert_contains(&csv, "calls nested too deep (limits.max_call_levels)");
+    assert_contains(&csv, "B,fine,4,ratio,,,,\n");
 }
 
 #[test]
@@ -576,19 +468,10 @@ fn integer_literals_in_formulas_are_decimals() {
     );
     let data = dir.path().join("d.csv");
     fs::write(&data, "entity\nA\n").unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        path(dir.path()),
-        "--data",
-        path(&data),
-        "--format",
-        "csv",
-    ]);
-    assert!(
-        stdout(&out).contains("A,third,0.3333333333333333333333333333,ratio"),
-        "{}",
-        stdout(&out)
+    let out = eval(path(dir.path()), path(&data), &["--format", "csv"]);
+    assert_contains(
+        &stdout(&out),
+        "A,third,0.3333333333333333333333333333,ratio",
     );
 }
 
@@ -606,16 +489,8 @@ fn peer_groups_get_mean_median_difference_and_rank() {
         "entity,period,grupo,npl,loans\nA,2024-01,g1,2,100\nB,2024-01,g1,4,100\nC,2024-01,g1,4,100\nD,2024-01,g2,1,100\nA,2024-02,g1,3,100\n",
     )
     .unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        path(dir.path()),
-        "--data",
-        path(&data),
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = eval(path(dir.path()), path(&data), &["--format", "csv"]);
+    assert_exit(&out, 0);
     let csv = stdout(&out);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -740,7 +615,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
             "--format",
             "csv",
         ]);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_exit(&out, 0);
         stdout(&out)
     };
     let one = run("1");
@@ -756,17 +631,8 @@ fn results_do_not_depend_on_the_number_of_threads() {
 fn strict_eval_exits_3_on_cell_errors_or_data_warnings_and_still_writes_the_results() {
     // El Sagrario: the 2007 balances give one consistency warning and cells
     // without inputs; the results are written all the same.
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "rules/sagrario",
-        "--data",
-        "examples/sagrario/balances.csv",
-        "--format",
-        "csv",
-        "--strict",
-    ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let out = eval(SAGRARIO.0, SAGRARIO.1, &["--format", "csv", "--strict"]);
+    assert_exit(&out, 3);
     assert!(stdout(&out).contains("COAC_EL_SAGRARIO,2008-12,morosidad,"));
     let err = stderr(&out);
     assert!(
@@ -774,27 +640,14 @@ fn strict_eval_exits_3_on_cell_errors_or_data_warnings_and_still_writes_the_resu
         "{err}"
     );
     // Without --strict the same run succeeds.
-    let lenient = semaforo(&[
-        "eval",
-        "--pack",
-        "rules/sagrario",
-        "--data",
-        "examples/sagrario/balances.csv",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(lenient.status.code(), Some(0));
+    let lenient = eval(SAGRARIO.0, SAGRARIO.1, &["--format", "csv"]);
+    assert_exit(&lenient, 0);
     assert_eq!(lenient.stdout, out.stdout);
     // Clean data passes --strict.
-    let clean = semaforo(&[
-        "eval",
-        "--pack",
+    let clean = eval(
         "rules/priorizacion-procesos",
-        "--data",
         "examples/coacsa/procesos.csv",
-        "--format",
-        "csv",
-        "--strict",
-    ]);
-    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+        &["--format", "csv", "--strict"],
+    );
+    assert_exit(&clean, 0);
 }

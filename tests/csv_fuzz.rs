@@ -9,28 +9,16 @@
 //! `SEMAFORO_FUZZ_CASES`.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestCaseError;
 use semaforo::{CompiledRuleSet, NumberFormat, ResultSet, TextEncoding};
-
-fn cases() -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(300)
-}
-
-fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use support::contents;
 
 /// The pack, reading UTF-8 and reading Windows-1252.
 fn pack(dir: &Path, manifest: &str) -> [(TextEncoding, CompiledRuleSet); 2] {
@@ -184,13 +172,6 @@ fn key(raw: &[u8], encoding: TextEncoding) -> (Vec<u8>, String) {
     }
 }
 
-fn contents(results: &ResultSet) -> Vec<String> {
-    results
-        .cells()
-        .map(|(_, row, _, indicator, cell)| format!("{row:?} {} {cell:?}", indicator.id))
-        .collect()
-}
-
 /// Reads `bytes` both ways; `Err` when the file was refused (both ways
 /// alike, with a location), else the results.
 fn evaluate(rules: &CompiledRuleSet, bytes: &[u8]) -> Result<ResultSet, String> {
@@ -223,143 +204,152 @@ fn encoding() -> impl Strategy<Value = usize> {
     select(vec![0, 0, 1])
 }
 
-#[test]
-fn hostile_wide_csv() {
+/// Generated files of columns `names` read by the pack of `manifest` in
+/// either encoding: `check` gets each file both readers accept, with its
+/// results, header and records.
+fn hostile(
+    manifest: &str,
+    names: &'static [&'static str],
+    check: impl Fn(
+        TextEncoding,
+        &ResultSet,
+        &[Vec<u8>],
+        &[csv::ByteRecord],
+    ) -> Result<(), TestCaseError>,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let rules = pack(dir.path(), WIDE);
-    const NAMES: &[&str] = &["entity", "a", "b", "segment", "a", "x", "entity"];
-    runner()
-        .run(&(file(NAMES), encoding()), |(bytes, which)| {
+    let rules = pack(dir.path(), manifest);
+    support::fuzz::runner(300)
+        .run(&(file(names), encoding()), |(bytes, which)| {
             let (encoding, rules) = (rules[which].0, &rules[which].1);
             let Ok(results) = evaluate(rules, &bytes) else {
                 return Ok(());
             };
             let (header, records) = records(&bytes);
-            let at = |name: &[u8]| header.iter().position(|h| h == name);
-            let (entity, a) = (at(b"entity").unwrap(), at(b"a"));
-            // Every record is a row, in order, under its own name.
-            prop_assert_eq!(results.rows().len(), records.len());
-            for (r, record) in records.iter().enumerate() {
-                let raw = record.get(entity).unwrap_or_default();
-                let (_, name) = key(raw, encoding);
-                prop_assert_eq!(&results.rows()[r].entity, &name);
-                // A row is read when its key is text on one line and its
-                // dimension is text; otherwise each of its values is an error.
-                let segment = at(b"segment")
-                    .and_then(|i| record.get(i))
-                    .unwrap_or_default();
-                let key_is_text = encoding.decode(raw).is_ok()
-                    && !raw.iter().any(|b| matches!(b, b'\n' | b'\r'))
-                    && encoding.decode(segment).is_ok();
-                let columns = [a.is_some(), a.is_some() && at(b"b").is_some()];
-                for (i, present) in columns.into_iter().enumerate() {
-                    let cell = results.cell(r, i);
-                    prop_assert!(cell.value.is_some() != cell.error.is_some());
-                    if !key_is_text && present {
-                        let error = cell.error.as_ref().unwrap().to_string();
-                        let why = error.contains("not valid UTF-8") || error.contains("line break");
-                        prop_assert!(error.contains("fuzz.csv:") && why, "{}", error);
-                    }
-                }
-                // `a_only` is `a`: a value exactly when the cell is a number in the grammar.
-                let text = a.and_then(|a| record.get(a)).unwrap_or_default();
-                let number = encoding
-                    .decode(text)
-                    .ok()
-                    .and_then(|t| NumberFormat::default().parse(&t));
-                let value = results.cell(r, 0).value;
-                match number {
-                    Some(n) if key_is_text => prop_assert_eq!(value, Some(n)),
-                    _ => prop_assert_eq!(value, None, "{:?}", text),
-                }
-            }
-            Ok(())
+            check(encoding, &results, &header, &records)
         })
         .unwrap();
 }
 
 #[test]
+fn hostile_wide_csv() {
+    const NAMES: &[&str] = &["entity", "a", "b", "segment", "a", "x", "entity"];
+    hostile(WIDE, NAMES, |encoding, results, header, records| {
+        let at = |name: &[u8]| header.iter().position(|h| h == name);
+        let (entity, a) = (at(b"entity").unwrap(), at(b"a"));
+        // Every record is a row, in order, under its own name.
+        prop_assert_eq!(results.rows().len(), records.len());
+        for (r, record) in records.iter().enumerate() {
+            let raw = record.get(entity).unwrap_or_default();
+            let (_, name) = key(raw, encoding);
+            prop_assert_eq!(&results.rows()[r].entity, &name);
+            // A row is read when its key is text on one line and its
+            // dimension is text; otherwise each of its values is an error.
+            let segment = at(b"segment")
+                .and_then(|i| record.get(i))
+                .unwrap_or_default();
+            let key_is_text = encoding.decode(raw).is_ok()
+                && !raw.iter().any(|b| matches!(b, b'\n' | b'\r'))
+                && encoding.decode(segment).is_ok();
+            let columns = [a.is_some(), a.is_some() && at(b"b").is_some()];
+            for (i, present) in columns.into_iter().enumerate() {
+                let cell = results.cell(r, i);
+                prop_assert!(cell.value.is_some() != cell.error.is_some());
+                if !key_is_text && present {
+                    let error = cell.error.as_ref().unwrap().to_string();
+                    let why = error.contains("not valid UTF-8") || error.contains("line break");
+                    prop_assert!(error.contains("fuzz.csv:") && why, "{}", error);
+                }
+            }
+            // `a_only` is `a`: a value exactly when the cell is a number in the grammar.
+            let text = a.and_then(|a| record.get(a)).unwrap_or_default();
+            let number = encoding
+                .decode(text)
+                .ok()
+                .and_then(|t| NumberFormat::default().parse(&t));
+            let value = results.cell(r, 0).value;
+            match number {
+                Some(n) if key_is_text => prop_assert_eq!(value, Some(n)),
+                _ => prop_assert_eq!(value, None, "{:?}", text),
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn hostile_balances_csv() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = pack(dir.path(), BALANCES);
     const NAMES: &[&str] = &["entity", "period", "code", "value", "name", "value", "x"];
-    runner()
-        .run(&(file(NAMES), encoding()), |(bytes, which)| {
-            let (encoding, rules) = (rules[which].0, &rules[which].1);
-            let Ok(results) = evaluate(rules, &bytes) else {
-                return Ok(());
-            };
-            let (header, records) = records(&bytes);
-            let at = |name: &[u8]| header.iter().position(|h| h == name).unwrap();
-            let (entity, period, code, value) =
-                (at(b"entity"), at(b"period"), at(b"code"), at(b"value"));
-            // One row per distinct entity × period key: none merged, none lost.
-            let field = |r: &csv::ByteRecord, i: usize| r.get(i).unwrap_or_default().to_vec();
-            let blocks: BTreeSet<(Vec<u8>, Vec<u8>)> = records
-                .iter()
-                .map(|r| {
-                    (
-                        key(&field(r, entity), encoding).0,
-                        key(&field(r, period), encoding).0,
-                    )
-                })
-                .collect();
-            prop_assert_eq!(results.rows().len(), blocks.len());
-            let names: BTreeSet<(String, String)> = records
-                .iter()
-                .map(|r| {
-                    (
-                        key(&field(r, entity), encoding).1,
-                        key(&field(r, period), encoding).1,
-                    )
-                })
-                .collect();
-            let shown: BTreeSet<(String, String)> = results
+    hostile(BALANCES, NAMES, |encoding, results, header, records| {
+        let at = |name: &[u8]| header.iter().position(|h| h == name).unwrap();
+        let (entity, period, code, value) =
+            (at(b"entity"), at(b"period"), at(b"code"), at(b"value"));
+        // One row per distinct entity × period key: none merged, none lost.
+        let field = |r: &csv::ByteRecord, i: usize| r.get(i).unwrap_or_default().to_vec();
+        let blocks: BTreeSet<(Vec<u8>, Vec<u8>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    key(&field(r, entity), encoding).0,
+                    key(&field(r, period), encoding).0,
+                )
+            })
+            .collect();
+        prop_assert_eq!(results.rows().len(), blocks.len());
+        let names: BTreeSet<(String, String)> = records
+            .iter()
+            .map(|r| {
+                (
+                    key(&field(r, entity), encoding).1,
+                    key(&field(r, period), encoding).1,
+                )
+            })
+            .collect();
+        let shown: BTreeSet<(String, String)> = results
+            .rows()
+            .iter()
+            .map(|row| (row.entity.clone(), row.period.clone().unwrap_or_default()))
+            .collect();
+        prop_assert_eq!(shown, names);
+        for r in 0..results.rows().len() {
+            for i in 0..2 {
+                let cell = results.cell(r, i);
+                prop_assert!(cell.value.is_some() != cell.error.is_some());
+            }
+        }
+        // The first row with code 1 of a block decides saldo("1"): a
+        // value outside the grammar is never a balance.
+        let mut decided = BTreeSet::new();
+        for record in records {
+            let block = (
+                key(&field(record, entity), encoding).0,
+                key(&field(record, period), encoding).0,
+            );
+            if field(record, code) != b"1" || !decided.insert(block.clone()) {
+                continue;
+            }
+            let text = field(record, value);
+            let number = encoding
+                .decode(&text)
+                .ok()
+                .and_then(|t| NumberFormat::default().parse(&t));
+            let row = results
                 .rows()
                 .iter()
-                .map(|row| (row.entity.clone(), row.period.clone().unwrap_or_default()))
-                .collect();
-            prop_assert_eq!(shown, names);
-            for r in 0..results.rows().len() {
-                for i in 0..2 {
-                    let cell = results.cell(r, i);
-                    prop_assert!(cell.value.is_some() != cell.error.is_some());
+                .position(|row| {
+                    row.entity == key(&field(record, entity), encoding).1
+                        && row.period.as_deref()
+                            == Some(key(&field(record, period), encoding).1.as_str())
+                })
+                .unwrap();
+            let got = results.cell(row, 0).value;
+            match number {
+                None => prop_assert_eq!(got, None, "{:?}", text),
+                Some(n) => {
+                    prop_assert!(got.is_none() || got == Some(n), "{:?} {:?}", text, got)
                 }
             }
-            // The first row with code 1 of a block decides saldo("1"): a
-            // value outside the grammar is never a balance.
-            let mut decided = BTreeSet::new();
-            for record in &records {
-                let block = (
-                    key(&field(record, entity), encoding).0,
-                    key(&field(record, period), encoding).0,
-                );
-                if field(record, code) != b"1" || !decided.insert(block.clone()) {
-                    continue;
-                }
-                let text = field(record, value);
-                let number = encoding
-                    .decode(&text)
-                    .ok()
-                    .and_then(|t| NumberFormat::default().parse(&t));
-                let row = results
-                    .rows()
-                    .iter()
-                    .position(|row| {
-                        row.entity == key(&field(record, entity), encoding).1
-                            && row.period.as_deref()
-                                == Some(key(&field(record, period), encoding).1.as_str())
-                    })
-                    .unwrap();
-                let got = results.cell(row, 0).value;
-                match number {
-                    None => prop_assert_eq!(got, None, "{:?}", text),
-                    Some(n) => {
-                        prop_assert!(got.is_none() || got == Some(n), "{:?} {:?}", text, got)
-                    }
-                }
-            }
-            Ok(())
-        })
-        .unwrap();
+        }
+        Ok(())
+    });
 }

@@ -5,35 +5,22 @@
 //! is an error naming its row and column.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::{
+    SHEET_PACK, assert_contains, assert_exit, edit_first_sheet, eval, pack, pack_in, path, root,
+    semaforo, stderr,
+};
 
 /// `eval --format json` of `data` with `pack`, every record's error message
 /// dropped (kept: entity, period, indicator, value, compliance, band, error kind).
 fn results(pack: &str, data: &str, extra: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec![
-        "eval", "--quiet", "--format", "json", "--pack", pack, "--data", data,
-    ];
-    args.extend(extra);
-    let out = semaforo(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut flags = vec!["--quiet", "--format", "json"];
+    flags.extend(extra);
+    let out = eval(pack, data, &flags);
+    assert_exit(&out, 0);
     let mut records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     for record in &mut records {
         if let Some(error) = record.get_mut("error").and_then(|e| e.as_object_mut()) {
@@ -43,82 +30,56 @@ fn results(pack: &str, data: &str, extra: &[&str]) -> Vec<serde_json::Value> {
     records
 }
 
-#[test]
-fn the_000_poa_runs_from_its_workbook_with_the_same_results() {
-    let csv = results(
-        "rules/poa-insafocoop",
-        "examples/insafocoop/seguimiento_mensual.csv",
-        &[],
-    );
-    let xlsx = results(
-        "rules/poa-insafocoop",
-        "examples/insafocoop/seguimiento_mensual.xlsx",
-        &[],
-    );
+/// `pack` gives the same results, more than 100 of them, from the CSV
+/// file `data` and from the workbook beside it (`.xlsx` for `.csv`).
+fn assert_workbook_reads_like_its_csv(pack: &str, data: &str) {
+    let csv = results(pack, data, &[]);
+    let xlsx = results(pack, &data.replace(".csv", ".xlsx"), &[]);
     assert!(csv.len() > 100, "{} records", csv.len());
     assert_eq!(xlsx, csv);
+}
+
+#[test]
+fn the_000_poa_runs_from_its_workbook_with_the_same_results() {
+    assert_workbook_reads_like_its_csv(
+        "rules/poa-insafocoop",
+        "examples/insafocoop/seguimiento_mensual.csv",
+    );
 }
 
 #[test]
 fn the_004_execution_runs_from_its_workbook_with_the_same_results() {
     // Dates typed as dates (inicio, fin) read as ISO dates; amounts typed as numbers.
-    let csv = results(
-        "rules/poa-senavex",
-        "examples/senavex/ejecucion_2020.csv",
-        &[],
-    );
-    let xlsx = results(
-        "rules/poa-senavex",
-        "examples/senavex/ejecucion_2020.xlsx",
-        &[],
-    );
-    assert!(csv.len() > 100, "{} records", csv.len());
-    assert_eq!(xlsx, csv);
+    assert_workbook_reads_like_its_csv("rules/poa-senavex", "examples/senavex/ejecucion_2020.csv");
     // The messages differ only in how a zero is written: a workbook stores 0, not 0.00.
-    let out = semaforo(&[
-        "eval",
-        "--quiet",
-        "--format",
-        "csv",
-        "--pack",
+    let out = eval(
         "rules/poa-senavex",
-        "--data",
         "examples/senavex/ejecucion_2020.xlsx",
-    ]);
+        &["--quiet", "--format", "csv"],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ejecucion(0, 0)"));
 }
 
 #[test]
 fn a_missing_sheet_or_header_is_an_error_that_says_what_there_is() {
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "rules/poa-senavex",
-        "--data",
-        "examples/senavex/ejecucion_2020.xlsx",
-        "--sheet",
-        "Hoja1",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = refused(
+        Path::new("rules/poa-senavex"),
+        Path::new("examples/senavex/ejecucion_2020.xlsx"),
+        &["--sheet", "Hoja1"],
+    );
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
+        stderr.trim(),
         "semaforo: examples/senavex/ejecucion_2020.xlsx:1: the spreadsheet has no sheet `Hoja1`; its sheets are: Ejecucion"
     );
     // The INSAFOCOOP sheet has no `partida` header: the SENAVEX pack cannot read it.
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        "rules/poa-senavex",
-        "--data",
-        "examples/insafocoop/seguimiento_mensual.xlsx",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains(
-            "seguimiento_mensual.xlsx[Seguimiento]:1: no row of the sheet has a `partida` header cell"
-        ),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stderr = refused(
+        Path::new("rules/poa-senavex"),
+        Path::new("examples/insafocoop/seguimiento_mensual.xlsx"),
+        &[],
+    );
+    assert_contains(
+        &stderr,
+        "seguimiento_mensual.xlsx[Seguimiento]:1: no row of the sheet has a `partida` header cell",
     );
 }
 
@@ -202,16 +163,13 @@ fn a_comma_decimal_csv_gives_the_same_results_as_the_dot_decimal_one() {
 fn the_balances_format_reads_comma_decimals_declared_in_the_pack() {
     // A tailoring of the cooperative library whose only change is the file format.
     let dir = tempfile::tempdir().unwrap();
-    let pack = dir.path().join("pack");
-    std::fs::create_dir(&pack).unwrap();
-    std::fs::write(
-        pack.join("pack.toml"),
-        format!(
+    let pack = pack_in(
+        dir.path(),
+        &format!(
             "[pack]\nid = \"sagrario-es\"\nversion = \"1\"\nextends = [\"{}\"]\n[data]\ndelimiter = \";\"\ndecimal = \",\"\nthousands = \".\"\n",
             root().join("rules/sagrario").display()
         ),
-    )
-    .unwrap();
+    );
     let data = root().join("examples/sagrario/balances.csv");
     let spanish = spanish_csv(&data, &["value"]);
     let comma = results(
@@ -239,77 +197,60 @@ fn a_value_that_does_not_fit_the_declared_format_names_its_row_and_column() {
     // A US-formatted amount slipped into a Spanish-formatted file: not guessed.
     let text = text.replacen(";12.000,00;", ";12,000.00;", 1);
     std::fs::write(&data, text).unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--quiet",
-        "--format",
-        "csv",
-        "--pack",
+    let out = eval(
         "rules/poa-senavex",
-        "--data",
-        data.to_str().unwrap(),
-        "--delimiter",
-        ";",
-        "--decimal",
-        ",",
-        "--thousands",
-        ".",
-    ]);
-    assert_eq!(out.status.code(), Some(0));
+        path(&data),
+        &[
+            "--quiet",
+            "--format",
+            "csv",
+            "--delimiter",
+            ";",
+            "--decimal",
+            ",",
+            "--thousands",
+            ".",
+        ],
+    );
+    assert_exit(&out, 0);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let expected = format!(
         "`12,000.00` is not a decimal number ({}:3:4)",
         data.display()
     );
-    assert!(stdout.contains(&expected), "{stdout}");
+    assert_contains(&stdout, &expected);
 }
 
 #[test]
 fn separators_in_the_pack_are_checked_where_they_are_written() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pack.toml"),
+    let dir = pack(
         "[pack]\nid = \"t\"\nversion = \"1\"\n[data]\ndelimiter = \"ab\"\ndecimal = \";\"\n[fields]\na = \"a\"\n[[indicator]]\nid = \"x\"\nformula = \"a\"\n",
-    )
-    .unwrap();
-    let out = semaforo(&["check", dir.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        &[],
+    );
+    let out = semaforo(&["check", path(dir.path())]);
+    assert_exit(&out, 1);
+    let stderr = stderr(&out);
     for expected in [
         "pack.toml:5:13: error[SEM011]: delimiter `ab` is not one character that can separate CSV fields",
         "pack.toml:6:11: error[SEM011]: decimal separator `;` is not one of `\".\"`, `\",\"`",
     ] {
-        assert!(stderr.contains(expected), "{stderr}");
+        assert_contains(&stderr, expected);
     }
-}
-
-/// A pack over a wide sheet `Hoja`: `doble = x * 2` for each entity.
-fn sheet_pack(dir: &Path) -> PathBuf {
-    let pack = dir.join("pack");
-    std::fs::create_dir_all(&pack).unwrap();
-    std::fs::write(
-        pack.join("pack.toml"),
-        "[pack]\nid = \"hoja\"\nversion = \"1\"\n[data]\nsheet = \"Hoja\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
-    )
-    .unwrap();
-    pack
 }
 
 /// `eval --format json` of `data` with `pack`: the records and stderr.
 fn eval_json(pack: &Path, data: &Path) -> (Vec<serde_json::Value>, String) {
-    let out = semaforo(&[
-        "eval",
-        "--quiet",
-        "--format",
-        "json",
-        "--pack",
-        pack.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+    let out = eval(path(pack), path(data), &["--quiet", "--format", "json"]);
+    assert_exit(&out, 0);
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr(&out))
+}
+
+/// `eval` of `data` with `pack`, then `extra`, which must refuse it (exit 2):
+/// what it says.
+fn refused(pack: &Path, data: &Path, extra: &[&str]) -> String {
+    let out = eval(path(pack), path(data), extra);
+    assert_exit(&out, 2);
+    stderr(&out)
 }
 
 /// `(entity, value or error message)` of each record.
@@ -330,7 +271,7 @@ fn cells(records: &[serde_json::Value]) -> Vec<(String, String)> {
 fn sheet_messages_name_the_row_and_column_the_spreadsheet_shows() {
     use rust_xlsxwriter::{Format, Workbook};
     let dir = tempfile::tempdir().unwrap();
-    let pack = sheet_pack(dir.path());
+    let pack = pack_in(dir.path(), SHEET_PACK);
     let book = dir.path().join("book.xlsx");
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -385,44 +326,18 @@ fn sheet_messages_name_the_row_and_column_the_spreadsheet_shows() {
         "{found:?}"
     );
     assert_eq!(found[5].1, "2");
-    assert!(
-        stderr.contains(":9: warning: row has an empty `entity`"),
-        "{stderr}"
+    assert_contains(&stderr, ":9: warning: row has an empty `entity`");
+    assert_contains(
+        &stderr,
+        ":27: warning: entity `A`  appears again (first on line 5)",
     );
-    assert!(
-        stderr.contains(":27: warning: entity `A`  appears again (first on line 5)"),
-        "{stderr}"
-    );
-}
-
-/// `path`'s zip with `from` replaced by `to` in the first sheet's XML.
-fn rewrite_sheet(path: &Path, from: &str, to: &str) {
-    use std::io::{Read, Write};
-    let bytes = std::fs::read(path).unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let name = file.name().to_owned();
-        let mut contents = Vec::new();
-        file.read_to_end(&mut contents).unwrap();
-        if name == "xl/worksheets/sheet1.xml" {
-            let xml = String::from_utf8(contents).unwrap();
-            assert!(xml.contains(from), "{xml}");
-            contents = xml.replace(from, to).into_bytes();
-        }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(&contents).unwrap();
-    }
-    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
 }
 
 #[test]
 fn a_cell_far_from_the_table_is_never_allocated() {
     use rust_xlsxwriter::Workbook;
     let dir = tempfile::tempdir().unwrap();
-    let pack = sheet_pack(dir.path());
+    let pack = pack_in(dir.path(), SHEET_PACK);
     // The cells of issue #13: each alone made the old reader allocate the
     // rectangle up to it (175 GB for ZZZ20, which is past Excel's last column).
     for (far, row, column) in [
@@ -441,7 +356,10 @@ fn a_cell_far_from_the_table_is_never_allocated() {
         sheet.write_string(row, column, "far").unwrap();
         workbook.save(&book).unwrap();
         if far == "ZZZ20" {
-            rewrite_sheet(&book, "r=\"A20\"", "r=\"ZZZ20\"");
+            edit_first_sheet(&book, |xml| {
+                assert_contains(&xml, "r=\"A20\"");
+                xml.replace("r=\"A20\"", "r=\"ZZZ20\"")
+            });
         }
         let (records, _) = eval_json(&pack, &book);
         let found = cells(&records);
@@ -464,7 +382,7 @@ fn a_cell_far_from_the_table_is_never_allocated() {
 fn a_damaged_workbook_is_an_error_naming_the_file() {
     use rust_xlsxwriter::Workbook;
     let dir = tempfile::tempdir().unwrap();
-    let pack = sheet_pack(dir.path());
+    let pack = pack_in(dir.path(), SHEET_PACK);
     let book = dir.path().join("book.xlsx");
     let mut workbook = Workbook::new();
     workbook
@@ -475,15 +393,7 @@ fn a_damaged_workbook_is_an_error_naming_the_file() {
         .unwrap();
     let bytes = workbook.save_to_buffer().unwrap();
     std::fs::write(&book, &bytes[..bytes.len() / 2]).unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        pack.to_str().unwrap(),
-        "--data",
-        book.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&pack, &book, &[]);
     assert!(
         stderr.starts_with(&format!(
             "semaforo: {}:1: cannot read the spreadsheet: ",
@@ -528,7 +438,7 @@ fn ods_number(n: &str) -> String {
 #[test]
 fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_allocated() {
     let dir = tempfile::tempdir().unwrap();
-    let pack = sheet_pack(dir.path());
+    let pack = pack_in(dir.path(), SHEET_PACK);
     let header = format!(
         "<table:table-row>{}{}</table:table-row>",
         ods_text("entity"),
@@ -586,15 +496,7 @@ fn an_ods_sheet_is_read_on_its_rows_and_a_far_cell_is_refused_before_it_is_alloc
             &book,
             &format!("{header}{}{far}", row("A", &ods_number("21"))),
         );
-        let out = semaforo(&[
-            "eval",
-            "--pack",
-            pack.to_str().unwrap(),
-            "--data",
-            book.to_str().unwrap(),
-        ]);
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused(&pack, &book, &[]);
         assert!(
             stderr.starts_with(&format!("semaforo: {}:1: {expected}", book.display())),
             "{stderr}"
@@ -722,7 +624,7 @@ fn xls(path: &Path, dimensions: (u32, u32, u16, u16), cells: &[Vec<u8>], cycle: 
 #[test]
 fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let pack = sheet_pack(dir.path());
+    let pack = pack_in(dir.path(), SHEET_PACK);
     let book = dir.path().join("book.xls");
     let table = [
         xls_label(0, 0, "Informe"),
@@ -768,15 +670,7 @@ fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
         ),
     ] {
         xls(&book, dimensions, cells, cycle);
-        let out = semaforo(&[
-            "eval",
-            "--pack",
-            pack.to_str().unwrap(),
-            "--data",
-            book.to_str().unwrap(),
-        ]);
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused(&pack, &book, &[]);
         assert!(
             stderr.starts_with(&format!(
                 "semaforo: {}:1: cannot read the spreadsheet: {expected}",
@@ -790,13 +684,10 @@ fn an_xls_sheet_is_read_on_its_rows_and_a_file_that_would_not_fit_is_refused() {
 #[test]
 fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let pack = dir.path().join("pack");
-    std::fs::create_dir(&pack).unwrap();
-    std::fs::write(
-        pack.join("pack.toml"),
+    let pack = pack_in(
+        dir.path(),
         "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"period\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
-    )
-    .unwrap();
+    );
     // Issue #13: as text 1/2009 sorts before 12/2008, which took its value as previous.
     let data = dir.path().join("data.csv");
     std::fs::write(&data, "entity,period,x\nA,12/2008,1\nA,1/2009,3\n").unwrap();
@@ -828,12 +719,12 @@ fn variation_follows_time_and_unordered_periods_are_a_warning_on_stderr() {
     std::fs::write(&data, "entity,period,x\nA,P9,1\nA,P10,3\n").unwrap();
     let (records, stderr) = eval_json(&pack, &data);
     assert!(records.iter().all(|r| r["previous"].is_null()));
-    assert!(
-        stderr.contains(&format!(
+    assert_contains(
+        &stderr,
+        &format!(
             "{}: warning: variation from the previous period was not computed: the periods `P10`, `P9` are not written in a form whose time order is known",
             data.display()
-        )),
-        "{stderr}"
+        ),
     );
 }
 
@@ -868,22 +759,11 @@ fn the_balances_format_reads_a_workbook_with_a_title_row_like_its_csv() {
     assert!(from_csv.len() > 50);
     assert_eq!(from_book, from_csv);
     // A pack whose period column the sheet lacks: named at the header's row.
-    let pack = dir.path().join("pack");
-    std::fs::create_dir(&pack).unwrap();
-    std::fs::write(
-        pack.join("pack.toml"),
+    let pack = pack_in(
+        dir.path(),
         "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"periodo\"\n[fields]\nx = \"value\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n",
-    )
-    .unwrap();
-    let out = semaforo(&[
-        "eval",
-        "--pack",
-        pack.to_str().unwrap(),
-        "--data",
-        book.to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    );
+    let stderr = refused(&pack, &book, &[]);
     assert_eq!(
         stderr.trim(),
         format!(

@@ -3,32 +3,28 @@
 //! bytes are not UTF-8, a refused file, a bad `[data] encoding`.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::path::Path;
+use std::process::Output;
+
+use support::{assert_contains, assert_exit, path, root, semaforo, stderr};
 
 /// A wide pack in a temporary directory, `[data]` extended by `data`.
 fn pack(data: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = format!(
-        "[pack]\nid = \"enc\"\nversion = \"1\"\n[data]\nentity = \"entidad\"\n{data}\n[fields]\nvalor = \"a value\"\n[[indicator]]\nid = \"doble\"\nformula = \"valor * 2\"\n"
-    );
-    std::fs::write(dir.path().join("pack.toml"), manifest).unwrap();
-    dir
+    support::pack(
+        &format!(
+            "[pack]\nid = \"enc\"\nversion = \"1\"\n[data]\nentity = \"entidad\"\n{data}\n[fields]\nvalor = \"a value\"\n[[indicator]]\nid = \"doble\"\nformula = \"valor * 2\"\n"
+        ),
+        &[],
+    )
 }
 
+/// `eval --quiet --format csv` of `data` with `pack`, then `extra`.
 fn eval(pack: &Path, data: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["eval", "--quiet", "--format", "csv", "--pack"];
-    args.push(pack.to_str().unwrap());
-    args.extend(["--data", data.to_str().unwrap()]);
-    args.extend(extra);
-    semaforo(&args)
+    let mut flags = vec!["--quiet", "--format", "csv"];
+    flags.extend(extra);
+    support::eval(path(pack), path(data), &flags)
 }
 
 const LATIN1: &[u8] = b"entidad,valor\nCooperativa Ca\xf1ar,2\nCooperativa Ca\xf1ar \xc9,3\n";
@@ -40,14 +36,14 @@ fn a_windows_1252_file_reads_with_the_flag_or_the_pack_and_is_refused_as_utf8() 
     std::fs::write(&data, LATIN1).unwrap();
 
     let out = eval(dir.path(), &data, &["--encoding", "windows-1252"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let csv = String::from_utf8(out.stdout).unwrap();
-    assert!(csv.contains("Cooperativa Cañar,doble,4,"), "{csv}");
-    assert!(csv.contains("Cooperativa Cañar É,doble,6,"), "{csv}");
+    assert_contains(&csv, "Cooperativa Cañar,doble,4,");
+    assert_contains(&csv, "Cooperativa Cañar É,doble,6,");
 
     let declared = pack("encoding = \"latin1\"");
     let out = eval(declared.path(), &data, &[]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
@@ -57,7 +53,7 @@ fn a_windows_1252_file_reads_with_the_flag_or_the_pack_and_is_refused_as_utf8() 
     // Read as UTF-8 (the default), both rows stay apart, each an error
     // that says where and what to do; no replacement character anywhere.
     let out = eval(dir.path(), &data, &[]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(!csv.contains('\u{fffd}'), "{csv}");
     let rows: Vec<&str> = csv.lines().skip(1).collect();
@@ -83,14 +79,12 @@ fn a_windows_1252_file_reads_with_the_flag_or_the_pack_and_is_refused_as_utf8() 
 #[test]
 fn a_bad_encoding_in_the_pack_is_located() {
     let dir = pack("encoding = \"ebcdic\"");
-    let out = semaforo(&["check", dir.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(
-            "pack.toml:6:12: error[SEM011]: encoding `ebcdic` is not one of `\"utf-8\"`, `\"windows-1252\"`, `\"latin1\"`"
-        ),
-        "{stderr}"
+    let out = semaforo(&["check", path(dir.path())]);
+    assert_exit(&out, 1);
+    let stderr = stderr(&out);
+    assert_contains(
+        &stderr,
+        "pack.toml:6:12: error[SEM011]: encoding `ebcdic` is not one of `\"utf-8\"`, `\"windows-1252\"`, `\"latin1\"`",
     );
 }
 
@@ -100,30 +94,21 @@ fn an_unterminated_quote_refuses_the_file_with_its_line() {
     let data = dir.path().join("datos.csv");
     std::fs::write(&data, "entidad,valor\nA,1\n\"B,2\nC,3\n").unwrap();
     let out = eval(dir.path(), &data, &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_exit(&out, 2);
+    let stderr = stderr(&out);
     let expected = format!(
         "{}:3: a quoted field opened on this line is never closed",
         data.display()
     );
-    assert!(stderr.contains(&expected), "{stderr}");
+    assert_contains(&stderr, &expected);
 }
 
-/// `eval --format json` of `data` with `pack` from the repository root.
+/// `eval --format json` of `data` with `pack`, both under the repository root.
 fn json(pack: &str, data: &str, extra: &[&str]) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut args = vec!["eval", "--quiet", "--format", "json", "--pack"];
-    let (pack, data) = (root.join(pack), root.join(data));
-    args.push(pack.to_str().unwrap());
-    args.extend(["--data", data.to_str().unwrap()]);
-    args.extend(extra);
-    let out = semaforo(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut flags = vec!["--quiet", "--format", "json"];
+    flags.extend(extra);
+    let out = support::eval(pack, data, &flags);
+    assert_exit(&out, 0);
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -131,29 +116,29 @@ fn json(pack: &str, data: &str, extra: &[&str]) -> String {
 fn a_spreadsheet_reads_the_same_whatever_the_csv_encoding() {
     let (pack, sheet) = ("rules/poa-senavex", "examples/senavex/ejecucion_2020.xlsx");
     let plain = json(pack, sheet, &[]);
-    assert!(plain.contains('Í'), "{plain}");
+    assert_contains(&plain, "Í");
     assert_eq!(json(pack, sheet, &["--encoding", "windows-1252"]), plain);
     assert_eq!(json(pack, sheet, &["--encoding", "latin1"]), plain);
 
     // A sheet holding a character the declared encoding cannot write is
     // refused with what to do, never changed.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let sheet = root.join("examples/insafocoop/seguimiento_mensual.xlsx");
     let out = eval(
         &root.join("rules/poa-insafocoop"),
         &sheet,
         &["--encoding", "windows-1252"],
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("the sheet holds `→`, which windows-1252 (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`"),
-        "{stderr}"
+    assert_exit(&out, 2);
+    let stderr = stderr(&out);
+    assert_contains(
+        &stderr,
+        "the sheet holds `→`, which windows-1252 (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`",
     );
     let out = eval(
         &root.join("rules/poa-insafocoop"),
         &sheet,
         &["--encoding", "utf-8"],
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_exit(&out, 0);
 }

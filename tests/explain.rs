@@ -6,42 +6,19 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-const SAGRARIO: [&str; 4] = [
-    "--pack",
-    "rules/sagrario",
-    "--data",
-    "examples/sagrario/balances.csv",
-];
+use support::{SAGRARIO, assert_contains, assert_exit, eval, root, semaforo, stderr, stdout};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the semaforo binary runs")
-}
-
+/// `semaforo explain` of El Sagrario's balances, then `extra`.
 fn explain(extra: &[&str]) -> Output {
-    let mut args = vec!["explain"];
-    args.extend(SAGRARIO);
+    let (pack, data) = SAGRARIO;
+    let mut args = vec!["explain", "--pack", pack, "--data", data];
     args.extend(extra);
     semaforo(&args)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
 /// The 1-based line of the first line of `file` that starts with `start`.
@@ -55,10 +32,7 @@ fn line_of(file: &str, start: &str) -> usize {
 
 /// The `value` `eval --format csv` writes for one cell.
 fn eval_value(entity: &str, period: &str, indicator: &str) -> String {
-    let mut args = vec!["eval"];
-    args.extend(SAGRARIO);
-    args.extend(["--format", "csv", "--quiet"]);
-    let output = semaforo(&args);
+    let output = eval(SAGRARIO.0, SAGRARIO.1, &["--format", "csv", "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let mut lines = text.lines();
@@ -85,64 +59,50 @@ fn an_overridden_indicator_names_both_packs_every_input_and_the_band_reason() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.starts_with("morosidad — MOROSIDAD\n"), "{text}");
-    assert!(
-        text.contains("unit percent, lower is better, evaluated by rhai"),
-        "{text}"
-    );
-    assert!(
-        text.contains("entity COAC_EL_SAGRARIO, period 2008-12\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("formula  percent(saldo(\"1411..1414 + 1421..1424 + 1426..1428\"), saldo(\"14 - 1499\"))"),
-        "{text}"
+    assert_contains(&text, "unit percent, lower is better, evaluated by rhai");
+    assert_contains(&text, "entity COAC_EL_SAGRARIO, period 2008-12\n");
+    assert_contains(
+        &text,
+        "formula  percent(saldo(\"1411..1414 + 1421..1424 + 1426..1428\"), saldo(\"14 - 1499\"))",
     );
     // Defined in the library, overridden by the cooperative's pack.
     let defined = line_of("rules/cooperativas/pack.toml", "id = \"morosidad\"");
-    assert!(
-        text.contains(&format!(
-            "defined in rules/cooperativas/pack.toml:{defined}:6\n"
-        )),
-        "{text}"
+    assert_contains(
+        &text,
+        &format!("defined in rules/cooperativas/pack.toml:{defined}:6\n"),
     );
     let overridden = line_of("rules/sagrario/pack.toml", "[override.morosidad]");
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        &text,
+        &format!(
             "overridden in rules/sagrario/pack.toml:{overridden}:11: name, description, standard\n"
-        )),
-        "{text}"
+        ),
     );
     // DOMAIN.md worked example: 1,084,203.65 / 37,734,583.53.
-    assert!(
-        text.contains("  saldo(\"1411..1414+1421..1424+1426..1428\") = 1084203.65   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  saldo(\"1411..1414+1421..1424+1426..1428\") = 1084203.65   [input function `saldo`]\n",
     );
-    assert!(
-        text.contains("  saldo(\"14-1499\") = 37734583.53   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(
+        &text,
+        "  saldo(\"14-1499\") = 37734583.53   [input function `saldo`]\n",
     );
     let value = eval_value("COAC_EL_SAGRARIO", "2008-12", "morosidad");
-    assert!(
-        text.contains(&format!("result   2.87%   (exact {value})\n")),
-        "{text}"
-    );
-    assert!(
-        text.contains("standard 4 (target, lower is better)"),
-        "{text}"
-    );
-    assert!(text.contains("compliance 71.83% (exact 71.83"), "{text}");
-    assert!(text.contains("met: yes"), "{text}");
-    assert!(text.contains("band     CUMPLIO\n"), "{text}");
+    assert_contains(&text, &format!("result   2.87%   (exact {value})\n"));
+    assert_contains(&text, "standard 4 (target, lower is better)");
+    assert_contains(&text, "compliance 71.83% (exact 71.83");
+    assert_contains(&text, "met: yes");
+    assert_contains(&text, "band     CUMPLIO\n");
     let band_set = line_of("rules/cooperativas/pack.toml", "[bands.cumplimiento]");
-    assert!(
-        text.contains(&format!(
+    assert_contains(
+        &text,
+        &format!(
             "band set `cumplimiento` (rules/cooperativas/pack.toml:{band_set}:8), on compliance, lower is better"
-        )),
-        "{text}"
+        ),
     );
-    assert!(
-        text.contains("compliance 71.83 ≤ 100 → CUMPLIO (first level whose threshold it reaches)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "compliance 71.83 ≤ 100 → CUMPLIO (first level whose threshold it reaches)",
     );
 }
 
@@ -165,36 +125,30 @@ fn intermediate_indicators_are_explained_down_to_their_balances() {
     formula percent(saldo(\"36\"), saldo(\"3 - 36\"))
 "
     );
-    assert!(text.contains(&tree), "{text}");
-    assert!(
-        text.contains("    saldo(\"36\") = 1254785.82   [input function `saldo`]\n    saldo(\"3-36\") = 9095104.12   [input function `saldo`]\n  saldo(\"INFLACION\") = 8.83   [input function `saldo`]\n"),
-        "{text}"
+    assert_contains(&text, &tree);
+    assert_contains(
+        &text,
+        "    saldo(\"36\") = 1254785.82   [input function `saldo`]\n    saldo(\"3-36\") = 9095104.12   [input function `saldo`]\n  saldo(\"INFLACION\") = 8.83   [input function `saldo`]\n",
     );
-    assert!(
-        text.contains(&format!("result   4.97%   (exact {roe_real})\n")),
-        "{text}"
-    );
-    assert!(text.contains("standard none\n"), "{text}");
+    assert_contains(&text, &format!("result   4.97%   (exact {roe_real})\n"));
+    assert_contains(&text, "standard none\n");
 }
 
 #[test]
 fn an_unknown_indicator_entity_or_period_is_refused_with_near_matches() {
     let output = explain(&["--entity", "COAC_EL_SAGRARIO", "--indicator", "morosidd"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output)
-            .contains("pack `sagrario` has no indicator `morosidd`; did you mean: morosidad?"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "pack `sagrario` has no indicator `morosidd`; did you mean: morosidad?",
     );
     assert!(output.stdout.is_empty());
 
     let output = explain(&["--entity", "COAC_SAGRARIO", "--indicator", "roe"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("has no entity `COAC_SAGRARIO`; did you mean: COAC_EL_SAGRARIO?"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "has no entity `COAC_SAGRARIO`; did you mean: COAC_EL_SAGRARIO?",
     );
 
     let output = explain(&[
@@ -205,11 +159,10 @@ fn an_unknown_indicator_entity_or_period_is_refused_with_near_matches() {
         "--period",
         "2009-12",
     ]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("has no period `2009-12` for entity `COAC_EL_SAGRARIO`"),
-        "{}",
-        stderr(&output)
+    assert_exit(&output, 2);
+    assert_contains(
+        &stderr(&output),
+        "has no period `2009-12` for entity `COAC_EL_SAGRARIO`",
     );
 }
 
@@ -234,8 +187,8 @@ fn an_invalid_pack_shows_its_diagnostics_and_exits_1() {
         "--indicator",
         "i",
     ]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_exit(&output, 1);
     let err = stderr(&output);
-    assert!(err.contains("pack.toml:8:"), "{err}");
-    assert!(err.contains("the pack has 1 error(s)"), "{err}");
+    assert_contains(&err, "pack.toml:8:");
+    assert_contains(&err, "the pack has 1 error(s)");
 }

@@ -12,31 +12,15 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use semaforo::round_for_display;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn semaforo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the semaforo binary runs")
-}
-
-/// The shipped examples: (pack, data).
-const SAGRARIO: (&str, &str) = ("rules/sagrario", "examples/sagrario/balances.csv");
-const PRIORIZACION: (&str, &str) = (
-    "rules/priorizacion-procesos",
-    "examples/coacsa/procesos.csv",
-);
+use support::{PRIORIZACION, SAGRARIO, eval};
 
 /// One run of the example in HTML (written to a file) and in CSV.
 struct Run {
@@ -52,21 +36,15 @@ impl Run {
     fn of((pack, data): (&str, &str)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("report.html");
-        let output = semaforo(&[
-            "eval",
-            "--pack",
+        let output = eval(
             pack,
-            "--data",
             data,
-            "--format",
-            "html",
-            "--output",
-            file.to_str().unwrap(),
-        ]);
+            &["--format", "html", "--output", file.to_str().unwrap()],
+        );
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(output.status.success(), "{stderr}");
         let html = fs::read_to_string(&file).unwrap();
-        let output = semaforo(&["eval", "--pack", pack, "--data", data, "--format", "csv"]);
+        let output = eval(pack, data, &["--format", "csv"]);
         assert!(output.status.success());
         let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
         let headers = reader.headers().unwrap().clone();

@@ -8,34 +8,22 @@
 //! `SEMAFORO_FUZZ_CASES=100000 cargo test --release --test limits`.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod support;
+
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use rust_decimal::Decimal;
 use semaforo::{
     Cancel, CompiledRuleSet, Diagnostics, Limits, Plugin, Registry, ResultSet, RulePack,
     SourceFile, Table, compile, evaluate, evaluate_with,
 };
-
-fn cases(default: u32) -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
-fn runner(default: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(default),
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use support::fuzz::runner;
+use support::{assert_exit, semaforo_in, stderr, stdout};
 
 /// A pack with field `x` (and `y`), `[limits]` lines and one indicator per formula.
 fn manifest(limits: &str, formulas: &[&str]) -> String {
@@ -675,14 +663,6 @@ fn deepest_pack(dir: &Path) {
     std::fs::write(dir.join("data.csv"), "entity,x\na,1\nb,2\n").unwrap();
 }
 
-fn semaforo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 /// The built binary (debug under `cargo test`, release under `cargo test
 /// --release`) at the largest call depth and expression depth, with
 /// runaway recursion, recursion through deep nesting, nested arrays and
@@ -692,33 +672,23 @@ fn semaforo(dir: &Path, args: &[&str]) -> Output {
 fn the_binary_lives_through_the_deepest_allowed_formulas() {
     let dir = tempfile::tempdir().unwrap();
     deepest_pack(dir.path());
-    let eval = semaforo(
+    let eval = semaforo_in(
         dir.path(),
         &[
             "eval", "--pack", ".", "--data", "data.csv", "--format", "csv", "--quiet",
         ],
     );
-    let out = String::from_utf8_lossy(&eval.stdout);
-    assert_eq!(
-        eval.status.code(),
-        Some(0),
-        "{out}\n{}",
-        String::from_utf8_lossy(&eval.stderr)
-    );
+    assert_exit(&eval, 0);
+    let out = stdout(&eval);
     assert_eq!(out.matches("formula stopped").count(), 6, "{out}");
     assert!(out.contains("a,sum,2990,"), "{out}");
     assert!(out.contains("b,calls,2,"), "{out}");
 
-    let test = semaforo(dir.path(), &["test", "."]);
-    assert_eq!(
-        test.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&test.stdout)
-    );
+    let test = semaforo_in(dir.path(), &["test", "."]);
+    assert_exit(&test, 0);
 
     for indicator in ["recursion", "nested_recursion", "calls"] {
-        let explain = semaforo(
+        let explain = semaforo_in(
             dir.path(),
             &[
                 "explain",
@@ -736,7 +706,7 @@ fn the_binary_lives_through_the_deepest_allowed_formulas() {
             explain.status.code(),
             Some(0),
             "{indicator}: {}",
-            String::from_utf8_lossy(&explain.stderr)
+            stderr(&explain)
         );
     }
 }

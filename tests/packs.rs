@@ -5,11 +5,13 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn shipped_packs() -> Vec<PathBuf> {
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let rules = support::root().join("rules");
     let mut packs: Vec<PathBuf> = fs::read_dir(rules)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -6,16 +6,19 @@
     reason = "a server that does not answer should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::root;
 
 /// How long a saved edit may take to go live before the test fails.
 const LIVE_DEADLINE: Duration = Duration::from_secs(5);
@@ -197,6 +200,14 @@ impl Reply {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The `error` object of a refusal, which must have `status` and `kind`.
+    fn error(&self, status: u16, kind: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        let error = self.json()["error"].clone();
+        assert_eq!(error["kind"], kind, "{error}");
+        error
+    }
+
     fn generation(&self) -> u64 {
         self.header("x-semaforo-generation")
             .unwrap()
@@ -235,25 +246,8 @@ fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: 
     stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
+    let (status, headers, body) = parts(&raw);
+    let mut body = body.to_vec();
     let chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
@@ -265,6 +259,29 @@ fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: 
         headers,
         body: String::from_utf8(body).unwrap(),
     }
+}
+
+/// A raw response's status, headers and body (as sent: chunked or not).
+fn parts(raw: &[u8]) -> (u16, Vec<(String, String)>, &[u8]) {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (status, headers, &raw[split + 4..])
 }
 
 /// The payload of a `Transfer-Encoding: chunked` body.
@@ -280,10 +297,6 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         body.extend_from_slice(&raw[end + 2..end + 2 + size]);
         raw = &raw[end + 2 + size + 2..];
     }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
@@ -430,10 +443,8 @@ fn edits_go_live_and_a_broken_save_keeps_the_last_good_rules() {
 fn bad_requests_get_a_json_error_naming_the_problem() {
     let server = Server::start(&["--max-body", "2048"]);
     let refused = |reply: Reply, status: u16, kind: &str| -> Value {
-        assert_eq!(reply.status, status, "{}", reply.body);
+        let error = reply.error(status, kind);
         assert_eq!(reply.header("content-type"), Some("application/json"));
-        let error = reply.json()["error"].clone();
-        assert_eq!(error["kind"], kind, "{error}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
         error
     };
@@ -505,30 +516,13 @@ fn bad_requests_get_a_json_error_naming_the_problem() {
     );
 }
 
-/// Parses one response from `raw`, as [`http`] does.
+/// Parses one response from `raw`, as [`http`] does (its body not dechunked).
 fn reply(raw: &[u8]) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let (status, headers, body) = parts(raw);
     Reply {
         status,
         headers,
-        body: String::from_utf8(raw[split + 4..].to_vec()).unwrap(),
+        body: String::from_utf8(body.to_vec()).unwrap(),
     }
 }
 
@@ -582,16 +576,12 @@ fn a_busy_server_answers_503_before_reading_the_body_and_slow_clients_are_cut_of
     busy.write_all(head(&server.addr, 9_500_000).as_bytes())
         .unwrap();
     let refused = reply(&read_until_closed(&mut busy));
-    assert_eq!(refused.status, 503, "{}", refused.body);
+    refused.error(503, "busy");
     assert_eq!(refused.header("retry-after"), Some("1"));
     assert_eq!(refused.header("connection"), Some("close"));
-    assert_eq!(refused.json()["error"]["kind"], "busy");
 
     // A's half-sent body times out: 408, and the connection is closed.
-    let timed_out = reply(&read_until_closed(&mut stalled));
-    assert_eq!(timed_out.status, 408, "{}", timed_out.body);
-    let error = timed_out.json()["error"].clone();
-    assert_eq!(error["kind"], "body_timeout");
+    let error = reply(&read_until_closed(&mut stalled)).error(408, "body_timeout");
     assert_eq!(
         error["message"],
         "the request body did not arrive whole within 1 s (--body-timeout); send it in one go, or fewer rows per request"
@@ -634,9 +624,7 @@ fn an_evaluation_past_the_deadline_is_answered_503_and_cancelled() {
     );
     let rows: String = (0..200).map(|i| format!("E{i},1,2\n")).collect();
     let late = server.post("text/csv", &format!("entity,npl,loans\n{rows}"));
-    assert_eq!(late.status, 503, "{}", late.body);
-    let error = late.json()["error"].clone();
-    assert_eq!(error["kind"], "evaluation_timeout");
+    let error = late.error(503, "evaluation_timeout");
     assert_eq!(
         error["message"],
         "the evaluation did not finish within 300 ms (--request-timeout); send fewer rows per request"

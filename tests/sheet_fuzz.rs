@@ -12,39 +12,21 @@
 //! `SEMAFORO_FUZZ_CASES=100000 cargo test --release --test sheet_fuzz` runs longer.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
-
-fn cases(default: u32) -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
-fn runner(default: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(default),
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use support::fuzz::runner;
+use support::{SHEET_PACK, edit_first_sheet, pack_in};
 
 /// A pack reading the sheet `Hoja`: `doble = x * 2`.
 fn pack(dir: &Path) -> semaforo::CompiledRuleSet {
-    let pack = dir.join("pack");
-    std::fs::create_dir_all(&pack).unwrap();
-    std::fs::write(
-        pack.join("pack.toml"),
-        "[pack]\nid = \"hoja\"\nversion = \"1\"\n[data]\nsheet = \"Hoja\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"doble\"\nformula = \"x * 2\"\n",
-    )
-    .unwrap();
-    semaforo::load(&pack).unwrap()
+    semaforo::load(&pack_in(dir, SHEET_PACK)).unwrap()
 }
 
 /// What a cell of the `x` column holds.
@@ -243,7 +225,6 @@ fn column_name(column: u32) -> String {
 
 /// Adds text cells at the end of the first sheet's data of the workbook at `path`.
 fn append_cells(path: &Path, cells: &[(u32, u32, &str)]) {
-    use std::io::{Read, Write};
     if cells.is_empty() {
         return;
     }
@@ -257,28 +238,13 @@ fn append_cells(path: &Path, cells: &[(u32, u32, &str)]) {
             )
         })
         .collect();
-    let bytes = std::fs::read(path).unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut file = archive.by_index(i).unwrap();
-        let name = file.name().to_owned();
-        let mut contents = Vec::new();
-        file.read_to_end(&mut contents).unwrap();
-        if name == "xl/worksheets/sheet1.xml" {
-            let xml = String::from_utf8(contents).unwrap();
-            let xml = if xml.contains("</sheetData>") {
-                xml.replacen("</sheetData>", &format!("{rows}</sheetData>"), 1)
-            } else {
-                xml.replacen("<sheetData/>", &format!("<sheetData>{rows}</sheetData>"), 1)
-            };
-            contents = xml.into_bytes();
+    edit_first_sheet(path, |xml| {
+        if xml.contains("</sheetData>") {
+            xml.replacen("</sheetData>", &format!("{rows}</sheetData>"), 1)
+        } else {
+            xml.replacen("<sheetData/>", &format!("<sheetData>{rows}</sheetData>"), 1)
         }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        out.write_all(&contents).unwrap();
-    }
-    std::fs::write(path, out.finish().unwrap().into_inner()).unwrap();
+    });
 }
 
 /// `(value, error message)` of the `doble` cell expected for `value`.

@@ -3,15 +3,13 @@
 //! not together is read whole, and the user is told why.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use std::path::Path;
 
 use rust_decimal::Decimal;
-use semaforo::{CompiledRuleSet, KEPT_PER_KIND, Reading, ResultSet, Warnings, WholeReason};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use semaforo::{CompiledRuleSet, FileEvaluation, KEPT_PER_KIND, Reading, Warnings, WholeReason};
+use support::{assert_exit, contents, path, root, semaforo, stderr};
 
 fn cooperativas() -> CompiledRuleSet {
     semaforo::load(&root().join("rules/cooperativas")).unwrap()
@@ -41,14 +39,6 @@ fn balances(order: &[usize]) -> tempfile::NamedTempFile {
     file
 }
 
-/// Every row key and cell, for comparing two result sets.
-fn contents(results: &ResultSet) -> Vec<String> {
-    results
-        .cells()
-        .map(|(_, row, _, indicator, cell)| format!("{row:?} {} {cell:?}", indicator.id))
-        .collect()
-}
-
 /// The cells and warnings of `path` read whole, the warnings summarised as
 /// `evaluate_file` summarises them.
 fn whole(rules: &CompiledRuleSet, path: &Path) -> (Vec<String>, Warnings) {
@@ -60,20 +50,39 @@ fn whole(rules: &CompiledRuleSet, path: &Path) -> (Vec<String>, Warnings) {
     )
 }
 
+/// `path` evaluated as a stream, which must have taken two batches or more
+/// and given `rows` rows, the results of reading it whole; and the warnings
+/// of reading it whole.
+fn streamed_in_batches(
+    rules: &CompiledRuleSet,
+    path: &Path,
+    rows: usize,
+) -> (FileEvaluation, Warnings) {
+    let streamed = semaforo::evaluate_file(rules, path, &|_| {}).unwrap();
+    let Reading::Streamed { batches } = streamed.reading else {
+        panic!("read whole: {:?}", streamed.reading)
+    };
+    assert!(batches >= 2, "{batches} batch(es)");
+    assert_eq!(streamed.results.rows().len(), rows);
+    let (cells, warnings) = whole(rules, path);
+    assert_eq!(contents(&streamed.results), cells);
+    (streamed, warnings)
+}
+
+/// `semaforo eval --quiet --format csv` of `file` with `rules/cooperativas`, then `extra`.
+fn eval_cooperativas(file: &Path, extra: &[&str]) -> std::process::Output {
+    let mut flags = vec!["--quiet", "--format", "csv"];
+    flags.extend(extra);
+    support::eval(path(&root().join("rules/cooperativas")), path(file), &flags)
+}
+
 #[test]
 fn a_streamed_file_gives_what_reading_it_whole_gives() {
     let rules = cooperativas();
     // 250 entities × 148 rows = 37,000 rows: more than one batch.
     let order: Vec<usize> = (0..250).collect();
     let file = balances(&order);
-    let streamed = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
-    let Reading::Streamed { batches } = streamed.reading else {
-        panic!("read whole: {:?}", streamed.reading)
-    };
-    assert!(batches >= 2, "{batches} batch(es)");
-    assert_eq!(streamed.results.rows().len(), 500);
-    let (cells, warnings) = whole(&rules, file.path());
-    assert_eq!(contents(&streamed.results), cells);
+    let (streamed, warnings) = streamed_in_batches(&rules, file.path(), 500);
     // One consistency warning per entity (the seed's 2007 loans), in file
     // order: all counted, the first of the kind kept.
     assert_eq!(streamed.warnings.total(), 250);
@@ -105,15 +114,9 @@ fn an_entity_that_comes_back_is_read_whole_and_said_so() {
     assert_eq!(contents(&done.results), cells);
     assert_eq!(done.warnings, warnings);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(["eval", "--quiet", "--format", "csv", "--pack"])
-        .arg(root().join("rules/cooperativas"))
-        .arg("--data")
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = eval_cooperativas(file.path(), &[]);
+    assert_exit(&out, 0);
+    let stderr = stderr(&out);
     let note = format!(
         "{}: note: entity `COAC_0000` appears again on line 37002 after other entities (first on line 2): the file is not grouped by entity",
         file.path().display()
@@ -125,14 +128,8 @@ fn an_entity_that_comes_back_is_read_whole_and_said_so() {
 fn warnings_are_summarised_after_the_first_of_each_kind() {
     // 251 entities, each with one consistency warning.
     let file = balances(&(0..251).collect::<Vec<_>>());
-    let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(["eval", "--quiet", "--format", "csv", "--strict", "--pack"])
-        .arg(root().join("rules/cooperativas"))
-        .arg("--data")
-        .arg(file.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = eval_cooperativas(file.path(), &["--strict"]);
+    let stderr = stderr(&out);
     let shown: Vec<&str> = stderr
         .lines()
         .filter(|l| l.contains(": warning: entity `COAC_"))
@@ -157,15 +154,20 @@ fn warnings_are_summarised_after_the_first_of_each_kind() {
 fn streamed_results_do_not_depend_on_the_number_of_threads() {
     let file = balances(&(0..250).collect::<Vec<_>>());
     let run = |threads: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_semaforo"))
-            .args(["--threads", threads, "eval", "--quiet", "--format", "csv"])
-            .arg("--pack")
-            .arg(root().join("rules/cooperativas"))
-            .arg("--data")
-            .arg(file.path())
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
+        let (pack, data) = (root().join("rules/cooperativas"), file.path());
+        let out = semaforo(&[
+            "--threads",
+            threads,
+            "eval",
+            "--quiet",
+            "--format",
+            "csv",
+            "--pack",
+            path(&pack),
+            "--data",
+            path(data),
+        ]);
+        assert_exit(&out, 0);
         out.stdout
     };
     let one = run("1");
@@ -248,14 +250,7 @@ fn a_streamed_wide_file_gives_what_reading_it_whole_gives() {
     let (_dir, rules) = wide_pack();
     // 6,000 entities × 2 periods = 12,000 rows: more than one batch.
     let file = wide_file(6_000, false);
-    let streamed = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
-    let Reading::Streamed { batches } = streamed.reading else {
-        panic!("read whole: {:?}", streamed.reading)
-    };
-    assert!(batches >= 2, "{batches} batch(es)");
-    assert_eq!(streamed.results.rows().len(), 12_000);
-    let (cells, warnings) = whole(&rules, file.path());
-    assert_eq!(contents(&streamed.results), cells);
+    let (streamed, warnings) = streamed_in_batches(&rules, file.path(), 12_000);
     assert_eq!(streamed.warnings, warnings);
     // Rows follow the input order.
     let first: Vec<String> = streamed.results.rows()[..3]

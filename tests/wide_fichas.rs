@@ -8,20 +8,35 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
-use std::path::Path;
+mod support;
 
 use semaforo::{ResultSet, Table, round_for_display};
+use support::{WIDE_FICHAS, root};
 
 fn results() -> ResultSet {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let rules = semaforo::load(&root.join("tests/fixtures/wide-fichas"))
-        .expect("the shipped pack is valid");
-    let table = Table::read_csv(
-        &root.join("tests/fixtures/wide-fichas/fichas.csv"),
-        rules.pack().data_shape(),
-    )
-    .unwrap();
+    let (pack, data) = WIDE_FICHAS;
+    let rules = semaforo::load(&root().join(pack)).expect("the shipped pack is valid");
+    let table = Table::read_csv(&root().join(data), rules.pack().data_shape()).unwrap();
     semaforo::evaluate(&rules, &table)
+}
+
+/// The row of `period` (the fixture has one entity).
+fn row_of(results: &ResultSet, period: &str) -> usize {
+    results
+        .rows()
+        .iter()
+        .position(|r| r.period.as_deref() == Some(period))
+        .unwrap_or_else(|| panic!("no row for {period}"))
+}
+
+/// The position of indicator `id`.
+fn indicator_of(results: &ResultSet, id: &str) -> usize {
+    results
+        .pack()
+        .indicators()
+        .iter()
+        .position(|i| i.id == id)
+        .unwrap_or_else(|| panic!("no indicator {id}"))
 }
 
 /// (period, indicator, value %, compliance %, status) — rounded to 2 places, half away from zero.
@@ -209,18 +224,9 @@ const EXPECTED: &[Expectation] = &[
 #[test]
 fn fichas_reproduce_domain_worked_values() {
     let results = results();
-    let indicators = results.pack().indicators();
     for &(period, id, value, compliance, status) in EXPECTED {
-        let row = results
-            .rows()
-            .iter()
-            .position(|r| r.period.as_deref() == Some(period))
-            .unwrap();
-        let index = indicators
-            .iter()
-            .position(|i| i.id == id)
-            .unwrap_or_else(|| panic!("no indicator {id}"));
-        let cell = results.cell(row, index);
+        let index = indicator_of(&results, id);
+        let cell = results.cell(row_of(&results, period), index);
         assert_eq!(cell.error, None, "{period} {id}");
         assert_eq!(
             round_for_display(cell.value.unwrap(), 2),
@@ -243,17 +249,10 @@ fn fichas_reproduce_domain_worked_values() {
 #[test]
 fn dec_2007_lacks_the_product_breakdown_and_says_so() {
     let results = results();
-    let row = results
-        .rows()
-        .iter()
-        .position(|r| r.period.as_deref() == Some("2007-12"))
-        .unwrap();
-    let index = results
-        .pack()
-        .indicators()
-        .iter()
-        .position(|i| i.id == "morosidad_micro")
-        .unwrap();
+    let (row, index) = (
+        row_of(&results, "2007-12"),
+        indicator_of(&results, "morosidad_micro"),
+    );
     let error = results.cell(row, index).error.as_ref().unwrap();
     assert_eq!(
         error.to_string(),
@@ -276,17 +275,7 @@ fn roe_variation_from_2007_matches_domain() {
     // DOMAIN.md §2: ROE 2008 vs 2007 (13.21 %): +0.58 pp, +4.41 %.
     let results = results();
     let analysis = semaforo::Analysis::of(&results);
-    let row = results
-        .rows()
-        .iter()
-        .position(|r| r.period.as_deref() == Some("2008-12"))
-        .unwrap();
-    let roe = results
-        .pack()
-        .indicators()
-        .iter()
-        .position(|i| i.id == "roe")
-        .unwrap();
+    let (row, roe) = (row_of(&results, "2008-12"), indicator_of(&results, "roe"));
     let variation = analysis.variation(row, roe).unwrap();
     assert_eq!(round_for_display(variation.previous, 2), "13.21");
     assert_eq!(round_for_display(variation.absolute, 2), "0.58");

@@ -6,34 +6,23 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{Cursor, Read, Seek};
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use calamine::{Data, Reader, Xlsx};
 use rust_decimal::Decimal;
+use support::{POA, SAGRARIO};
 
-const SAGRARIO: (&str, &str) = ("rules/sagrario", "examples/sagrario/balances.csv");
-const POA: (&str, &str) = (
-    "rules/poa-insafocoop",
-    "examples/insafocoop/seguimiento_mensual.csv",
-);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn semaforo(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_semaforo"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the semaforo binary runs");
+/// `semaforo eval --pack PACK --data DATA`, then `extra`; the run must succeed.
+fn eval(pack: &str, data: &str, extra: &[&str]) -> Output {
+    let output = support::eval(pack, data, extra);
     assert!(
         output.status.success(),
-        "semaforo {args:?} failed: {}",
+        "semaforo eval {pack} {data} {extra:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     output
@@ -41,7 +30,7 @@ fn semaforo(args: &[&str]) -> Output {
 
 /// `--format csv` of `(pack, data)`: one map per record, and the header.
 fn csv_records((pack, data): (&str, &str)) -> (Vec<String>, Vec<HashMap<String, String>>) {
-    let output = semaforo(&["eval", "--pack", pack, "--data", data, "--format", "csv"]);
+    let output = eval(pack, data, &["--format", "csv"]);
     let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
     let header: Vec<String> = reader
         .headers()
@@ -67,17 +56,11 @@ fn csv_records((pack, data): (&str, &str)) -> (Vec<String>, Vec<HashMap<String, 
 fn xlsx_file((pack, data): (&str, &str)) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.xlsx");
-    semaforo(&[
-        "eval",
-        "--pack",
+    eval(
         pack,
-        "--data",
         data,
-        "--format",
-        "xlsx",
-        "--output",
-        path.to_str().unwrap(),
-    ]);
+        &["--format", "xlsx", "--output", path.to_str().unwrap()],
+    );
     fs::read(path).unwrap()
 }
 
@@ -422,24 +405,31 @@ fn attribute<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[start..start + tag[start..].find('"')?])
 }
 
-/// The fill colour (`FFRRGGBB`) of cell format `xf`, if it has one.
-fn fill_color(styles: &str, xf: usize) -> Option<String> {
+/// The colour (`FFRRGGBB`) cell format `xf` takes from its `kind` (`fill`
+/// or `font`), in the `colour` element of that entry, if it sets one.
+fn xf_color(styles: &str, xf: usize, kind: &str, colour: &str) -> Option<String> {
     let xfs = styles.split("<cellXfs").nth(1)?;
     let xf = xfs.split("<xf ").nth(xf + 1)?;
-    let fill: usize = attribute(&format!(" {xf}"), "fillId")?.parse().ok()?;
-    let fills = styles.split("<fills").nth(1)?.split("</fills>").next()?;
-    let fill = fills.split("<fill>").nth(fill + 1)?;
-    attribute(fill.split("<fgColor").nth(1)?, "rgb").map(str::to_owned)
+    let id: usize = attribute(&format!(" {xf}"), &format!("{kind}Id"))?
+        .parse()
+        .ok()?;
+    let list = styles
+        .split(&format!("<{kind}s"))
+        .nth(1)?
+        .split(&format!("</{kind}s>"))
+        .next()?;
+    let entry = list.split(&format!("<{kind}>")).nth(id + 1)?;
+    attribute(entry.split(colour).nth(1)?, "rgb").map(str::to_owned)
+}
+
+/// The fill colour (`FFRRGGBB`) of cell format `xf`, if it has one.
+fn fill_color(styles: &str, xf: usize) -> Option<String> {
+    xf_color(styles, xf, "fill", "<fgColor")
 }
 
 /// The font colour (`FFRRGGBB`) of cell format `xf`, if it sets one.
 fn font_color(styles: &str, xf: usize) -> Option<String> {
-    let xfs = styles.split("<cellXfs").nth(1)?;
-    let xf = xfs.split("<xf ").nth(xf + 1)?;
-    let font: usize = attribute(&format!(" {xf}"), "fontId")?.parse().ok()?;
-    let fonts = styles.split("<fonts").nth(1)?.split("</fonts>").next()?;
-    let font = fonts.split("<font>").nth(font + 1)?;
-    attribute(font.split("<color").nth(1)?, "rgb").map(str::to_owned)
+    xf_color(styles, xf, "font", "<color")
 }
 
 fn column_letter(index: usize) -> String {
@@ -522,7 +512,7 @@ fn header_is_frozen_and_filtered() {
 #[test]
 fn xlsx_to_a_pipe_writes_the_workbook_to_standard_output() {
     let (pack, data) = SAGRARIO;
-    let output = semaforo(&["eval", "--pack", pack, "--data", data, "--format", "xlsx"]);
+    let output = eval(pack, data, &["--format", "xlsx"]);
     assert!(output.stdout.starts_with(b"PK\x03\x04"), "a zip archive");
     let piped = results(&output.stdout);
     let file = results(&xlsx_file(SAGRARIO));

@@ -7,43 +7,16 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
-use std::path::Path;
 
 use rust_decimal::Decimal;
-use semaforo_core::{
-    Diagnostics, Plugin, Registry, RulePack, SourceFile, Table, compile, evaluate, load_and_compile,
-};
-
-/// A plugin like `ratios`: `percent(a, b)` and `ratio(a, b)`.
-struct Ratios;
-impl Plugin for Ratios {
-    fn name(&self) -> &'static str {
-        "ratios"
-    }
-    fn description(&self) -> &'static str {
-        "percent and ratio"
-    }
-    fn register(&self, registry: &mut Registry<'_>) {
-        registry
-            .engine()
-            .register_fn("percent", |a: Decimal, b: Decimal| {
-                a / b * Decimal::ONE_HUNDRED
-            });
-        registry
-            .engine()
-            .register_fn("ratio", |a: Decimal, b: Decimal| a / b);
-    }
-}
-
-const PLUGINS: &[&'static dyn Plugin] = &[&Ratios];
+use semaforo_core::{Diagnostics, RulePack, SourceFile, compile, evaluate, load_and_compile};
+use support::{PLUGINS, from_manifest, messages, table, write};
 
 const HEAD: &str =
     "[pack]\nid = \"t\"\nversion = \"1\"\nplugins = [\"ratios\"]\n[fields]\na = \"a\"\nb = \"b\"\n";
-
-fn messages(err: &Diagnostics) -> Vec<String> {
-    err.iter().map(ToString::to_string).collect()
-}
 
 fn helps(err: &Diagnostics) -> Vec<String> {
     err.iter()
@@ -63,9 +36,9 @@ fn check(
     compile(pack, PLUGINS)
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    fs::create_dir_all(dir).unwrap();
-    fs::write(dir.join(name), text).unwrap();
+/// The problems [`check`] finds in a pack it refuses.
+fn problems(manifest: &str, scripts: &[(&str, &str)]) -> Vec<String> {
+    messages(&check(manifest, scripts).unwrap_err())
 }
 
 #[test]
@@ -110,9 +83,8 @@ fn a_wrong_number_of_arguments_says_which_exist() {
         "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"percent(a, b, 100)\"\n\
          [[indicator]]\nid = \"y\"\nformula = \"round(a, 2, 3)\"\n"
     );
-    let err = check(&manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&manifest, &[]),
         [
             "pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percent` takes 2 argument(s), not 3",
             "pack.toml:13:12: error[SEM012]: in the formula of `y`: function `round` takes 1 or 2 argument(s), not 3",
@@ -124,9 +96,8 @@ fn a_wrong_number_of_arguments_says_which_exist() {
 fn arguments_no_version_takes_are_refused() {
     let manifest =
         format!("{HEAD}[[indicator]]\nid = \"x\"\nformula = \"percent(a, \\\"b\\\")\"\n");
-    let err = check(&manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&manifest, &[]),
         [
             "pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percent` cannot take (number, text): no version of it accepts those values"
         ]
@@ -152,14 +123,9 @@ fn a_helper_replacing_a_plugin_function_must_be_declared() {
     // Declared, the replacement applies knowingly: 1 / 2, not 50 %.
     let declared = manifest.replace("[fields]", "[helpers]\noverrides = [\"percent\"]\n[fields]");
     let rules = check(&declared, &[helper]).unwrap();
-    let table = Table::from_csv_reader(
-        "entity,a,b\ne,1,2\n".as_bytes(),
-        "d.csv",
-        rules.pack().data_shape(),
-    )
-    .unwrap();
+    let data = table(&rules, "entity,a,b\ne,1,2\n");
     assert_eq!(
-        evaluate(&rules, &table).cell(0, 0).value,
+        evaluate(&rules, &data).cell(0, 0).value,
         Some(Decimal::new(5, 1))
     );
 
@@ -168,9 +134,8 @@ fn a_helper_replacing_a_plugin_function_must_be_declared() {
         "[fields]",
         "[helpers]\noverrides = [\"ratio\", \"mine\"]\n[fields]",
     );
-    let err = check(&stale, &[("helpers.rhai", "fn ratio(x) { x }\n")]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&stale, &[("helpers.rhai", "fn ratio(x) { x }\n")]),
         [
             "pack.toml:6:14: error[SEM016]: [helpers] overrides names `ratio`, but `ratio` replaces nothing: no plugin, engine or parent pack function has its name and number of parameters",
             "pack.toml:6:23: error[SEM016]: [helpers] overrides names `mine`, but no .rhai file of this pack defines a function `mine`",
@@ -224,13 +189,8 @@ fn locals_and_closure_parameters_named_like_indicators_are_not_dependencies() {
          [[indicator]]\nid = \"z\"\nformula = \"let s = 0; for x in [1, 2] {{ s += x }} s + y\"\n"
     );
     let rules = check(&manifest, &[]).unwrap();
-    let table = Table::from_csv_reader(
-        "entity,a,b\ne,3,4\n".as_bytes(),
-        "d.csv",
-        rules.pack().data_shape(),
-    )
-    .unwrap();
-    let results = evaluate(&rules, &table);
+    let data = table(&rules, "entity,a,b\ne,3,4\n");
+    let results = evaluate(&rules, &data);
     let values: Vec<_> = (0..3).map(|i| results.cell(0, i).value).collect();
     assert_eq!(
         values,
@@ -245,9 +205,8 @@ fn locals_and_closure_parameters_named_like_indicators_are_not_dependencies() {
         "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"let q = y; q\"\n\
          [[indicator]]\nid = \"y\"\nformula = \"let f = |v| v + x; f.call(1)\"\n"
     );
-    let err = check(&cycle, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&cycle, &[]),
         ["pack.toml:9:6: error[SEM008]: indicators depend on each other in a cycle: x → y → x"]
     );
 }
@@ -277,9 +236,8 @@ fn names_formulas_cannot_read_are_refused_at_their_key() {
 fn a_field_on_the_entity_key_column_is_a_located_error() {
     let manifest = "[pack]\nid = \"t\"\nversion = \"1\"\n[fields]\nentity = \"who\"\nb = \"b\"\n\
                     [[indicator]]\nid = \"x\"\nformula = \"b\"\n";
-    let err = check(manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(manifest, &[]),
         [
             "pack.toml:5:1: error[SEM011]: field `entity` reads column `entity`, which is the data's entity key ([data] entity), not a value"
         ]
@@ -291,9 +249,8 @@ fn band_colours_are_checked_and_normalised() {
     let manifest = "[pack]\nid = \"t\"\nversion = \"1\"\n[fields]\na = \"a\"\n\
                     [bands.b]\nlevels = [{ label = \"OK\", threshold = 1, color = \"Green\" }, { label = \"NO\", color = \"#zzz\" }]\n\
                     [[indicator]]\nid = \"x\"\nbands = \"b\"\nformula = \"a\"\n";
-    let err = check(manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(manifest, &[]),
         [
             "pack.toml:7:85: error[SEM011]: band level `NO`: colour `#zzz` is not `#rrggbb` or `#rgb` (hexadecimal digits 0-9, a-f)"
         ]
@@ -309,13 +266,13 @@ fn band_colours_are_checked_and_normalised() {
 fn toml_errors_without_a_span_are_located() {
     let head = "[pack]\nid = \"x\"\nversion = \"1\"\n";
     let deep = format!("{head}[{}]\n", vec!["a"; 10_000].join("."));
-    let err = RulePack::from_sources(SourceFile::new("pack.toml", deep), vec![]).unwrap_err();
+    let err = from_manifest(&deep).unwrap_err();
     assert_eq!(
         messages(&err),
         ["pack.toml:4:1: error[SEM002]: keys nested too deeply (recursion limit)"]
     );
     let dotted = format!("{head}[parameters]\n{} = 1\n", vec!["p"; 300].join("."));
-    let err = RulePack::from_sources(SourceFile::new("pack.toml", dotted), vec![]).unwrap_err();
+    let err = from_manifest(&dotted).unwrap_err();
     assert!(
         messages(&err)[0].starts_with("pack.toml:5:1: error[SEM002]"),
         "{err:?}"
@@ -344,9 +301,8 @@ fn a_function_named_in_fn_must_exist() {
         "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"Fn(\\\"percnt\\\").call(a, b)\"\n\
          [[indicator]]\nid = \"y\"\nformula = \"Fn(\\\"percent\\\").call(a, b)\"\n"
     );
-    let err = check(&manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&manifest, &[]),
         ["pack.toml:10:12: error[SEM012]: in the formula of `x`: function `percnt` does not exist"]
     );
 }
@@ -357,9 +313,8 @@ fn values_no_operator_takes_are_refused_through_locals() {
         "{HEAD}[[indicator]]\nid = \"x\"\nformula = \"let v = \\\"s\\\"; v - a\"\n\
          [[indicator]]\nid = \"y\"\nformula = \"let v = \\\"s\\\"; v = 1; v - a\"\n"
     );
-    let err = check(&manifest, &[]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&manifest, &[]),
         [
             "pack.toml:10:27: error[SEM012]: in the formula of `x`: operator `-` cannot take (text, number)"
         ]
@@ -376,9 +331,8 @@ fn a_helper_called_as_a_method_takes_the_object_as_this() {
         "helpers.rhai",
         "fn share(x, y) { x / y }\nfn half() { this / 2 }\n",
     );
-    let err = check(&manifest, &[helpers]).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems(&manifest, &[helpers]),
         [
             "pack.toml:10:14: error[SEM012]: in the formula of `x`: function `share` takes 2 argument(s), not 2 (counting the value before the dot; a helper gets that value as `this` instead)"
         ]

@@ -5,10 +5,13 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
-use std::fs;
-use std::path::Path;
+mod support;
 
-use semaforo_core::{Diagnostics, RulePack, Standard, Table, compile, evaluate};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use semaforo_core::{Diagnostics, RulePack, Standard, compile, evaluate};
+use support::{messages, table, write};
 
 const LIBRARY: &str = r#"[pack]
 id = "library"
@@ -38,27 +41,23 @@ unit = "ratio"
 formula = "loans / assets"
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) {
-    fs::create_dir_all(dir).unwrap();
-    fs::write(dir.join(name), text).unwrap();
-}
-
 fn load(dir: &Path) -> Result<RulePack, Diagnostics> {
     RulePack::load(dir)
 }
 
-fn messages(err: Diagnostics) -> Vec<String> {
-    err.iter().map(ToString::to_string).collect()
+/// A temporary folder holding [`LIBRARY`] in `library/` and, in `coop/`,
+/// a pack of `manifest`: the folder and the path of `coop/`.
+fn library_and_coop(manifest: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    write(&root.path().join("library"), "pack.toml", LIBRARY);
+    let child = root.path().join("coop");
+    write(&child, "pack.toml", manifest);
+    (root, child)
 }
 
 #[test]
 fn a_child_changes_exactly_what_it_overrides_and_disables() {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("library"), "pack.toml", LIBRARY);
-    let child = root.path().join("coop");
-    write(
-        &child,
-        "pack.toml",
+    let (root, child) = library_and_coop(
         "[pack]\nid = \"coop\"\nversion = \"2\"\nextends = [\"../library\"]\ndisable = [\"leverage\"]\n\
          [override.delinquency]\nstandard = 4\n\
          [[indicator]]\nid = \"margin\"\nformula = \"profit / loans * 100\"\n",
@@ -104,9 +103,7 @@ fn a_child_changes_exactly_what_it_overrides_and_disables() {
     let data = "entity,npl,loans,profit,assets\nA,45,1000,20,1500\n";
     let run = |pack: RulePack| {
         let rules = compile(pack, &[]).unwrap();
-        let table =
-            Table::from_csv_reader(data.as_bytes(), "d.csv", rules.pack().data_shape()).unwrap();
-        evaluate(&rules, &table)
+        evaluate(&rules, &table(&rules, data))
     };
     let (before, after) = (run(parent), run(tailored));
     // 4.5 % delinquency: met against the library's 5 %, a gap against the coop's 4 %.
@@ -130,18 +127,13 @@ fn a_child_changes_exactly_what_it_overrides_and_disables() {
 
 #[test]
 fn overriding_or_disabling_an_unknown_id_is_refused_where_it_is_written() {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("library"), "pack.toml", LIBRARY);
-    let child = root.path().join("coop");
-    write(
-        &child,
-        "pack.toml",
+    let (root, child) = library_and_coop(
         "[pack]\nid = \"coop\"\nversion = \"2\"\nextends = [\"../library\"]\ndisable = [\"levrage\"]\n\
          [override.delinquncy]\nstandard = 4\n[[indicator]]\nid = \"roa\"\nformula = \"1\"\n",
     );
     let file = child.join("pack.toml").display().to_string();
     assert_eq!(
-        messages(load(&child).unwrap_err()),
+        messages(&load(&child).unwrap_err()),
         [
             format!(
                 "{file}:5:12: error[SEM004]: cannot disable `levrage`: no inherited indicator has that id"
@@ -170,7 +162,7 @@ fn packs_that_extend_each_other_are_a_cycle() {
         "pack.toml",
         "[pack]\nid = \"b\"\nversion = \"1\"\nextends = [\"../a\"]\n",
     );
-    let err = messages(load(&root.path().join("a")).unwrap_err());
+    let err = messages(&load(&root.path().join("a")).unwrap_err());
     assert_eq!(err.len(), 1, "{err:?}");
     assert!(
         err[0].contains(":4:12: error[SEM008]: packs extend each other in a cycle: "),
@@ -206,14 +198,8 @@ fn several_parents_resolve_in_order() {
 
 #[test]
 fn the_content_hash_covers_every_file_of_every_pack() {
-    let root = tempfile::tempdir().unwrap();
-    write(&root.path().join("library"), "pack.toml", LIBRARY);
-    let child = root.path().join("coop");
-    write(
-        &child,
-        "pack.toml",
-        "[pack]\nid = \"coop\"\nversion = \"1\"\nextends = [\"../library\"]\n",
-    );
+    let (root, child) =
+        library_and_coop("[pack]\nid = \"coop\"\nversion = \"1\"\nextends = [\"../library\"]\n");
     let first = load(&child).unwrap().identity().content_hash.clone();
     assert_eq!(
         load(&child).unwrap().identity().content_hash,

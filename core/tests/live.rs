@@ -6,15 +6,19 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, RulePack, SourceFile, Table, evaluate};
+use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, ResultSet, evaluate};
+use support::{from_manifest, table};
 
 /// A valid version of the pack: the standard differs per version.
 fn version(standard: usize) -> String {
@@ -37,14 +41,16 @@ fn broken(n: usize) -> String {
 }
 
 fn hash_of(text: &str) -> String {
-    RulePack::from_sources(SourceFile::new("pack.toml", text), vec![])
-        .unwrap()
-        .identity()
-        .content_hash
-        .clone()
+    from_manifest(text).unwrap().identity().content_hash.clone()
 }
 
 const DATA: &str = "entity,npl,loans\nA,45,1000\nB,1,3\n";
+
+/// [`DATA`] evaluated with the version live now.
+fn evaluate_live(live: &LiveRules) -> ResultSet {
+    let snapshot = live.snapshot();
+    evaluate(&snapshot.rules, &table(&snapshot.rules, DATA))
+}
 
 #[test]
 fn a_broken_save_is_refused_with_its_location_and_the_last_good_version_serves() {
@@ -114,6 +120,34 @@ fn reloads_can_require_the_pack_tests_to_pass() {
     assert_eq!(live.snapshot().rules.pack().identity().version, "5");
 }
 
+/// `threads` threads evaluating [`DATA`] with the live version until `done`,
+/// each result set passed to `check` with the hash of its version; each
+/// thread ends with how many it evaluated and the hashes it saw.
+fn evaluators(
+    live: &Arc<LiveRules>,
+    threads: usize,
+    done: &Arc<AtomicBool>,
+    check: impl Fn(&ResultSet, &String) + Clone + Send + 'static,
+) -> Vec<JoinHandle<(usize, BTreeSet<String>)>> {
+    (0..threads)
+        .map(|_| {
+            let (live, done, check) = (live.clone(), done.clone(), check.clone());
+            std::thread::spawn(move || {
+                let mut seen = BTreeSet::new();
+                let mut evaluations = 0;
+                while !done.load(Ordering::Relaxed) {
+                    let results = evaluate_live(&live);
+                    let hash = results.identity().content_hash.clone();
+                    check(&results, &hash);
+                    seen.insert(hash);
+                    evaluations += 1;
+                }
+                (evaluations, seen)
+            })
+        })
+        .collect()
+}
+
 /// Saves `text` the way an editor might.
 fn save(path: &Path, text: &str, style: usize) {
     match style % 4 {
@@ -169,46 +203,25 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
         .unwrap();
 
     let done = Arc::new(AtomicBool::new(false));
-    let evaluators: Vec<_> = (0..3)
-        .map(|_| {
-            let (live, done, valid) = (live.clone(), done.clone(), valid.clone());
-            std::thread::spawn(move || {
-                let mut seen = BTreeSet::new();
-                let mut evaluations = 0;
-                while !done.load(Ordering::Relaxed) {
-                    let snapshot = live.snapshot();
-                    let table = Table::from_csv_reader(
-                        DATA.as_bytes(),
-                        "d.csv",
-                        snapshot.rules.pack().data_shape(),
-                    )
-                    .unwrap();
-                    let results = evaluate(&snapshot.rules, &table);
-                    let hash = results.identity().content_hash.clone();
-                    assert!(
-                        valid.contains(&hash),
-                        "a result set from a version that was never valid: {hash}"
-                    );
-                    assert_eq!(
-                        results.error_count(),
-                        0,
-                        "an evaluation failed during a reload"
-                    );
-                    // Both cells come from one version: double = 2 × delinquency.
-                    assert_eq!(
-                        results.cell(0, 1).value,
-                        results
-                            .cell(0, 0)
-                            .value
-                            .map(|v| v * rust_decimal::Decimal::TWO)
-                    );
-                    seen.insert(hash);
-                    evaluations += 1;
-                }
-                (evaluations, seen)
-            })
-        })
-        .collect();
+    let evaluators = evaluators(&live, 3, &done, move |results, hash| {
+        assert!(
+            valid.contains(hash),
+            "a result set from a version that was never valid: {hash}"
+        );
+        assert_eq!(
+            results.error_count(),
+            0,
+            "an evaluation failed during a reload"
+        );
+        // Both cells come from one version: double = 2 × delinquency.
+        assert_eq!(
+            results.cell(0, 1).value,
+            results
+                .cell(0, 0)
+                .value
+                .map(|v| v * rust_decimal::Decimal::TWO)
+        );
+    });
 
     for n in 0..300 {
         let text = if n % 5 == 4 {
@@ -221,12 +234,7 @@ fn evaluations_during_hundreds_of_saves_always_see_one_whole_valid_version() {
         std::thread::sleep(Duration::from_millis(if n % 25 == 24 { 40 } else { 2 }));
     }
     save(&file, &version(7), 0);
-    let target = hash_of(&version(7));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while live.snapshot().rules.pack().identity().content_hash != target {
-        assert!(Instant::now() < deadline, "the last save never went live");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(&live, &hash_of(&version(7)), "the last save");
     // Let the evaluators run on the last version too.
     std::thread::sleep(Duration::from_millis(50));
     done.store(true, Ordering::Relaxed);
@@ -288,14 +296,6 @@ fn ends_on_a_number(standard: &str) -> String {
     )
 }
 
-/// Cases of a generated-case test: `SEMAFORO_FUZZ_CASES`, else `default`.
-fn fuzz_cases(default: u32) -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Waits until the live version's hash is `hash`.
 fn wait_for(live: &LiveRules, hash: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -307,7 +307,7 @@ fn wait_for(live: &LiveRules, hash: &str, what: &str) {
 
 #[test]
 fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
-    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use proptest::test_runner::TestCaseError;
 
     let versions = [ends_on_a_number("10.17"), ends_on_a_number("12.5")];
     let hashes = versions.each_ref().map(|v| hash_of(v));
@@ -333,37 +333,14 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
 
     // Evaluators take snapshots all along; each must be one complete version.
     let done = Arc::new(AtomicBool::new(false));
-    let evaluators: Vec<_> = (0..2)
-        .map(|_| {
-            let (live, done, complete) = (live.clone(), done.clone(), complete.clone());
-            std::thread::spawn(move || {
-                let mut seen = BTreeSet::new();
-                while !done.load(Ordering::Relaxed) {
-                    let snapshot = live.snapshot();
-                    let table = Table::from_csv_reader(
-                        DATA.as_bytes(),
-                        "d.csv",
-                        snapshot.rules.pack().data_shape(),
-                    )
-                    .unwrap();
-                    let hash = evaluate(&snapshot.rules, &table)
-                        .identity()
-                        .content_hash
-                        .clone();
-                    assert!(complete.contains(&hash), "evaluated a prefix: {hash}");
-                    seen.insert(hash);
-                }
-                seen
-            })
+    let evaluators = {
+        let complete = complete.clone();
+        evaluators(&live, 2, &done, move |_, hash| {
+            assert!(complete.contains(hash), "evaluated a prefix: {hash}");
         })
-        .collect();
+    };
 
-    let cases = fuzz_cases(8);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = support::runner(8);
     let saves = std::cell::Cell::new(0);
     let live_version = std::cell::Cell::new(0);
     runner
@@ -400,7 +377,7 @@ fn a_save_that_pauses_mid_file_is_published_only_once_complete() {
     done.store(true, Ordering::Relaxed);
     let mut seen = BTreeSet::new();
     for evaluator in evaluators {
-        seen.extend(evaluator.join().unwrap());
+        seen.extend(evaluator.join().unwrap().1);
     }
     let published = published.lock().unwrap().clone();
     assert!(

@@ -6,26 +6,16 @@
 //! `Decimal::try_from_i128_with_scale`. Case count: `SEMAFORO_FUZZ_CASES`.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
+mod support;
+
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::Decimal;
 use semaforo_core::NumberFormat;
 
-/// Cases per property; `SEMAFORO_FUZZ_CASES` overrides it.
-fn cases() -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(3_000)
-}
-
-fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    })
+/// A runner of 3,000 cases per property; `SEMAFORO_FUZZ_CASES` overrides it.
+fn runner() -> proptest::test_runner::TestRunner {
+    support::runner(3_000)
 }
 
 const MAX_MANTISSA: i128 = (1 << 96) - 1;

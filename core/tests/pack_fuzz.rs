@@ -13,47 +13,18 @@
     reason = "a broken fixture should fail the test loudly"
 )]
 
+mod support;
+
 use std::fs;
 
 use proptest::prelude::*;
 use proptest::sample::select;
 use rust_decimal::Decimal;
 use semaforo_core::{
-    CellError, CompiledRuleSet, DiagnosticCode, Diagnostics, Plugin, Registry, RulePack,
-    SourceFile, Table, compile, evaluate, load_and_compile,
+    CellError, CompiledRuleSet, DiagnosticCode, Diagnostics, Table, compile, evaluate,
+    load_and_compile,
 };
-
-/// `percent(a, b)` and `ratio(a, b)`, as the `ratios` plugin has them.
-struct Ratios;
-impl Plugin for Ratios {
-    fn name(&self) -> &'static str {
-        "ratios"
-    }
-    fn description(&self) -> &'static str {
-        "percent and ratio"
-    }
-    fn register(&self, registry: &mut Registry<'_>) {
-        registry
-            .engine()
-            .register_fn("percent", |a: Decimal, b: Decimal| {
-                a.checked_div(b).unwrap_or_default() * Decimal::ONE_HUNDRED
-            });
-        registry
-            .engine()
-            .register_fn("ratio", |a: Decimal, b: Decimal| {
-                a.checked_div(b).unwrap_or_default()
-            });
-    }
-}
-
-const PLUGINS: &[&'static dyn Plugin] = &[&Ratios];
-
-fn cases() -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(48)
-}
+use support::{PLUGINS, from_manifest, table};
 
 const PACK: &str = r##"[pack]
 id = "fuzz"
@@ -362,7 +333,7 @@ fn holds(result: Result<CompiledRuleSet, Diagnostics>) -> Result<(), TestCaseErr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: support::cases(48), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_packs_never_crash_and_check_finds_what_eval_would(
@@ -407,7 +378,7 @@ proptest! {
             formula("a2", how.0, body.0, real.0),
             formula("a1", how.1, body.1, real.1),
         );
-        let pack = RulePack::from_sources(SourceFile::new("pack.toml", manifest), vec![]).unwrap();
+        let pack = from_manifest(&manifest).unwrap();
         match (compile(pack, &[]), real) {
             (Err(problems), (true, true)) => {
                 let codes: Vec<DiagnosticCode> = problems.iter().map(|p| p.code).collect();
@@ -442,7 +413,7 @@ proptest! {
             "[pack]\nid = \"n\"\nversion = \"1\"\n[fields]\n{name} = {{ column = \"v\" }}\n\
              [[indicator]]\nid = \"out\"\nformula = '''{name} + 1'''\n"
         );
-        match RulePack::from_sources(SourceFile::new("pack.toml", manifest), vec![]) {
+        match from_manifest(&manifest) {
             Err(problems) => {
                 for problem in problems.iter() {
                     prop_assert!(
@@ -460,12 +431,7 @@ proptest! {
                 let rules = compile(pack, &[]);
                 prop_assert!(rules.is_ok(), "`{name}` loaded but does not compile: {rules:?}");
                 let rules = rules.unwrap();
-                let table = Table::from_csv_reader(
-                    "entity,v\ne,41\n".as_bytes(),
-                    "d.csv",
-                    rules.pack().data_shape(),
-                )
-                .unwrap();
+                let table = table(&rules, "entity,v\ne,41\n");
                 prop_assert_eq!(evaluate(&rules, &table).cell(0, 0).value, Some(Decimal::from(42)));
             }
         }

@@ -8,18 +8,14 @@
 //! runs longer.
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use semaforo_core::{
-    Analysis, PeriodForm, RulePack, SourceFile, Table, compile, evaluate, load_and_compile,
-};
+mod support;
 
-fn cases() -> u32 {
-    std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(256)
-}
+use proptest::prelude::*;
+use semaforo_core::{Analysis, PeriodForm, Table, compile, evaluate, load_and_compile};
+use support::{from_manifest, write};
+
+/// Cases per property: `SEMAFORO_FUZZ_CASES`, else 256.
+const CASES: u32 = 256;
 
 const SPANISH: [&str; 12] = [
     "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
@@ -166,11 +162,7 @@ fn pack(format: Option<&str>) -> semaforo_core::CompiledRuleSet {
     let source = format!(
         "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"period\"\n{format}[fields]\nx = \"x\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n"
     );
-    compile(
-        RulePack::from_sources(SourceFile::new("pack.toml", source), vec![]).unwrap(),
-        &[],
-    )
-    .unwrap()
+    compile(from_manifest(&source).unwrap(), &[]).unwrap()
 }
 
 /// Evaluates rows of `(entity, period, x)`; returns each row's previous `x`, and the warnings.
@@ -211,11 +203,7 @@ fn the_previous_period_is_the_latest_earlier_one_in_time() {
         .iter()
         .map(|f| (*f, pack(Some(f.name()))))
         .collect();
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = support::runner(CASES);
     runner
         .run(&data(), |(form, entities, order)| {
             // x is the step, so a previous value names the period it came from.
@@ -244,11 +232,7 @@ fn the_previous_period_is_the_latest_earlier_one_in_time() {
 #[test]
 fn periods_in_two_forms_or_in_none_get_no_variation_and_a_warning() {
     let mixed_forms = proptest::sample::subsequence(PeriodForm::ALL.to_vec(), 2..=3);
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = support::runner(CASES);
     let strategy = (
         mixed_forms,
         proptest::collection::vec((0u32..300, 0usize..6), 2..10),
@@ -338,11 +322,11 @@ fn text_that_sorts_unlike_time_gets_a_warning_unless_declared() {
 #[test]
 fn a_period_format_the_pack_cannot_mean_is_refused_where_it_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("pack.toml"),
+    write(
+        dir.path(),
+        "pack.toml",
         "[pack]\nid = \"p\"\nversion = \"1\"\n[data]\nperiod = \"period\"\nperiod_format = \"mm/yyyy\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"y\"\nformula = \"x\"\n",
-    )
-    .unwrap();
+    );
     let problems = load_and_compile(dir.path(), &[]).unwrap_err();
     let problem = problems.iter().next().unwrap();
     assert_eq!(problem.code.as_str(), "SEM022");

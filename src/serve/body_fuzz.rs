@@ -11,12 +11,16 @@ use std::fmt::Write as _;
 use axum::body::to_bytes;
 use axum::http::StatusCode;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use semaforo::{Cancel, RulePack, Snapshot, SourceFile};
 use serde_json::Value;
 
 use super::error::ApiError;
 use super::{Abandon, BodyKind, evaluate_body};
+
+/// The case count the integration tests use too (one file, no other dependency).
+#[path = "../../tests/support/fuzz.rs"]
+mod fuzz;
 
 const PACK: &str = r#"[pack]
 id = "fuzz"
@@ -42,15 +46,7 @@ fn snapshot() -> Snapshot {
 
 /// Cases per property: `SEMAFORO_FUZZ_CASES`, else a few hundred.
 fn runner() -> TestRunner {
-    let cases = std::env::var("SEMAFORO_FUZZ_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(300);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
+    fuzz::runner(300)
 }
 
 /// The handler's answer: the records of a 200, or the refusal.
