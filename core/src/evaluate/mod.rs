@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::compile::binding::InputSource;
 use crate::compile::cancel::Cancel;
-use crate::compile::locate_in_toml_string;
+use crate::compile::formula::locate_in_toml_string;
 use crate::compile::math::MathFailure;
 use crate::compile::set::CompiledRuleSet;
 use crate::compile::watchdog::{Stop, watching};
