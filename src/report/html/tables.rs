@@ -100,9 +100,9 @@ impl Page<'_, '_> {
     pub(super) fn tables(&self, out: &mut dyn Write) -> io::Result<()> {
         let sheet = self.sheet;
         let rows = sheet.results.rows();
-        let (grouping, mut groups): (&str, Vec<(String, Vec<usize>)>) = if sheet.has_peers {
+        let (grouping, mut groups): (&str, Vec<(String, Vec<usize>)>) = if sheet.columns.peers {
             ("Peer group", Vec::new())
-        } else if sheet.has_period {
+        } else if sheet.columns.period {
             ("Period", Vec::new())
         } else {
             ("", vec![(String::new(), (0..rows.len()).collect())])
@@ -110,7 +110,7 @@ impl Page<'_, '_> {
         if !grouping.is_empty() {
             let mut index: BTreeMap<&str, usize> = BTreeMap::new();
             for (row, key) in rows.iter().enumerate() {
-                let name = if sheet.has_peers {
+                let name = if sheet.columns.peers {
                     key.peer_group.as_deref().unwrap_or("(none)")
                 } else {
                     key.period.as_deref().unwrap_or("(none)")
@@ -150,7 +150,7 @@ impl Page<'_, '_> {
             out,
             "<div class=\"scroll\"><table class=\"sortable results\">\n<thead><tr><th class=\"k\" data-type=\"text\">entity</th>"
         )?;
-        if sheet.has_period {
+        if sheet.columns.period {
             write!(out, "<th data-type=\"text\">period</th>")?;
         }
         for (_, indicator) in &columns {
@@ -191,7 +191,7 @@ impl Page<'_, '_> {
                 },
                 esc(&key.entity)
             );
-            if sheet.has_period {
+            if sheet.columns.period {
                 let _ = write!(
                     line,
                     "<td>{}</td>",
@@ -296,7 +296,7 @@ impl Page<'_, '_> {
              <thead><tr><th data-type=\"text\">level</th><th class=\"k\" data-type=\"text\">group</th>{}\
              <th data-type=\"text\">indicator</th><th data-type=\"num\">value</th><th data-type=\"text\">status</th>\
              <th data-type=\"num\">rows</th></tr></thead>\n<tbody>",
-            if self.sheet.has_period {
+            if self.sheet.columns.period {
                 "<th data-type=\"text\">period</th>"
             } else {
                 ""
@@ -309,7 +309,7 @@ impl Page<'_, '_> {
                 esc(&group.level),
                 esc(&group.entity)
             );
-            if self.sheet.has_period {
+            if self.sheet.columns.period {
                 let _ = write!(
                     line,
                     "<td>{}</td>",
