@@ -88,9 +88,9 @@ pub use inputs::InputFunction;
 pub use limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::{
-    DataShape, Direction, Field, FieldKind, FormulaSource, Indicator, Labels, Matrix, Override,
-    PACK_FILE, PackIdentity, Parameter, RulePack, Selection, SelectionRule, Standard, TieRule,
-    Unit, Value,
+    DataShape, Direction, Field, FieldKind, FormulaKind, FormulaSource, FormulaText, Indicator,
+    Labels, Matrix, Override, PACK_FILE, PackIdentity, Parameter, RulePack, Selection,
+    SelectionRule, Standard, TieRule, Unit, Value,
 };
 pub use pack_tests::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};

@@ -4,6 +4,7 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
+mod formula;
 pub(crate) mod layer;
 mod load;
 mod manifest;
@@ -21,6 +22,7 @@ use crate::encoding::TextEncoding;
 use crate::limits::Limits;
 use crate::source::{Location, SourceFile};
 
+pub use formula::{FormulaKind, FormulaText};
 pub use load::PACK_FILE;
 pub(crate) use load::finish;
 

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use semaforo_core::{BandBasis, Direction, FormulaSource, Indicator, RulePack};
+use semaforo_core::{BandBasis, Direction, FormulaKind};
 
 use super::super::exact;
 use super::{Page, esc};
@@ -60,11 +60,16 @@ impl Page<'_, '_> {
                 );
             }
             entry.push_str("</p>");
-            let (kind, text) = formula_text(pack, indicator);
+            let formula = pack.formula_text(indicator);
+            let kind = match formula.kind {
+                FormulaKind::Generated => "generated formula",
+                FormulaKind::Function => "function",
+                _ => "formula",
+            };
             let _ = write!(
                 entry,
                 "<p class=\"formula-kind\">{kind}</p><pre class=\"formula\"><code>{}</code></pre>",
-                esc(&text)
+                esc(&formula.text)
             );
             if let Some(set) = indicator.band_set.and_then(|s| pack.band_sets().get(s)) {
                 let basis = match set.basis {
@@ -120,58 +125,4 @@ impl Page<'_, '_> {
         }
         writeln!(out, "</dl>\n</section>")
     }
-}
-
-/// What the legend says of a formula: its kind and its text (for a
-/// function of a `.rhai` file, the function's source when it can be found).
-fn formula_text(pack: &RulePack, indicator: &Indicator) -> (&'static str, String) {
-    match &indicator.formula {
-        FormulaSource::Inline { text, .. } => ("formula", text.trim().to_owned()),
-        FormulaSource::Generated { text, .. } => ("generated formula", text.trim().to_owned()),
-        FormulaSource::Function { name, location } => {
-            let text = function_source(pack, name).unwrap_or_else(|| {
-                format!(
-                    "function {name} (in the pack's .rhai files; named in {})",
-                    location.file.path().display()
-                )
-            });
-            ("function", text)
-        }
-        _ => ("formula", String::new()),
-    }
-}
-
-/// The source of `fn name(…) { … }` in one of the pack's `.rhai` files:
-/// from `fn` to the brace that closes its body (braces counted; a brace
-/// inside a string or comment may cut it short, which only shortens what
-/// the legend shows).
-fn function_source(pack: &RulePack, name: &str) -> Option<String> {
-    let needle = format!("fn {name}(");
-    pack.files()
-        .iter()
-        .filter(|f| f.path().extension().is_some_and(|e| e == "rhai"))
-        .find_map(|file| {
-            let text = file.text();
-            let start = text.match_indices(&needle).find_map(|(at, _)| {
-                let before = text[..at].chars().next_back();
-                before
-                    .is_none_or(|c| c.is_whitespace() || c == ';' || c == '}')
-                    .then_some(at)
-            })?;
-            let open = start + text[start..].find('{')?;
-            let mut depth = 0_usize;
-            for (offset, c) in text[open..].char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(text[start..=open + offset].to_owned());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            None
-        })
 }
