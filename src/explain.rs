@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use rust_decimal::Decimal;
 use semaforo::{
-    BandReason, BandScore, Direction, Explanation, FormulaSource, IndicatorExplanation, InputValue,
-    RulePack, Standard, Table, round_for_display,
+    BandReason, BandScore, Direction, Explanation, FormulaSource, Indicator, IndicatorExplanation,
+    InputValue, RulePack, Standard, Table, round_for_display,
 };
 
 use crate::DataLayout;
@@ -215,7 +215,7 @@ fn write(
     writeln!(
         out,
         "formula  {}",
-        formula_text(&indicator.formula, "         ")
+        formula_text(pack, indicator, "         ")
     )?;
     write_origin(out, step, "  ")?;
     writeln!(out)?;
@@ -337,7 +337,7 @@ fn write_inputs(
                 writeln!(
                     out,
                     "{deeper}formula {}",
-                    formula_text(&ind.formula, &continued)
+                    formula_text(pack, ind, &continued)
                 )?;
                 write_origin(out, inner, &deeper)?;
                 write_inputs(out, pack, inner, depth + 1)?;
@@ -508,22 +508,20 @@ fn shown(pack: &RulePack, step: &IndicatorExplanation, value: Decimal) -> String
 }
 
 /// The formula as written, on as many lines as it has (each line trimmed),
-/// continuation lines aligned under the first after `indent`.
-fn formula_text(formula: &FormulaSource, indent: &str) -> String {
-    match formula {
-        FormulaSource::Inline { text, .. } | FormulaSource::Generated { text, .. } => {
-            let lines: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            lines.join(&format!("\n{indent}"))
-        }
-        FormulaSource::Function { name, .. } => {
-            format!("function `{name}` of the pack's .rhai files")
-        }
-        _ => String::new(),
+/// continuation lines aligned under the first after `indent`; a function
+/// by its name.
+fn formula_text(pack: &RulePack, indicator: &Indicator, indent: &str) -> String {
+    if let FormulaSource::Function { name, .. } = &indicator.formula {
+        return format!("function `{name}` of the pack's .rhai files");
     }
+    let formula = pack.formula_text(indicator);
+    let lines: Vec<&str> = formula
+        .text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(&format!("\n{indent}"))
 }
 
 fn formula_location(formula: &FormulaSource) -> Option<&semaforo::Location> {

@@ -77,8 +77,8 @@ pub use pack::colour::Colour;
 pub use pack::limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use pack::standard::{BandBasis, BandLevel, BandSet, Direction, Standard};
 pub use pack::{
-    FormulaSource, Indicator, Labels, Matrix, Override, PACK_FILE, PackIdentity, Parameter,
-    RulePack, Selection, SelectionRule, TieRule, Unit,
+    FormulaKind, FormulaSource, FormulaText, Indicator, Labels, Matrix, Override, PACK_FILE,
+    PackIdentity, Parameter, RulePack, Selection, SelectionRule, TieRule, Unit,
 };
 pub use source::{Location, SourceFile};
 

@@ -1,10 +1,12 @@
 //! `--format csv`: one record per entity (or group) × indicator, exact decimals.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use rayon::prelude::*;
+use rust_decimal::Decimal;
 
-use super::{Record, Sheet, exact_or_none};
+use super::{Column, Record, Sheet, exact_or_none};
 
 /// Rows formatted together by one thread.
 const ROWS_PER_PIECE: usize = 64;
@@ -13,7 +15,7 @@ const PIECES_AT_ONCE: usize = 32;
 
 pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(sheet.columns())?;
+    csv.write_record(sheet.columns.keyed().map(|(_, key)| key))?;
     csv.flush()?;
     let out = csv.into_inner().map_err(csv::IntoInnerError::into_error)?;
     // Rows are formatted on the rayon pool in pieces, written in order.
@@ -46,49 +48,46 @@ fn write_records<'r, W: Write>(
     records: impl Iterator<Item = Record<'r>>,
     csv: &mut csv::Writer<W>,
 ) -> io::Result<()> {
+    let columns: Vec<Column> = sheet.columns.keyed().map(|(column, _)| column).collect();
     let mut number = itoa::Buffer::new();
     for r in records {
-        let mut text = |field: &str| csv.write_field(field);
-        let decimal = |v: Option<_>| exact_or_none(v).unwrap_or_default();
-        if sheet.has_levels {
-            text(r.level)?;
-        }
-        text(r.entity)?;
-        if sheet.has_period {
-            text(r.period.unwrap_or_default())?;
-        }
-        text(&r.indicator.id)?;
-        text(r.value.as_deref().unwrap_or_default())?;
-        text(r.indicator.unit.as_str())?;
-        text(r.standard.as_deref().unwrap_or_default())?;
-        text(r.compliance.as_deref().unwrap_or_default())?;
-        text(r.band.unwrap_or_default())?;
-        text(r.error.as_ref().map_or("", |(_, message)| message.as_str()))?;
-        if sheet.has_flags {
-            text(&r.cell.flags.join(";"))?;
-        }
-        if sheet.has_period {
-            for figure in [r.previous, r.variation, r.variation_pct] {
-                text(&decimal(figure))?;
-            }
-        }
-        let mut count = |v: Option<usize>| v.map_or("", |n| number.format(n)).to_owned();
-        if sheet.has_peers {
-            text(r.peer_group.unwrap_or_default())?;
-            text(&count(r.peer_size))?;
-            for figure in [
-                r.peer_mean,
-                r.peer_median,
-                r.from_peer_mean,
-                r.from_peer_median,
-            ] {
-                text(&decimal(figure))?;
-            }
-            text(&count(r.peer_rank))?;
-        }
-        if sheet.has_matrices {
-            text(&count(r.rank))?;
-            text(r.selected.map_or("", |s| if s { "true" } else { "false" }))?;
+        for &column in &columns {
+            let decimal = |v: Option<Decimal>| exact_or_none(v).unwrap_or_default();
+            let field: Cow<'_, str> = match column {
+                Column::Level => r.level.into(),
+                Column::Entity => r.entity.into(),
+                Column::Period => r.period.unwrap_or_default().into(),
+                Column::Indicator => r.indicator.id.as_str().into(),
+                Column::Value => r.value.as_deref().unwrap_or_default().into(),
+                Column::Unit => r.indicator.unit.as_str().into(),
+                Column::Standard => r.standard.as_deref().unwrap_or_default().into(),
+                Column::Compliance => r.compliance.as_deref().unwrap_or_default().into(),
+                Column::Band => r.band.unwrap_or_default().into(),
+                Column::Error => r
+                    .error
+                    .as_ref()
+                    .map_or("", |(_, message)| message.as_str())
+                    .into(),
+                Column::Flags => r.cell.flags.join(";").into(),
+                Column::Previous => decimal(r.previous).into(),
+                Column::Variation => decimal(r.variation).into(),
+                Column::VariationPct => decimal(r.variation_pct).into(),
+                Column::PeerGroup => r.peer_group.unwrap_or_default().into(),
+                Column::PeerSize => r.peer_size.map_or("", |n| number.format(n)).into(),
+                Column::PeerMean => decimal(r.peer_mean).into(),
+                Column::PeerMedian => decimal(r.peer_median).into(),
+                Column::FromPeerMean => decimal(r.from_peer_mean).into(),
+                Column::FromPeerMedian => decimal(r.from_peer_median).into(),
+                Column::PeerRank => r.peer_rank.map_or("", |n| number.format(n)).into(),
+                Column::Rank => r.rank.map_or("", |n| number.format(n)).into(),
+                Column::Selected => r
+                    .selected
+                    .map_or("", |s| if s { "true" } else { "false" })
+                    .into(),
+                // Only the workbook has these; `keyed` leaves them out.
+                Column::Name | Column::ErrorKind => continue,
+            };
+            csv.write_field(field.as_ref())?;
         }
         csv.write_record(None::<&[u8]>)?;
     }

@@ -8,98 +8,80 @@
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{Sheet, exact_or_none};
+use super::{Column, Columns, Record, Sheet, exact_or_none};
 
-/// One entity × indicator, keys in the documented order.
-#[derive(Serialize)]
-struct JsonCell<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    level: Option<&'a str>,
-    entity: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    period: Option<Option<&'a str>>,
-    indicator: &'a str,
-    value: Option<String>,
-    unit: &'static str,
-    standard: Option<String>,
-    compliance: Option<String>,
-    band: Option<&'a str>,
-    error: Option<JsonError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    flags: Option<&'a [String]>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    variation: Option<JsonVariation>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    peers: Option<JsonPeers<'a>>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    selection: Option<JsonSelection>,
+/// One record as a JSON object: the sheet's keyed columns, in their order.
+struct JsonRecord<'s, 'r> {
+    columns: &'s Columns,
+    record: Record<'r>,
 }
 
-#[derive(Serialize)]
-struct JsonError {
+/// A cell's error: `{ "kind", "message" }`.
+#[derive(serde::Serialize)]
+struct JsonError<'a> {
     kind: &'static str,
-    message: String,
+    message: &'a str,
 }
 
-#[derive(Serialize)]
-struct JsonVariation {
-    previous: Option<String>,
-    variation: Option<String>,
-    variation_pct: Option<String>,
-}
-
-#[derive(Serialize)]
-struct JsonPeers<'a> {
-    peer_group: Option<&'a str>,
-    peer_size: Option<usize>,
-    peer_mean: Option<String>,
-    peer_median: Option<String>,
-    from_peer_mean: Option<String>,
-    from_peer_median: Option<String>,
-    peer_rank: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct JsonSelection {
-    rank: Option<usize>,
-    selected: Option<bool>,
+impl Serialize for JsonRecord<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = &self.record;
+        let mut object = serializer.serialize_map(None)?;
+        for (column, key) in self.columns.keyed() {
+            match column {
+                Column::Level => object.serialize_entry(key, r.level)?,
+                Column::Entity => object.serialize_entry(key, r.entity)?,
+                Column::Period => object.serialize_entry(key, &r.period)?,
+                Column::Indicator => object.serialize_entry(key, &r.indicator.id)?,
+                Column::Value => object.serialize_entry(key, &r.value)?,
+                Column::Unit => object.serialize_entry(key, r.indicator.unit.as_str())?,
+                Column::Standard => object.serialize_entry(key, &r.standard)?,
+                Column::Compliance => object.serialize_entry(key, &r.compliance)?,
+                Column::Band => object.serialize_entry(key, &r.band)?,
+                Column::Error => {
+                    let error = r
+                        .error
+                        .as_ref()
+                        .map(|(kind, message)| JsonError { kind, message });
+                    object.serialize_entry(key, &error)?;
+                }
+                Column::Flags => object.serialize_entry(key, &r.cell.flags)?,
+                Column::Previous => object.serialize_entry(key, &exact_or_none(r.previous))?,
+                Column::Variation => object.serialize_entry(key, &exact_or_none(r.variation))?,
+                Column::VariationPct => {
+                    object.serialize_entry(key, &exact_or_none(r.variation_pct))?;
+                }
+                Column::PeerGroup => object.serialize_entry(key, &r.peer_group)?,
+                Column::PeerSize => object.serialize_entry(key, &r.peer_size)?,
+                Column::PeerMean => object.serialize_entry(key, &exact_or_none(r.peer_mean))?,
+                Column::PeerMedian => {
+                    object.serialize_entry(key, &exact_or_none(r.peer_median))?;
+                }
+                Column::FromPeerMean => {
+                    object.serialize_entry(key, &exact_or_none(r.from_peer_mean))?;
+                }
+                Column::FromPeerMedian => {
+                    object.serialize_entry(key, &exact_or_none(r.from_peer_median))?;
+                }
+                Column::PeerRank => object.serialize_entry(key, &r.peer_rank)?,
+                Column::Rank => object.serialize_entry(key, &r.rank)?,
+                Column::Selected => object.serialize_entry(key, &r.selected)?,
+                // Only the workbook has these; `keyed` leaves them out.
+                Column::Name | Column::ErrorKind => {}
+            }
+        }
+        object.end()
+    }
 }
 
 pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let array: Vec<JsonCell<'_>> = sheet
+    let array: Vec<JsonRecord<'_, '_>> = sheet
         .records()
-        .map(|r| JsonCell {
-            level: sheet.has_levels.then_some(r.level),
-            entity: r.entity,
-            period: sheet.has_period.then_some(r.period),
-            indicator: &r.indicator.id,
-            value: r.value,
-            unit: r.indicator.unit.as_str(),
-            standard: r.standard,
-            compliance: r.compliance,
-            band: r.band,
-            error: r.error.map(|(kind, message)| JsonError { kind, message }),
-            flags: sheet.has_flags.then_some(r.cell.flags.as_slice()),
-            variation: sheet.has_period.then_some(JsonVariation {
-                previous: exact_or_none(r.previous),
-                variation: exact_or_none(r.variation),
-                variation_pct: exact_or_none(r.variation_pct),
-            }),
-            peers: sheet.has_peers.then_some(JsonPeers {
-                peer_group: r.peer_group,
-                peer_size: r.peer_size,
-                peer_mean: exact_or_none(r.peer_mean),
-                peer_median: exact_or_none(r.peer_median),
-                from_peer_mean: exact_or_none(r.from_peer_mean),
-                from_peer_median: exact_or_none(r.from_peer_median),
-                peer_rank: r.peer_rank,
-            }),
-            selection: sheet.has_matrices.then_some(JsonSelection {
-                rank: r.rank,
-                selected: r.selected,
-            }),
+        .map(|record| JsonRecord {
+            columns: &sheet.columns,
+            record,
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &array)?;

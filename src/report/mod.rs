@@ -1,7 +1,7 @@
 //! Writing a [`ResultSet`] for people (a table) and for programs (CSV, JSON).
 //! One format per file; every format writes every cell, errors included.
-//! `Sheet` prepares what all formats share: which optional columns apply and
-//! each cell's exact figures.
+//! `Sheet` prepares what all formats share: which optional columns apply
+//! (`Columns`, decided once) and each cell's exact figures.
 
 mod csv;
 mod html;
@@ -127,16 +127,189 @@ pub fn selection_summary(results: &ResultSet) -> Vec<String> {
 struct Sheet<'a> {
     results: &'a ResultSet,
     analysis: Analysis,
-    /// The data has periods: show the period and the variation from the previous one.
-    has_period: bool,
-    /// The pack names a peer group: show each cell's standing in it.
-    has_peers: bool,
+    /// Which optional columns the results have, decided once for every format.
+    columns: Columns,
+}
+
+/// A column of the results, as the record formats (CSV, JSON, the
+/// workbook's results sheet) write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Level,
+    Entity,
+    Period,
+    Indicator,
+    Name,
+    Value,
+    Unit,
+    Standard,
+    Compliance,
+    Band,
+    ErrorKind,
+    Error,
+    Flags,
+    Previous,
+    Variation,
+    VariationPct,
+    PeerGroup,
+    PeerSize,
+    PeerMean,
+    PeerMedian,
+    FromPeerMean,
+    FromPeerMedian,
+    PeerRank,
+    Rank,
+    Selected,
+}
+
+impl Column {
+    /// The CSV header and JSON key; `None` for the columns only the
+    /// workbook has (the indicator's name; the error's kind, which JSON
+    /// writes inside its `error` object and CSV leaves out).
+    fn key(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Name | Self::ErrorKind => return None,
+            Self::Level => "level",
+            Self::Entity => "entity",
+            Self::Period => "period",
+            Self::Indicator => "indicator",
+            Self::Value => "value",
+            Self::Unit => "unit",
+            Self::Standard => "standard",
+            Self::Compliance => "compliance",
+            Self::Band => "band",
+            Self::Error => "error",
+            Self::Flags => "flags",
+            Self::Previous => "previous",
+            Self::Variation => "variation",
+            Self::VariationPct => "variation_pct",
+            Self::PeerGroup => "peer_group",
+            Self::PeerSize => "peer_size",
+            Self::PeerMean => "peer_mean",
+            Self::PeerMedian => "peer_median",
+            Self::FromPeerMean => "from_peer_mean",
+            Self::FromPeerMedian => "from_peer_median",
+            Self::PeerRank => "peer_rank",
+            Self::Rank => "rank",
+            Self::Selected => "selected",
+        })
+    }
+
+    /// The header of the workbook's results sheet.
+    fn title(self) -> &'static str {
+        match self {
+            Self::Level => "Level",
+            Self::Entity => "Entity",
+            Self::Period => "Period",
+            Self::Indicator => "Indicator",
+            Self::Name => "Name",
+            Self::Value => "Value",
+            Self::Unit => "Unit",
+            Self::Standard => "Standard",
+            Self::Compliance => "Compliance",
+            Self::Band => "Band",
+            Self::ErrorKind => "Error kind",
+            Self::Error => "Error",
+            Self::Flags => "Flags",
+            Self::Previous => "Previous",
+            Self::Variation => "Variation",
+            Self::VariationPct => "Variation %",
+            Self::PeerGroup => "Peer group",
+            Self::PeerSize => "Peer size",
+            Self::PeerMean => "Peer mean",
+            Self::PeerMedian => "Peer median",
+            Self::FromPeerMean => "From peer mean",
+            Self::FromPeerMedian => "From peer median",
+            Self::PeerRank => "Peer rank",
+            Self::Rank => "Rank",
+            Self::Selected => "Selected",
+        }
+    }
+}
+
+/// Which optional columns the results have, and every column in the order
+/// the record formats write them. Each format lays out only these.
+struct Columns {
     /// The pack has indicators with a grain: show each record's level.
-    has_levels: bool,
-    /// The pack flags cells (a field with `flag`): show the flags.
-    has_flags: bool,
+    levels: bool,
+    /// The data has periods: show the period and the variation from the previous one.
+    period: bool,
+    /// The pack names a peer group: show each cell's standing in it.
+    peers: bool,
     /// The pack has matrices: show rank and selection.
-    has_matrices: bool,
+    matrices: bool,
+    /// Every column, in order.
+    all: Vec<Column>,
+}
+
+impl Columns {
+    /// The columns of `results`.
+    fn of(results: &ResultSet) -> Self {
+        let pack = results.pack();
+        let levels = !results.groups().is_empty();
+        let period = results.rows().iter().any(|r| r.period.is_some());
+        let flags = pack.fields().iter().any(|f| f.flag.is_some());
+        let peers = results.rows().iter().any(|r| r.peer_group.is_some());
+        let matrices = !pack.matrices().is_empty();
+        let mut all = Vec::new();
+        if levels {
+            all.push(Column::Level);
+        }
+        all.push(Column::Entity);
+        if period {
+            all.push(Column::Period);
+        }
+        all.extend([
+            Column::Indicator,
+            Column::Name,
+            Column::Value,
+            Column::Unit,
+            Column::Standard,
+            Column::Compliance,
+            Column::Band,
+            Column::ErrorKind,
+            Column::Error,
+        ]);
+        // The pack flags cells (a field with `flag`): show the flags.
+        if flags {
+            all.push(Column::Flags);
+        }
+        if period {
+            all.extend([Column::Previous, Column::Variation, Column::VariationPct]);
+        }
+        if peers {
+            all.extend([
+                Column::PeerGroup,
+                Column::PeerSize,
+                Column::PeerMean,
+                Column::PeerMedian,
+                Column::FromPeerMean,
+                Column::FromPeerMedian,
+                Column::PeerRank,
+            ]);
+        }
+        if matrices {
+            all.extend([Column::Rank, Column::Selected]);
+        }
+        Self {
+            levels,
+            period,
+            peers,
+            matrices,
+            all,
+        }
+    }
+
+    /// Every column, in order: the workbook's results sheet.
+    fn all(&self) -> &[Column] {
+        &self.all
+    }
+
+    /// The columns of the machine-readable formats (CSV, JSON) with their
+    /// keys, in order.
+    fn keyed(&self) -> impl Iterator<Item = (Column, &'static str)> + '_ {
+        self.all.iter().filter_map(|&c| Some((c, c.key()?)))
+    }
 }
 
 /// One entity (or group) × indicator, exact decimals as text.
@@ -167,58 +340,11 @@ struct Record<'a> {
 
 impl<'a> Sheet<'a> {
     fn new(results: &'a ResultSet) -> Self {
-        let pack = results.pack();
         Self {
             results,
             analysis: Analysis::of(results),
-            has_period: results.rows().iter().any(|r| r.period.is_some()),
-            has_peers: results.rows().iter().any(|r| r.peer_group.is_some()),
-            has_levels: !results.groups().is_empty(),
-            has_flags: pack.fields().iter().any(|f| f.flag.is_some()),
-            has_matrices: !pack.matrices().is_empty(),
+            columns: Columns::of(results),
         }
-    }
-
-    /// The columns of the machine-readable formats, in order.
-    fn columns(&self) -> Vec<&'static str> {
-        let mut columns = Vec::new();
-        if self.has_levels {
-            columns.push("level");
-        }
-        columns.push("entity");
-        if self.has_period {
-            columns.push("period");
-        }
-        columns.extend([
-            "indicator",
-            "value",
-            "unit",
-            "standard",
-            "compliance",
-            "band",
-            "error",
-        ]);
-        if self.has_flags {
-            columns.push("flags");
-        }
-        if self.has_period {
-            columns.extend(["previous", "variation", "variation_pct"]);
-        }
-        if self.has_peers {
-            columns.extend([
-                "peer_group",
-                "peer_size",
-                "peer_mean",
-                "peer_median",
-                "from_peer_mean",
-                "from_peer_median",
-                "peer_rank",
-            ]);
-        }
-        if self.has_matrices {
-            columns.extend(["rank", "selected"]);
-        }
-        columns
     }
 
     /// Every record: the rows' cells, then the groups'.

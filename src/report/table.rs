@@ -14,21 +14,21 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED);
     let mut header = Vec::new();
-    if sheet.has_levels {
+    if sheet.columns.levels {
         header.push("level");
     }
     header.push("entity");
-    if sheet.has_period {
+    if sheet.columns.period {
         header.push("period");
     }
     header.extend(["indicator", "value", "standard", "compliance", "status"]);
-    if sheet.has_period {
+    if sheet.columns.period {
         header.push("change");
     }
-    if sheet.has_peers {
+    if sheet.columns.peers {
         header.push("peer rank");
     }
-    if sheet.has_matrices {
+    if sheet.columns.matrices {
         header.push("priority");
     }
     header.push("note");
@@ -36,11 +36,11 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut notes: Vec<String> = Vec::new();
     for r in sheet.records() {
         let mut line = Vec::new();
-        if sheet.has_levels {
+        if sheet.columns.levels {
             line.push(r.level.to_owned());
         }
         line.push(r.entity.to_owned());
-        if sheet.has_period {
+        if sheet.columns.period {
             line.push(r.period.unwrap_or_default().to_owned());
         }
         line.push(r.indicator.name.clone());
@@ -58,7 +58,7 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                 .map_or_else(String::new, |c| format!("{}%", round_for_display(c, 2))),
         );
         line.push(r.band.unwrap_or_default().to_owned());
-        if sheet.has_period {
+        if sheet.columns.period {
             line.push(r.variation.map_or_else(String::new, |v| {
                 let sign = if v.is_sign_positive() && !v.is_zero() {
                     "+"
@@ -68,14 +68,14 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
                 format!("{sign}{}", round_for_display(v, r.indicator.decimals))
             }));
         }
-        if sheet.has_peers {
+        if sheet.columns.peers {
             line.push(
                 r.peer_rank
                     .zip(r.peer_size)
                     .map_or_else(String::new, |(rank, size)| format!("{rank} of {size}")),
             );
         }
-        if sheet.has_matrices {
+        if sheet.columns.matrices {
             line.push(r.rank.map_or_else(String::new, |rank| {
                 format!(
                     "#{rank}{}",

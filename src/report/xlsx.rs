@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 use semaforo_core::{Indicator, Standard, Unit};
 
-use super::{Origin, Record, Sheet, exact};
+use super::{Column, Origin, Record, Sheet, exact};
 
 /// Name of the sheet of records.
 const RESULTS: &str = "Results";
@@ -341,9 +341,9 @@ fn results_sheet<'s>(
     styles: &Styles<'_>,
 ) -> Result<Counts<'s>, XlsxError> {
     worksheet.set_name(RESULTS)?;
-    let header = results_header(sheet);
+    let columns = sheet.columns.all();
     let mut cursor = Cursor::new(worksheet, 0);
-    cursor.header(header.iter().map(|h| (*h, &styles.header)))?;
+    cursor.header(columns.iter().map(|c| (c.title(), &styles.header)))?;
     let mut counts = Counts::default();
     for r in sheet.records() {
         cursor.next_row();
@@ -351,7 +351,7 @@ fn results_sheet<'s>(
         results_row(&mut cursor, sheet, styles, &r)?;
     }
     let last_row = cursor.row;
-    let last_col = u16::try_from(header.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(u16::MAX);
     cursor.set_widths()?;
     worksheet_finish(cursor.sheet, last_row, last_col)?;
     Ok(counts)
@@ -368,50 +368,6 @@ fn worksheet_finish(
     Ok(())
 }
 
-/// The headers of the results sheet, in the order [`results_row`] writes.
-fn results_header(sheet: &Sheet<'_>) -> Vec<&'static str> {
-    let mut header = Vec::new();
-    if sheet.has_levels {
-        header.push("Level");
-    }
-    header.push("Entity");
-    if sheet.has_period {
-        header.push("Period");
-    }
-    header.extend([
-        "Indicator",
-        "Name",
-        "Value",
-        "Unit",
-        "Standard",
-        "Compliance",
-        "Band",
-        "Error kind",
-        "Error",
-    ]);
-    if sheet.has_flags {
-        header.push("Flags");
-    }
-    if sheet.has_period {
-        header.extend(["Previous", "Variation", "Variation %"]);
-    }
-    if sheet.has_peers {
-        header.extend([
-            "Peer group",
-            "Peer size",
-            "Peer mean",
-            "Peer median",
-            "From peer mean",
-            "From peer median",
-            "Peer rank",
-        ]);
-    }
-    if sheet.has_matrices {
-        header.extend(["Rank", "Selected"]);
-    }
-    header
-}
-
 fn results_row(
     cursor: &mut Cursor<'_>,
     sheet: &Sheet<'_>,
@@ -425,56 +381,47 @@ fn results_row(
         .zip(r.cell.band)
         .and_then(|(l, band)| l.levels.get(band))
         .and_then(Option::as_ref);
-    if sheet.has_levels {
-        cursor.text(r.level, text)?;
-    }
-    cursor.text(r.entity, text)?;
-    if sheet.has_period {
-        cursor.text(r.period.unwrap_or_default(), text)?;
-    }
-    cursor.text(&r.indicator.id, text)?;
-    cursor.text(&r.indicator.name, text)?;
-    cursor.number(r.value.as_deref(), fill.map_or(number, |(value, _)| value))?;
-    cursor.text(r.indicator.unit.as_str(), text)?;
-    match r.indicator.standard {
-        Some(Standard::Target(_)) => cursor.number(r.standard.as_deref(), number)?,
-        _ => cursor.text(r.standard.as_deref().unwrap_or_default(), text)?,
-    }
-    cursor.number(r.compliance.as_deref(), &styles.percent)?;
-    cursor.text(
-        r.band.unwrap_or_default(),
-        fill.map_or(text, |(_, band)| band),
-    )?;
-    let (kind, message) = r
-        .error
-        .as_ref()
-        .map_or(("", ""), |(kind, message)| (*kind, message.as_str()));
-    cursor.text(kind, text)?;
-    cursor.text(message, text)?;
-    if sheet.has_flags {
-        cursor.text(&r.cell.flags.join("; "), text)?;
-    }
-    if sheet.has_period {
-        cursor.decimal(r.previous, number)?;
-        cursor.decimal(r.variation, number)?;
-        cursor.decimal(r.variation_pct, &styles.percent)?;
-    }
-    if sheet.has_peers {
-        cursor.text(r.peer_group.unwrap_or_default(), text)?;
-        cursor.count(r.peer_size, &styles.integer)?;
-        for figure in [
-            r.peer_mean,
-            r.peer_median,
-            r.from_peer_mean,
-            r.from_peer_median,
-        ] {
-            cursor.decimal(figure, number)?;
+    for &column in sheet.columns.all() {
+        match column {
+            Column::Level => cursor.text(r.level, text)?,
+            Column::Entity => cursor.text(r.entity, text)?,
+            Column::Period => cursor.text(r.period.unwrap_or_default(), text)?,
+            Column::Indicator => cursor.text(&r.indicator.id, text)?,
+            Column::Name => cursor.text(&r.indicator.name, text)?,
+            Column::Value => {
+                cursor.number(r.value.as_deref(), fill.map_or(number, |(value, _)| value))?;
+            }
+            Column::Unit => cursor.text(r.indicator.unit.as_str(), text)?,
+            Column::Standard => match r.indicator.standard {
+                Some(Standard::Target(_)) => cursor.number(r.standard.as_deref(), number)?,
+                _ => cursor.text(r.standard.as_deref().unwrap_or_default(), text)?,
+            },
+            Column::Compliance => cursor.number(r.compliance.as_deref(), &styles.percent)?,
+            Column::Band => cursor.text(
+                r.band.unwrap_or_default(),
+                fill.map_or(text, |(_, band)| band),
+            )?,
+            Column::ErrorKind => {
+                cursor.text(r.error.as_ref().map_or("", |(kind, _)| kind), text)?
+            }
+            Column::Error => cursor.text(
+                r.error.as_ref().map_or("", |(_, message)| message.as_str()),
+                text,
+            )?,
+            Column::Flags => cursor.text(&r.cell.flags.join("; "), text)?,
+            Column::Previous => cursor.decimal(r.previous, number)?,
+            Column::Variation => cursor.decimal(r.variation, number)?,
+            Column::VariationPct => cursor.decimal(r.variation_pct, &styles.percent)?,
+            Column::PeerGroup => cursor.text(r.peer_group.unwrap_or_default(), text)?,
+            Column::PeerSize => cursor.count(r.peer_size, &styles.integer)?,
+            Column::PeerMean => cursor.decimal(r.peer_mean, number)?,
+            Column::PeerMedian => cursor.decimal(r.peer_median, number)?,
+            Column::FromPeerMean => cursor.decimal(r.from_peer_mean, number)?,
+            Column::FromPeerMedian => cursor.decimal(r.from_peer_median, number)?,
+            Column::PeerRank => cursor.count(r.peer_rank, &styles.integer)?,
+            Column::Rank => cursor.count(r.rank, &styles.integer)?,
+            Column::Selected => cursor.boolean(r.selected)?,
         }
-        cursor.count(r.peer_rank, &styles.integer)?;
-    }
-    if sheet.has_matrices {
-        cursor.count(r.rank, &styles.integer)?;
-        cursor.boolean(r.selected)?;
     }
     Ok(())
 }
@@ -595,10 +542,10 @@ fn summary_sheet(
         cursor.title(&title, &styles.bold)?;
         cursor.next_row();
         let mut header: Vec<(&str, Format)> = Vec::new();
-        if sheet.has_peers {
+        if sheet.columns.peers {
             header.push(("Peer group", styles.header.clone()));
         }
-        if sheet.has_period {
+        if sheet.columns.period {
             header.push(("Period", styles.header.clone()));
         }
         header.extend(
@@ -622,10 +569,10 @@ fn summary_sheet(
                     continue;
                 };
                 cursor.next_row();
-                if sheet.has_peers {
+                if sheet.columns.peers {
                     cursor.text(peer_group.unwrap_or_default(), &styles.text)?;
                 }
-                if sheet.has_period {
+                if sheet.columns.period {
                     cursor.text(period.unwrap_or_default(), &styles.text)?;
                 }
                 cursor.text(&indicator.id, &styles.text)?;

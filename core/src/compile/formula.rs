@@ -100,7 +100,7 @@ impl FormulaCompiler<'_> {
 
     pub(super) fn compile(&mut self, indicator: &Indicator) -> Option<CompiledFormula> {
         let mut names: BTreeMap<String, InputSource> = BTreeMap::new();
-        let (text, origin) = self.formula_text(indicator)?;
+        let (text, origin) = self.text_to_compile(indicator)?;
         let rewritten = rewrite(self.engine, &text, self.input_functions, self.call_count);
         self.call_count += rewritten.calls.len();
         for (message, position) in &rewritten.problems {
@@ -274,7 +274,7 @@ impl FormulaCompiler<'_> {
     }
 
     /// The formula's text, and where its positions point.
-    fn formula_text(&mut self, indicator: &Indicator) -> Option<(String, FormulaOrigin)> {
+    fn text_to_compile(&mut self, indicator: &Indicator) -> Option<(String, FormulaOrigin)> {
         match &indicator.formula {
             FormulaSource::Inline { text, location } => {
                 Some((text.clone(), FormulaOrigin::Inline(location.clone())))

@@ -5,6 +5,7 @@
 //! [`crate::CompiledRuleSet`].
 
 pub(crate) mod colour;
+mod formula;
 pub(crate) mod layer;
 pub(crate) mod limits;
 mod load;
@@ -24,6 +25,7 @@ use crate::pack::limits::Limits;
 pub(crate) use crate::pack::standard::{BandSet, Direction, Standard};
 use crate::source::{Location, SourceFile};
 
+pub use formula::{FormulaKind, FormulaText};
 pub use load::PACK_FILE;
 pub(crate) use load::finish;
 
