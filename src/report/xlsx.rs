@@ -27,7 +27,7 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
-use semaforo_core::{Indicator, Standard, Unit};
+use semaforo_core::{Colour, Indicator, Standard, Unit};
 
 use super::{Column, Origin, Record, Sheet, exact};
 
@@ -105,7 +105,7 @@ struct Styles<'a> {
     /// Per indicator id.
     indicators: HashMap<&'a str, Look>,
     /// Per band set (pack order), per level: the level's colour.
-    colors: Vec<Vec<Option<u32>>>,
+    colors: Vec<Vec<Option<Colour>>>,
 }
 
 /// How one indicator's figures look.
@@ -120,19 +120,10 @@ struct Look {
 impl<'a> Styles<'a> {
     fn new(sheet: &Sheet<'a>) -> Self {
         let pack = sheet.results.pack();
-        let colors: Vec<Vec<Option<u32>>> = pack
+        let colors: Vec<Vec<Option<Colour>>> = pack
             .band_sets()
             .iter()
-            .map(|set| {
-                set.levels
-                    .iter()
-                    .map(|level| {
-                        level
-                            .colour
-                            .map(|c| u32::from(c.r) << 16 | u32::from(c.g) << 8 | u32::from(c.b))
-                    })
-                    .collect()
-            })
+            .map(|set| set.levels.iter().map(|level| level.colour).collect())
             .collect();
         let text = Format::new();
         let indicators = pack
@@ -198,22 +189,12 @@ fn number_format(indicator: &Indicator, suffix: &str) -> String {
     format
 }
 
-/// `format` filled with `color`, its font white on dark fills.
-fn filled(format: Format, color: u32) -> Format {
-    let font = if is_dark(color) {
-        Color::White
-    } else {
-        Color::Black
-    };
+/// `format` filled with `colour`, its text in the colour readable on it
+/// ([`Colour::text_on`], the rule the HTML report uses too).
+fn filled(format: Format, colour: Colour) -> Format {
     format
-        .set_background_color(Color::RGB(color))
-        .set_font_color(font)
-}
-
-/// Whether black text would be hard to read on `color` (perceived luminance).
-fn is_dark(color: u32) -> bool {
-    let (r, g, b) = ((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF);
-    299 * r + 587 * g + 114 * b < 150_000
+        .set_background_color(Color::RGB(colour.rgb()))
+        .set_font_color(Color::RGB(colour.text_on().rgb()))
 }
 
 /// Writes cells left to right, one row at a time, keeping each column's width.
@@ -593,14 +574,6 @@ fn summary_sheet(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dark_fills_get_white_text() {
-        assert!(is_dark(0x2E_7D32));
-        assert!(is_dark(0xC6_2828));
-        assert!(!is_dark(0xF9_A825));
-        assert!(!is_dark(0xFF_FF00));
-    }
 
     #[test]
     fn floats_are_the_nearest_to_the_exact_decimal() {

@@ -65,6 +65,57 @@ impl Colour {
     }
 }
 
+impl Colour {
+    /// White, for text on dark fills.
+    pub const WHITE: Colour = Colour {
+        r: 255,
+        g: 255,
+        b: 255,
+    };
+    /// Near-black (`#111111`), for text on light fills.
+    pub const INK: Colour = Colour {
+        r: 0x11,
+        g: 0x11,
+        b: 0x11,
+    };
+
+    /// The text colour readable on this fill — [`Colour::WHITE`] or
+    /// [`Colour::INK`], whichever contrasts more by WCAG 2's relative
+    /// luminance. The one rule every report (HTML, XLSX) uses for text on a
+    /// band colour. (Binary floats are used here for the luminance of a
+    /// colour only, never for a value.)
+    ///
+    /// ```
+    /// use semaforo_core::Colour;
+    /// assert_eq!(Colour::parse("#2e7d32").unwrap().text_on(), Colour::WHITE);
+    /// assert_eq!(Colour::parse("#f9a825").unwrap().text_on(), Colour::INK);
+    /// ```
+    #[must_use]
+    pub fn text_on(self) -> Colour {
+        let linear = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.040_45 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let luminance = 0.2126 * linear(self.r) + 0.7152 * linear(self.g) + 0.0722 * linear(self.b);
+        // Contrast with white is 1.05 / (L + 0.05); with black, (L + 0.05) / 0.05.
+        if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 {
+            Colour::WHITE
+        } else {
+            Colour::INK
+        }
+    }
+
+    /// `0xRRGGBB`, as spreadsheet writers take a colour.
+    #[must_use]
+    pub fn rgb(self) -> u32 {
+        u32::from(self.r) << 16 | u32::from(self.g) << 8 | u32::from(self.b)
+    }
+}
+
 impl fmt::Display for Colour {
     /// `#rrggbb`, lower case.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -101,6 +152,17 @@ whitesmoke f5f5f5 yellow ffff00 yellowgreen 9acd32";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_on_a_band_colour_is_white_on_dark_and_ink_on_light() {
+        let on = |hex: &str| Colour::parse(hex).unwrap().text_on();
+        for dark in ["#2e7d32", "#c62828", "#000000", "navy"] {
+            assert_eq!(on(dark), Colour::WHITE, "{dark}");
+        }
+        for light in ["#f9a825", "#ffff00", "#ffffff", "#c8e6c9"] {
+            assert_eq!(on(light), Colour::INK, "{light}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -22,7 +22,7 @@ mod tables;
 
 use std::io::{self, Write};
 
-use semaforo_core::{Indicator, RulePack, Standard};
+use semaforo_core::{Colour, Indicator, RulePack, Standard};
 
 use super::{Origin, Sheet};
 
@@ -75,14 +75,14 @@ pub(super) fn write(sheet: &Sheet<'_>, origin: &Origin, out: &mut dyn Write) -> 
 struct Page<'s, 'a> {
     sheet: &'s Sheet<'a>,
     /// Distinct band fills (`#rrggbb`) with their readable text colour; class `b<index>`.
-    colours: Vec<(String, &'static str)>,
+    colours: Vec<(String, Colour)>,
     /// Per band set, per level: the index in `colours` of its fill.
     level_classes: Vec<Vec<Option<usize>>>,
 }
 
 impl<'s, 'a> Page<'s, 'a> {
     fn new(sheet: &'s Sheet<'a>) -> Self {
-        let mut colours: Vec<(String, &'static str)> = Vec::new();
+        let mut colours: Vec<(String, Colour)> = Vec::new();
         let level_classes =
             sheet
                 .results
@@ -93,11 +93,11 @@ impl<'s, 'a> Page<'s, 'a> {
                     set.levels
                         .iter()
                         .map(|level| {
-                            let semaforo_core::Colour { r, g, b } = level.colour?;
-                            let fill = format!("#{r:02x}{g:02x}{b:02x}");
+                            let colour = level.colour?;
+                            let fill = colour.to_string();
                             Some(colours.iter().position(|(f, _)| *f == fill).unwrap_or_else(
                                 || {
-                                    colours.push((fill, text_on((r, g, b))));
+                                    colours.push((fill, colour.text_on()));
                                     colours.len() - 1
                                 },
                             ))
@@ -185,25 +185,6 @@ fn esc(text: &str) -> String {
         }
     }
     escaped
-}
-
-/// Black or white text, whichever contrasts more with `fill` (WCAG relative luminance).
-fn text_on((r, g, b): (u8, u8, u8)) -> &'static str {
-    let linear = |c: u8| {
-        let c = f64::from(c) / 255.0;
-        if c <= 0.040_45 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
-    // Contrast with white (1.05 / (L + 0.05)) against black ((L + 0.05) / 0.05).
-    if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 {
-        "#ffffff"
-    } else {
-        "#111111"
-    }
 }
 
 /// The page's CSS: readable on a phone (tables scroll sideways, the entity column stays put).
@@ -328,15 +309,7 @@ const SCRIPT: &str = r#"(function () {
 
 #[cfg(test)]
 mod tests {
-    use super::{esc, text_on};
-
-    #[test]
-    fn text_stays_readable_on_band_colours() {
-        assert_eq!(text_on((0x2e, 0x7d, 0x32)), "#ffffff");
-        assert_eq!(text_on((0xc6, 0x28, 0x28)), "#ffffff");
-        assert_eq!(text_on((0xf9, 0xa8, 0x25)), "#111111");
-        assert_eq!(text_on((255, 255, 255)), "#111111");
-    }
+    use super::esc;
 
     #[test]
     fn escapes_markup() {
