@@ -548,35 +548,30 @@ fn pack_tests_are_read_through_the_source_with_their_data() {
 
 #[test]
 fn a_test_whose_data_is_not_in_the_source_is_a_located_error() {
-    let test = "data = \"../../../x.csv\"\n[[expect]]\nentity = \"A\"\nindicator = \"double\"\n";
-    let mut files = small_packs();
-    files.push(file("mine/tests/t.toml", test));
-    let err = PackTest::load_all_from(&memory(None, &files), Path::new("mine")).unwrap_err();
+    // What loading the tests says when the test's `data` is `data`.
+    let problems = |data: &str| {
+        let test =
+            format!("data = \"{data}\"\n[[expect]]\nentity = \"A\"\nindicator = \"double\"\n");
+        let mut files = small_packs();
+        files.push(file("mine/tests/t.toml", &test));
+        files.push(file("mine/tests/x.xlsx", "PK"));
+        let err = PackTest::load_all_from(&memory(None, &files), Path::new("mine")).unwrap_err();
+        messages(&err)
+    };
     assert_eq!(
-        messages(&err),
+        problems("../../../x.csv"),
         [
             "mine/tests/t.toml:1:8: error[SEM011]: cannot read the test's data: `../../../x.csv` from `mine/tests` leaves the files in memory"
         ]
     );
-    files[3] = file(
-        "mine/tests/t.toml",
-        &test.replace("../../../x.csv", "../x.csv"),
-    );
-    let err = PackTest::load_all_from(&memory(None, &files), Path::new("mine")).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems("../x.csv"),
         [
             "mine/tests/t.toml:1:8: error[SEM011]: cannot read mine/x.csv: no such file in the files in memory"
         ]
     );
-    files[3] = file(
-        "mine/tests/t.toml",
-        &test.replace("../../../x.csv", "x.xlsx"),
-    );
-    files.push(file("mine/tests/x.xlsx", "PK"));
-    let err = PackTest::load_all_from(&memory(None, &files), Path::new("mine")).unwrap_err();
     assert_eq!(
-        messages(&err),
+        problems("x.xlsx"),
         [
             "mine/tests/t.toml:1:8: error[SEM011]: mine/tests/x.xlsx is a spreadsheet: a test reads one only from a pack directory"
         ]

@@ -172,19 +172,61 @@ impl PackSource for DirectorySource {
     }
 }
 
-/// The paths inside memory or an archive, with how they are shown.
-#[derive(Debug, Clone, Default)]
-struct Inside {
+/// The files of memory or an archive (each a `T`: its bytes, or where it
+/// is in the archive), by their normalized paths inside, and how those
+/// paths are shown.
+#[derive(Debug, Clone)]
+struct Held<T> {
     /// Shown before each path and a `:`; none: paths are shown as they are.
     label: Option<String>,
+    files: BTreeMap<PathBuf, T>,
 }
 
-impl Inside {
+impl<T> Held<T> {
+    fn new(label: Option<String>) -> Self {
+        Self {
+            label,
+            files: BTreeMap::new(),
+        }
+    }
+
     /// What the paths are inside, for messages.
     fn what(&self) -> String {
         self.label
             .as_ref()
             .map_or_else(|| "the files in memory".to_owned(), Clone::clone)
+    }
+
+    /// The file at `path`.
+    fn get(&self, path: &Path) -> io::Result<&T> {
+        self.files.get(&normalize(path)).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no such file in {}", self.what()),
+            )
+        })
+    }
+
+    /// The files directly inside `dir`, in path order.
+    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+        let dir = normalize(dir);
+        let mut found = false;
+        let mut files = Vec::new();
+        for path in self.files.keys() {
+            if path.starts_with(&dir) && *path != dir {
+                found = true;
+                if path.parent() == Some(dir.as_path()) {
+                    files.push(path.clone());
+                }
+            }
+        }
+        if !found && !dir.as_os_str().is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no such directory in {}", self.what()),
+            ));
+        }
+        Ok(files)
     }
 
     fn join(&self, dir: &Path, relative: &str) -> Result<PathBuf, String> {
@@ -226,31 +268,26 @@ impl Inside {
     }
 }
 
-/// The files of `paths` directly inside `dir`, in path order.
-fn files_in<'a>(
-    paths: impl Iterator<Item = &'a PathBuf>,
-    dir: &Path,
-    inside: &Inside,
-) -> io::Result<Vec<PathBuf>> {
-    let dir = normalize(dir);
-    let mut found = false;
-    let mut files = Vec::new();
-    for path in paths {
-        if path.starts_with(&dir) && path != &dir {
-            found = true;
-            if path.parent() == Some(dir.as_path()) {
-                files.push(path.clone());
-            }
+/// The [`PackSource`] methods about paths of a source whose files are
+/// [`Held`] in its `held`.
+macro_rules! held_paths {
+    () => {
+        fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
+            self.held.list(dir)
         }
-    }
-    if !found && !dir.as_os_str().is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!("no such directory in {}", inside.what()),
-        ));
-    }
-    files.sort();
-    Ok(files)
+
+        fn join(&self, dir: &Path, relative: &str) -> Result<PathBuf, String> {
+            self.held.join(dir, relative)
+        }
+
+        fn shown(&self, path: &Path) -> PathBuf {
+            self.held.shown(path)
+        }
+
+        fn inside(&self, shown: &Path) -> Option<PathBuf> {
+            self.held.inside(shown)
+        }
+    };
 }
 
 /// A pack's files held in memory: a map of path → bytes. Paths are
@@ -267,10 +304,17 @@ fn files_in<'a>(
 /// assert_eq!(pack.indicators()[0].id, "double");
 /// assert_eq!(pack.indicators()[0].location.to_string(), "demo:library/pack.toml:7:6");
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemorySource {
-    inside: Inside,
-    files: BTreeMap<PathBuf, Vec<u8>>,
+    held: Held<Vec<u8>>,
+}
+
+impl Default for MemorySource {
+    fn default() -> Self {
+        Self {
+            held: Held::new(None),
+        }
+    }
 }
 
 impl MemorySource {
@@ -284,44 +328,24 @@ impl MemorySource {
     #[must_use]
     pub fn labelled(label: impl Into<String>) -> Self {
         Self {
-            inside: Inside {
-                label: Some(label.into()),
-            },
-            files: BTreeMap::new(),
+            held: Held::new(Some(label.into())),
         }
     }
 
     /// Adds (or replaces) the file at `path`; `a/./b` and `a/x/../b` are
     /// the same path. Returns the bytes it replaces.
     pub fn insert(&mut self, path: impl AsRef<Path>, bytes: impl Into<Vec<u8>>) -> Option<Vec<u8>> {
-        self.files.insert(normalize(path.as_ref()), bytes.into())
+        self.held
+            .files
+            .insert(normalize(path.as_ref()), bytes.into())
     }
 }
 
 impl PackSource for MemorySource {
-    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        files_in(self.files.keys(), dir, &self.inside)
-    }
+    held_paths!();
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.files.get(&normalize(path)).cloned().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no such file in {}", self.inside.what()),
-            )
-        })
-    }
-
-    fn join(&self, dir: &Path, relative: &str) -> Result<PathBuf, String> {
-        self.inside.join(dir, relative)
-    }
-
-    fn shown(&self, path: &Path) -> PathBuf {
-        self.inside.shown(path)
-    }
-
-    fn inside(&self, shown: &Path) -> Option<PathBuf> {
-        self.inside.inside(shown)
+        self.held.get(path).cloned()
     }
 }
 
@@ -364,18 +388,17 @@ impl<T: Read + Seek + Send> ReadSeek for T {}
 /// declares. The archive is read as it was when opened (open it again to
 /// read a newer one).
 pub struct ArchiveSource {
-    inside: Inside,
-    limits: ArchiveLimits,
     /// Each file's index in the archive and its declared size.
-    entries: BTreeMap<PathBuf, (usize, u64)>,
+    held: Held<(usize, u64)>,
+    limits: ArchiveLimits,
     archive: Mutex<zip::ZipArchive<Box<dyn ReadSeek>>>,
 }
 
 impl fmt::Debug for ArchiveSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ArchiveSource")
-            .field("label", &self.inside.label)
-            .field("files", &self.entries.len())
+            .field("label", &self.held.label)
+            .field("files", &self.held.files.len())
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -426,18 +449,18 @@ impl ArchiveSource {
                 ),
             ));
         }
-        let mut entries = BTreeMap::new();
+        let mut held = Held::new(Some(label));
         let mut total: u64 = 0;
         for index in 0..archive.len() {
             let entry = archive
                 .by_index_raw(index)
-                .map_err(|e| archive_error(&label, &e))?;
+                .map_err(|e| archive_error(&held.what(), &e))?;
             if !entry.is_file() || entry.is_symlink() {
                 continue;
             }
             let Some(name) = entry.enclosed_name() else {
                 return Err(archive_error(
-                    &label,
+                    &held.what(),
                     &format!(
                         "entry `{}` would lie outside the archive (an absolute path or `..`)",
                         entry.name()
@@ -445,11 +468,11 @@ impl ArchiveSource {
                 ));
             };
             total = total.saturating_add(entry.size());
-            entries.insert(normalize(&name), (index, entry.size()));
+            held.files.insert(normalize(&name), (index, entry.size()));
         }
         if total > limits.max_total_bytes {
             return Err(archive_error(
-                &label,
+                &held.what(),
                 &format!(
                     "its files declare {total} bytes uncompressed in all, more than the {} an archive of packs may hold",
                     limits.max_total_bytes
@@ -457,9 +480,8 @@ impl ArchiveSource {
             ));
         }
         Ok(Self {
-            inside: Inside { label: Some(label) },
+            held,
             limits,
-            entries,
             archive: Mutex::new(archive),
         })
     }
@@ -478,18 +500,11 @@ fn archive_error(label: &str, why: &dyn fmt::Display) -> Diagnostics {
 }
 
 impl PackSource for ArchiveSource {
-    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        files_in(self.entries.keys(), dir, &self.inside)
-    }
+    held_paths!();
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidData, message);
-        let Some(&(index, declared)) = self.entries.get(&normalize(path)) else {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("no such file in {}", self.inside.what()),
-            ));
-        };
+        let &(index, declared) = self.held.get(path)?;
         let most = self.limits.max_file_bytes;
         if declared > most {
             return Err(invalid(format!(
@@ -509,18 +524,6 @@ impl PackSource for ArchiveSource {
             )));
         }
         Ok(bytes)
-    }
-
-    fn join(&self, dir: &Path, relative: &str) -> Result<PathBuf, String> {
-        self.inside.join(dir, relative)
-    }
-
-    fn shown(&self, path: &Path) -> PathBuf {
-        self.inside.shown(path)
-    }
-
-    fn inside(&self, shown: &Path) -> Option<PathBuf> {
-        self.inside.inside(shown)
     }
 }
 
