@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,10 +14,12 @@ use toml::Spanned;
 
 use crate::analysis::Analysis;
 use crate::compile::set::CompiledRuleSet;
+use crate::data::workbook::is_workbook;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::evaluate::evaluate;
 use crate::evaluate::read::{read_data, read_data_from};
 use crate::evaluate::result::ResultSet;
+use crate::pack::files::{DirectorySource, PackSource, read_text};
 use crate::pack::layer::decimal_from_toml;
 use crate::source::{Location, SourceFile};
 
@@ -57,8 +58,24 @@ struct ExpectSpec {
 /// Where a test's data comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TestData {
+    /// A file on disk, read when the test runs.
     File(PathBuf),
     Inline(String),
+    /// A file of a source that is not a directory, read with the test.
+    Read(ReadData),
+}
+
+/// A data file's bytes and the path they are shown at.
+#[derive(Clone, PartialEq, Eq)]
+struct ReadData {
+    shown: String,
+    bytes: Arc<[u8]>,
+}
+
+impl fmt::Debug for ReadData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} bytes)", self.shown, self.bytes.len())
+    }
 }
 
 /// An expected decimal: its value and the places it was written with.
@@ -137,36 +154,42 @@ pub struct TestOutcome {
 }
 
 impl PackTest {
-    /// Reads every `tests/*.toml` of the pack in `pack_dir`, in name order.
-    /// A pack without a `tests` directory has no tests.
+    /// Reads every `tests/*.toml` of the pack in the directory `pack_dir`,
+    /// in name order. A pack without a `tests` directory has no tests.
     ///
     /// # Errors
     /// Every problem in the test files, each with its location.
     pub fn load_all(pack_dir: &Path) -> Result<Vec<PackTest>, Diagnostics> {
-        let dir = pack_dir.join(TESTS_DIR);
-        let Ok(entries) = fs::read_dir(&dir) else {
+        Self::load_all_from(&DirectorySource, pack_dir)
+    }
+
+    /// Reads every `tests/*.toml` of the pack in `pack_dir` of `source`, in
+    /// name order, and, from a source that is not a directory, the data
+    /// files they name (which must be in the same source, and not
+    /// spreadsheets). A pack without a `tests` directory has no tests.
+    ///
+    /// # Errors
+    /// Every problem in the test files, each with its location.
+    pub fn load_all_from(
+        source: &dyn PackSource,
+        pack_dir: &Path,
+    ) -> Result<Vec<PackTest>, Diagnostics> {
+        let Ok(paths) = source.list(&pack_dir.join(TESTS_DIR)) else {
             return Ok(Vec::new());
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
         let mut tests = Vec::new();
         let mut problems = Vec::new();
-        for path in paths {
-            match fs::read_to_string(&path) {
-                Ok(text) => {
-                    if let Some(test) = Self::parse(SourceFile::new(path, text), &mut problems) {
+        for path in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        {
+            match read_text(source, &path, DiagnosticCode::TomlSyntax, None) {
+                Ok(file) => {
+                    if let Some(test) = Self::parse(source, &path, file, &mut problems) {
                         tests.push(test);
                     }
                 }
-                Err(e) => problems.push(Diagnostic::error(
-                    DiagnosticCode::Io,
-                    format!("cannot read {}: {e}", path.display()),
-                    None,
-                )),
+                Err(problem) => problems.push(problem),
             }
         }
         if problems.is_empty() {
@@ -176,7 +199,13 @@ impl PackTest {
         }
     }
 
-    fn parse(file: SourceFile, problems: &mut Vec<Diagnostic>) -> Option<PackTest> {
+    /// Reads the test at `path` of `source`, whose text is `file`.
+    fn parse(
+        source: &dyn PackSource,
+        path: &Path,
+        file: SourceFile,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<PackTest> {
         let file = Arc::new(file);
         let at = |span: std::ops::Range<usize>| Location {
             file: file.clone(),
@@ -194,9 +223,25 @@ impl PackTest {
             }
         };
         let data = match (spec.data, spec.csv) {
-            (Some(path), None) => {
-                let base = file.path().parent().unwrap_or(Path::new(""));
-                TestData::File(base.join(path.get_ref()))
+            (Some(data), None) => {
+                let base = path.parent().unwrap_or(Path::new(""));
+                match source.on_disk(base) {
+                    Some(base) => TestData::File(base.join(data.get_ref())),
+                    None => match read_data_file(source, base, data.get_ref()) {
+                        Ok(data) => TestData::Read(data),
+                        Err((message, help)) => {
+                            problems.push(
+                                Diagnostic::error(
+                                    DiagnosticCode::InvalidValue,
+                                    message,
+                                    Some(at(data.span())),
+                                )
+                                .with_help(help),
+                            );
+                            return None;
+                        }
+                    },
+                }
             }
             (None, Some(csv)) => TestData::Inline(csv.into_inner()),
             (Some(_), Some(csv)) => {
@@ -278,6 +323,7 @@ impl PackTest {
                 &mut csv.as_bytes(),
                 &self.file.path().display().to_string(),
             ),
+            TestData::Read(data) => read_data_from(rules, &mut &data.bytes[..], &data.shown),
         };
         let table = match table {
             Ok(table) => table,
@@ -311,6 +357,38 @@ impl PackTest {
             check(&results, &analysis, &index, expectation, &mut outcome);
         }
         outcome
+    }
+}
+
+/// The data file `relative` to `base` of `source`, read; or what is wrong
+/// and what to do.
+fn read_data_file(
+    source: &dyn PackSource,
+    base: &Path,
+    relative: &str,
+) -> Result<ReadData, (String, &'static str)> {
+    let path = source.join(base, relative).map_err(|why| {
+        (
+            format!("cannot read the test's data: {why}"),
+            "put the data in the same place as the pack, or inline it with `csv = \"\"\"…\"\"\"`",
+        )
+    })?;
+    let shown = source.shown(&path).display().to_string();
+    if is_workbook(&path) {
+        return Err((
+            format!("{shown} is a spreadsheet: a test reads one only from a pack directory"),
+            "save the sheet as CSV, or run the tests of the pack's directory",
+        ));
+    }
+    match source.read(&path) {
+        Ok(bytes) => Ok(ReadData {
+            shown,
+            bytes: bytes.into(),
+        }),
+        Err(e) => Err((
+            format!("cannot read {shown}: {e}"),
+            "`data` is a path relative to the test file",
+        )),
     }
 }
 

@@ -74,6 +74,7 @@ pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, R
 pub use evaluate::{evaluate, evaluate_with};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};
 pub use pack::colour::Colour;
+pub use pack::files::{ArchiveLimits, ArchiveSource, DirectorySource, MemorySource, PackSource};
 pub use pack::limits::{Limits, STACK_SLACK, TIME_CHECK_EVERY};
 pub use pack::standard::{BandBasis, BandLevel, BandSet, Direction, Standard};
 pub use pack::{

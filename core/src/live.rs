@@ -9,6 +9,11 @@
 //! failed reload leaves the published set in place and is kept, with every
 //! diagnostic, in [`LiveRules::last_error`].
 //!
+//! A live pack reads its files through a [`PackSource`]: a directory
+//! ([`LiveRules::load`]) or any other source ([`LiveRules::load_from`]).
+//! Memory and archives are snapshots, so reloading one gives the same
+//! version; only a directory can be watched.
+//!
 //! [`LiveRules::watch`] reloads on file events (`notify`): it watches each
 //! pack directory recursively and the directory above it, so in-place
 //! writes, truncate-and-write, write-to-temporary-and-rename,
@@ -18,7 +23,6 @@
 //! never triggers the next.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -31,10 +35,11 @@ use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RenameMode};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::acceptance::PackTest;
-use crate::compile::load_and_compile;
+use crate::compile::load_and_compile_from;
 use crate::compile::plugin::Plugin;
 use crate::compile::set::CompiledRuleSet;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
+use crate::pack::files::{DirectorySource, PackSource};
 use crate::source::{Location, SourceFile};
 
 /// Whether this platform's watcher reports a writer closing a file
@@ -109,6 +114,7 @@ pub struct WatchError {
 
 /// A pack that can be reloaded while it is used from several threads.
 pub struct LiveRules {
+    source: Arc<dyn PackSource>,
     dir: PathBuf,
     plugins: Vec<&'static dyn Plugin>,
     options: LiveOptions,
@@ -121,6 +127,7 @@ pub struct LiveRules {
 impl std::fmt::Debug for LiveRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveRules")
+            .field("source", &self.source)
             .field("dir", &self.dir)
             .field("generation", &self.current.load().generation)
             .finish_non_exhaustive()
@@ -144,8 +151,23 @@ impl LiveRules {
         plugins: &[&'static dyn Plugin],
         options: LiveOptions,
     ) -> Result<Arc<Self>, Diagnostics> {
-        let rules = load_stable(dir, plugins, options, false)?;
+        Self::load_from(Arc::new(DirectorySource), dir, plugins, options)
+    }
+
+    /// Loads the pack in `dir` of `source` (generation 1); every reload
+    /// reads through `source`. Only a [`DirectorySource`] can be watched.
+    ///
+    /// # Errors
+    /// Every problem of the pack (and of its tests, with `require_tests`).
+    pub fn load_from(
+        source: Arc<dyn PackSource>,
+        dir: &Path,
+        plugins: &[&'static dyn Plugin],
+        options: LiveOptions,
+    ) -> Result<Arc<Self>, Diagnostics> {
+        let rules = load_stable(source.as_ref(), dir, plugins, options, false)?;
         Ok(Arc::new(Self {
+            source,
             dir: dir.to_path_buf(),
             plugins: plugins.to_vec(),
             options,
@@ -197,7 +219,13 @@ impl LiveRules {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let current = self.current.load_full();
-        let loaded = load_stable(&self.dir, &self.plugins, self.options, !closed);
+        let loaded = load_stable(
+            self.source.as_ref(),
+            &self.dir,
+            &self.plugins,
+            self.options,
+            !closed,
+        );
         if superseded() {
             return None;
         }
@@ -230,14 +258,23 @@ impl LiveRules {
     /// and every written pack file has been closed by its writer (else once
     /// they have been quiet for [`LiveOptions::close_wait`]); `on_event`
     /// hears of each published or refused version. Watching stops when the
-    /// [`Watch`] is dropped.
+    /// [`Watch`] is dropped. Only a pack in a directory can be watched.
     ///
     /// # Errors
-    /// When the file-system watcher cannot start.
+    /// When the pack is not in a directory, or the file-system watcher
+    /// cannot start.
     pub fn watch(
         self: &Arc<Self>,
         on_event: impl Fn(ReloadEvent) + Send + 'static,
     ) -> Result<Watch, WatchError> {
+        if self.source.on_disk(&self.dir).is_none() {
+            return Err(WatchError {
+                path: self.source.shown(&self.dir),
+                source: notify::Error::generic(
+                    "only a pack in a directory can be watched; reload this one with `reload`",
+                ),
+            });
+        }
         let (events, received) = mpsc::channel::<notify::Result<Event>>();
         let mut watcher: RecommendedWatcher =
             notify::recommended_watcher(events).map_err(|source| WatchError {
@@ -439,10 +476,12 @@ impl Drop for Watch {
     }
 }
 
-/// Loads and compiles the pack until no file changed while it was read, and
-/// runs its tests when they are required. `check_ends`: refuse a file that
-/// may be cut short ([`cut_short`]), for files not seen closed by a writer.
+/// Loads and compiles the pack in `dir` of `source` until no file changed
+/// while it was read (each read again through `source`), and runs its tests
+/// when they are required. `check_ends`: refuse a file that may be cut
+/// short ([`cut_short`]), for files not seen closed by a writer.
 fn load_stable(
+    source: &dyn PackSource,
     dir: &Path,
     plugins: &[&'static dyn Plugin],
     options: LiveOptions,
@@ -450,12 +489,13 @@ fn load_stable(
 ) -> Result<CompiledRuleSet, Diagnostics> {
     const ATTEMPTS: usize = 5;
     for attempt in 1..=ATTEMPTS {
-        let rules = load_and_compile(dir, plugins)?;
-        let changed = rules
-            .pack()
-            .files()
-            .iter()
-            .find(|f| fs::read_to_string(f.path()).map_or(true, |now| now != f.text()));
+        let rules = load_and_compile_from(source, dir, plugins)?;
+        let changed = rules.pack().files().iter().find(|f| {
+            source
+                .inside(f.path())
+                .and_then(|path| source.read(&path).ok())
+                .is_none_or(|now| now != f.text().as_bytes())
+        });
         if let Some(file) = changed {
             if attempt < ATTEMPTS {
                 continue;
@@ -466,7 +506,7 @@ fn load_stable(
                     format!(
                         "{} kept changing while the pack in {} was read: a save is still in progress",
                         file.path().display(),
-                        dir.display()
+                        source.shown(dir).display()
                     ),
                     None,
                 )
@@ -480,7 +520,7 @@ fn load_stable(
             }
         }
         if options.require_tests {
-            run_tests(dir, &rules)?;
+            run_tests(source, dir, &rules)?;
         }
         return Ok(rules);
     }
@@ -523,8 +563,12 @@ fn cut_short(file: &Arc<SourceFile>) -> Option<Diagnostic> {
     )
 }
 
-fn run_tests(dir: &Path, rules: &CompiledRuleSet) -> Result<(), Diagnostics> {
-    let failures: Vec<Diagnostic> = PackTest::load_all(dir)?
+fn run_tests(
+    source: &dyn PackSource,
+    dir: &Path,
+    rules: &CompiledRuleSet,
+) -> Result<(), Diagnostics> {
+    let failures: Vec<Diagnostic> = PackTest::load_all_from(source, dir)?
         .iter()
         .flat_map(|test| test.run(rules).failures)
         .map(|f| {

@@ -220,3 +220,30 @@ fn the_content_hash_covers_every_file_of_every_pack() {
     );
     assert_ne!(load(&child).unwrap().identity().content_hash, with_script);
 }
+
+#[test]
+fn a_missing_parent_is_located_at_the_extends_naming_it_by_its_path_without_dots() {
+    let root = tempfile::tempdir().unwrap();
+    let child = root.path().join("coop");
+    write(
+        &child,
+        "pack.toml",
+        "[pack]\nid = \"coop\"\nversion = \"1\"\nextends = [\"./../missing/.\"]\n",
+    );
+    let err = load(&child).unwrap_err();
+    let problem = err.iter().next().unwrap();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(
+        problem.to_string(),
+        format!(
+            "{}:4:12: error[SEM001]: cannot read {}: {}",
+            child.join("pack.toml").display(),
+            root.path().join("missing/pack.toml").display(),
+            fs::read(root.path().join("missing/pack.toml")).unwrap_err()
+        )
+    );
+    assert_eq!(
+        problem.help.as_deref(),
+        Some("pass the directory that holds the pack's pack.toml")
+    );
+}

@@ -17,7 +17,10 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use semaforo_core::{LiveOptions, LiveRules, ReloadEvent, ResultSet, evaluate};
+use semaforo_core::{
+    DiagnosticCode, LiveOptions, LiveRules, MemorySource, PackSource, ReloadEvent, ResultSet,
+    evaluate,
+};
 use support::{from_manifest, table};
 
 /// A valid version of the pack: the standard differs per version.
@@ -146,6 +149,103 @@ fn evaluators(
             })
         })
         .collect()
+}
+
+#[test]
+fn a_live_pack_in_memory_reads_and_tests_through_it_and_cannot_be_watched() {
+    let mut memory = MemorySource::labelled("mem");
+    memory.insert("live/pack.toml", version(5));
+    memory.insert(
+        "live/tests/met.toml",
+        format!("csv = \"\"\"\n{DATA}\"\"\"\n[[expect]]\nentity = \"A\"\nindicator = \"delinquency\"\nband = \"MET\"\n"),
+    );
+    let options = LiveOptions {
+        require_tests: true,
+        ..LiveOptions::default()
+    };
+    let source: Arc<dyn PackSource> = Arc::new(memory.clone());
+    let live = LiveRules::load_from(source, Path::new("live"), &[], options).unwrap();
+    assert_eq!(
+        live.snapshot().rules.pack().files()[0].path(),
+        Path::new("mem:live/pack.toml")
+    );
+    // Memory does not change: a reload keeps the generation.
+    assert_eq!(live.reload().unwrap().generation, 1);
+    let err = live.watch(|_| {}).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot watch mem:live: only a pack in a directory can be watched; reload this one with `reload`"
+    );
+
+    // The pack's tests are read from memory too: 4.5 % is a gap against 4 %.
+    memory.insert("live/pack.toml", version(4));
+    let err = LiveRules::load_from(Arc::new(memory), Path::new("live"), &[], options).unwrap_err();
+    let message = err.iter().next().unwrap().to_string();
+    assert!(
+        message.starts_with(
+            "mem:live/tests/met.toml:6:1: error[SEM014]: `delinquency` for A: band expected `MET`, got `GAP`"
+        ),
+        "{message}"
+    );
+}
+
+/// A source whose `pack.toml` is different at every read: always mid-save.
+#[derive(Debug)]
+struct AlwaysSaving {
+    files: MemorySource,
+    reads: AtomicUsize,
+}
+
+impl PackSource for AlwaysSaving {
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        self.files.list(dir)
+    }
+
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let mut bytes = self.files.read(path)?;
+        if path.ends_with("pack.toml") {
+            let n = self.reads.fetch_add(1, Ordering::Relaxed);
+            bytes.extend(format!("# read {n}\n").bytes());
+        }
+        Ok(bytes)
+    }
+
+    fn join(&self, dir: &Path, relative: &str) -> Result<std::path::PathBuf, String> {
+        self.files.join(dir, relative)
+    }
+
+    fn shown(&self, path: &Path) -> std::path::PathBuf {
+        self.files.shown(path)
+    }
+
+    fn inside(&self, shown: &Path) -> Option<std::path::PathBuf> {
+        self.files.inside(shown)
+    }
+}
+
+#[test]
+fn files_that_change_while_they_are_read_are_a_save_in_progress_whatever_the_source() {
+    let mut files = MemorySource::new();
+    files.insert("live/pack.toml", version(5));
+    let source = Arc::new(AlwaysSaving {
+        files,
+        reads: AtomicUsize::new(0),
+    });
+    let err = LiveRules::load_from(
+        source.clone(),
+        Path::new("live"),
+        &[],
+        LiveOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.0[0].code, DiagnosticCode::SaveInProgress);
+    assert_eq!(
+        err.0[0].message,
+        "live/pack.toml kept changing while the pack in live was read: a save is still in progress"
+    );
+    // Five loads, each read once more to check it.
+    assert_eq!(source.reads.load(Ordering::Relaxed), 10);
 }
 
 /// Saves `text` the way an editor might.

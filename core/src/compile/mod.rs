@@ -144,7 +144,16 @@ pub fn load_and_compile(
     dir: &std::path::Path,
     available: &[&'static dyn Plugin],
 ) -> Result<CompiledRuleSet, Diagnostics> {
-    let (pack, mut problems) = RulePack::load_partial(dir);
+    load_and_compile_from(&crate::pack::files::DirectorySource, dir, available)
+}
+
+/// [`load_and_compile`] of the pack in `dir` of `source`.
+pub(crate) fn load_and_compile_from(
+    source: &dyn crate::pack::files::PackSource,
+    dir: &std::path::Path,
+    available: &[&'static dyn Plugin],
+) -> Result<CompiledRuleSet, Diagnostics> {
+    let (pack, mut problems) = RulePack::load_partial(source, dir);
     let Some(pack) = pack else {
         return Err(Diagnostics(problems));
     };

@@ -1,19 +1,19 @@
-//! Loading a pack directory into a [`RulePack`]: read its file and the files
-//! of every pack it extends, resolve them in order (parents first, later
-//! parents over earlier ones, the pack itself last), and check the result,
-//! collecting every problem.
+//! Loading a pack into a [`RulePack`]: read its files and the files of
+//! every pack it extends through a [`PackSource`] (a directory, memory, an
+//! archive), resolve them in order (parents first, later parents over
+//! earlier ones, the pack itself last), and check the result, collecting
+//! every problem.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::files::{DirectorySource, MemorySource, PackSource, normalize, read_text};
 use super::layer::{BandSets, DataLayer, Draft, Layer, MatrixDraft, read_layer};
 use super::manifest::LimitsSection;
 use super::matrix;
-use super::toml_text::utf8;
 use super::{
     DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
     RulePack, Standard, Unit,
@@ -27,29 +27,49 @@ use crate::source::{Location, SourceFile};
 pub const PACK_FILE: &str = "pack.toml";
 
 impl RulePack {
-    /// Loads the pack in `dir`: `pack.toml`, every `*.rhai` file beside it,
-    /// and the packs it `extends`.
+    /// Loads the pack in the directory `dir`: `pack.toml`, every `*.rhai`
+    /// file beside it, and the packs it `extends`.
     ///
     /// # Errors
     /// Every problem found (unreadable files, TOML errors, unknown band sets,
     /// bad numbers, duplicate ids, overrides of unknown indicators, …), each
     /// with its location.
     pub fn load(dir: &Path) -> Result<RulePack, Diagnostics> {
-        let (pack, problems) = Self::load_partial(dir);
+        Self::load_from(&DirectorySource, dir)
+    }
+
+    /// Loads the pack in `dir` of `source` (a [`DirectorySource`], a
+    /// [`MemorySource`], an [`crate::ArchiveSource`]…): its `pack.toml`, every
+    /// `*.rhai` file beside it, and the packs it `extends`, which must be in
+    /// the same source.
+    ///
+    /// # Errors
+    /// As [`RulePack::load`]; an `extends` that leaves the source is refused
+    /// where it is written.
+    pub fn load_from(source: &dyn PackSource, dir: &Path) -> Result<RulePack, Diagnostics> {
+        let (pack, problems) = Self::load_partial(source, dir);
         finish(pack, problems)
     }
 
     /// Loads what can be loaded, and every problem found, so compiling can
     /// report its own problems too.
-    pub(crate) fn load_partial(dir: &Path) -> (Option<RulePack>, Vec<Diagnostic>) {
+    pub(crate) fn load_partial(
+        source: &dyn PackSource,
+        dir: &Path,
+    ) -> (Option<RulePack>, Vec<Diagnostic>) {
         let mut problems = Vec::new();
         let mut stack = Vec::new();
-        let resolved = resolve_dir(dir, &mut stack, None, &mut problems);
+        let manifest = dir.join(PACK_FILE);
+        let resolved = resolve(source, dir, &manifest, &mut stack, None, &mut problems);
         (resolved.map(|r| r.finalize(&mut problems)), problems)
     }
 
-    /// Builds a pack from its manifest and script files already in memory
-    /// (a pack that `extends` others needs [`RulePack::load`]).
+    /// Builds a pack from its manifest and script files already in memory,
+    /// at their paths (a [`MemorySource`] of them): the pack reads the
+    /// `*.rhai` files beside the manifest, in name order, and a pack it
+    /// `extends` from among `files` (`../library/pack.toml` and its
+    /// scripts, for a manifest at `mine/pack.toml` that extends
+    /// `../library`).
     ///
     /// ```
     /// use semaforo_core::{RulePack, SourceFile};
@@ -70,27 +90,46 @@ impl RulePack {
     /// ```
     ///
     /// # Errors
-    /// Every problem found, each with its location.
+    /// Every problem found, each with its location; a file of `files` that
+    /// no pack reads (not a `.rhai` file beside a loaded `pack.toml`) is one.
     pub fn from_sources(
         manifest: SourceFile,
-        scripts: Vec<SourceFile>,
+        files: Vec<SourceFile>,
     ) -> Result<RulePack, Diagnostics> {
+        let mut memory = MemorySource::new();
+        memory.insert(manifest.path(), manifest.text());
+        for file in &files {
+            memory.insert(file.path(), file.text());
+        }
         let mut problems = Vec::new();
-        let manifest = Arc::new(manifest);
-        let scripts = scripts.into_iter().map(Arc::new).collect();
-        let pack = read_layer(manifest, scripts, &mut problems).map(|layer| {
-            for (_, location) in &layer.extends {
-                problems.push(Diagnostic::error(
-                    DiagnosticCode::InvalidValue,
-                    "`extends` needs the pack to be loaded from its directory",
-                    Some(location.clone()),
-                ));
+        let dir = manifest.path().parent().unwrap_or(Path::new(""));
+        let resolved = resolve(
+            &memory,
+            dir,
+            manifest.path(),
+            &mut Vec::new(),
+            None,
+            &mut problems,
+        );
+        if let Some(resolved) = &resolved {
+            for file in files {
+                let path = normalize(file.path());
+                if resolved.files.iter().all(|(_, read)| read.path() != path) {
+                    problems.push(
+                        Diagnostic::error(
+                            DiagnosticCode::InvalidValue,
+                            format!("{} is given, but no pack reads it", path.display()),
+                            Some(Location {
+                                file: Arc::new(file),
+                                span: 0..0,
+                            }),
+                        )
+                        .with_help("a pack reads its pack.toml and the .rhai files beside it"),
+                    );
+                }
             }
-            let mut resolved = Resolved::default();
-            resolved.apply(layer, &mut problems);
-            resolved.finalize(&mut problems)
-        });
-        finish(pack, problems)
+        }
+        finish(resolved.map(|r| r.finalize(&mut problems)), problems)
     }
 }
 
@@ -136,92 +175,49 @@ pub(crate) fn finish(
     }
 }
 
-fn read_scripts(dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
-    let io = |e: std::io::Error| {
+/// The `*.rhai` files directly in `dir`, in name order.
+fn read_scripts(source: &dyn PackSource, dir: &Path) -> Result<Vec<Arc<SourceFile>>, Diagnostic> {
+    let paths = source.list(dir).map_err(|e| {
         Diagnostic::error(
             DiagnosticCode::Io,
-            format!("cannot list {}: {e}", dir.display()),
+            format!("cannot list {}: {e}", source.shown(dir).display()),
             None,
         )
-    };
-    let mut paths: Vec<_> = fs::read_dir(dir)
-        .map_err(io)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rhai") && p.is_file())
-        .collect();
-    paths.sort();
+    })?;
     paths
         .into_iter()
-        .map(|path| match fs::read(&path).map(utf8) {
-            Ok(Ok(text)) => Ok(Arc::new(SourceFile::new(path, text))),
-            Ok(Err((at, text))) => Err(not_utf8(
-                DiagnosticCode::FormulaSyntax,
-                SourceFile::new(path, text),
-                at,
-            )),
-            Err(e) => Err(Diagnostic::error(
-                DiagnosticCode::Io,
-                format!("cannot read {}: {e}", path.display()),
-                None,
-            )),
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+        .map(|path| read_text(source, &path, DiagnosticCode::FormulaSyntax, None).map(Arc::new))
         .collect()
 }
 
-/// A file that is not UTF-8, located at its first bad byte.
-fn not_utf8(code: DiagnosticCode, file: SourceFile, at: usize) -> Diagnostic {
-    let file = Arc::new(file);
-    Diagnostic::error(
-        code,
-        format!(
-            "{} is not UTF-8 text: byte {at} starts an invalid sequence",
-            file.path().display()
-        ),
-        Some(Location {
-            file,
-            span: at..at + '\u{fffd}'.len_utf8(),
-        }),
-    )
-    .with_help("save the file as UTF-8 (most editors offer it under \"encoding\")")
-}
-
-/// Reads `dir` and the packs it extends into one resolved pack.
-/// `stack` holds the directories being resolved, to reject cycles.
-fn resolve_dir(
+/// Reads the pack in `dir` of `source` (its manifest at `manifest`) and the
+/// packs it extends into one resolved pack. `stack` holds the packs being
+/// resolved, to reject cycles.
+fn resolve(
+    source: &dyn PackSource,
     dir: &Path,
+    manifest: &Path,
     stack: &mut Vec<PathBuf>,
     from: Option<&Location>,
     problems: &mut Vec<Diagnostic>,
 ) -> Option<Resolved> {
-    let manifest_path = dir.join(PACK_FILE);
-    let text = match fs::read(&manifest_path).map(utf8) {
-        Ok(Ok(text)) => text,
-        Ok(Err((at, text))) => {
-            problems.push(not_utf8(
-                DiagnosticCode::TomlSyntax,
-                SourceFile::new(manifest_path, text),
-                at,
-            ));
-            return None;
-        }
-        Err(e) => {
-            problems.push(
-                Diagnostic::error(
-                    DiagnosticCode::Io,
-                    format!("cannot read {}: {e}", manifest_path.display()),
-                    from.cloned(),
-                )
-                .with_help("pass the directory that holds the pack's pack.toml"),
-            );
+    let manifest = match read_text(source, manifest, DiagnosticCode::TomlSyntax, from) {
+        Ok(manifest) => manifest,
+        Err(problem) => {
+            problems.push(if problem.code == DiagnosticCode::Io {
+                problem.with_help("pass the directory that holds the pack's pack.toml")
+            } else {
+                problem
+            });
             return None;
         }
     };
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    if let Some(at) = stack.iter().position(|d| *d == canonical) {
+    let identity = source.identity(dir);
+    if let Some(at) = stack.iter().position(|d| *d == identity) {
         let cycle: Vec<String> = stack[at..]
             .iter()
-            .chain(std::iter::once(&canonical))
+            .chain(std::iter::once(&identity))
             .map(|d| d.display().to_string())
             .collect();
         problems.push(
@@ -234,23 +230,36 @@ fn resolve_dir(
         );
         return None;
     }
-    let scripts = match read_scripts(dir) {
+    let scripts = match read_scripts(source, dir) {
         Ok(scripts) => scripts,
         Err(problem) => {
             problems.push(problem);
             Vec::new()
         }
     };
-    let layer = read_layer(
-        Arc::new(SourceFile::new(manifest_path, text)),
-        scripts,
-        problems,
-    )?;
-    stack.push(canonical);
+    let layer = read_layer(Arc::new(manifest), scripts, problems)?;
+    stack.push(identity);
     let mut resolved = Resolved::default();
     for (parent, location) in &layer.extends {
-        if let Some(parent) = resolve_dir(
-            &normalize(&dir.join(parent)),
+        let parent_dir = match source.join(dir, parent) {
+            Ok(parent_dir) => parent_dir,
+            Err(why) => {
+                problems.push(
+                    Diagnostic::error(
+                        DiagnosticCode::InvalidValue,
+                        format!("cannot extend `{parent}`: {why}"),
+                        Some(location.clone()),
+                    )
+                    .with_help("a pack can extend only packs read from the same place: put them side by side"),
+                );
+                continue;
+            }
+        };
+        let parent_manifest = parent_dir.join(PACK_FILE);
+        if let Some(parent) = resolve(
+            source,
+            &parent_dir,
+            &parent_manifest,
             stack,
             Some(location),
             problems,
@@ -261,27 +270,6 @@ fn resolve_dir(
     stack.pop();
     resolved.apply(layer, problems);
     Some(resolved)
-}
-
-/// `rules/sagrario/../cooperativas` → `rules/cooperativas`, without touching
-/// the file system (paths in messages stay as the user wrote them).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir
-                if matches!(
-                    out.components().next_back(),
-                    Some(std::path::Component::Normal(_))
-                ) =>
-            {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// What a pack (or a resolved parent) contributes besides its indicators.

@@ -5,6 +5,7 @@
 //! [`crate::CompiledRuleSet`].
 
 pub(crate) mod colour;
+pub(crate) mod files;
 mod formula;
 pub(crate) mod layer;
 pub(crate) mod limits;
