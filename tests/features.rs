@@ -1,7 +1,8 @@
 //! The library does not drag the command line, the web server or the Excel
 //! writer in: `cargo tree` of `semaforo` without its default features, and of
 //! `semaforo-core`, names none of their crates; each feature brings its own.
-//! Reads the lock file only (`--frozen`): no build, no network.
+//! `cargo tree` reads the lock file only (`--frozen`): no build, no network.
+//! Last, `report::write` with and without the `xlsx` feature.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -114,4 +115,34 @@ fn each_feature_brings_its_own_crates_and_serve_the_cli() {
     assert_all("feature serve", &serve, SERVE);
     assert_all("feature serve", &serve, CLI);
     assert_none("feature serve", &serve, XLSX);
+}
+
+/// `report::write` writes a workbook when the `xlsx` feature is on, and
+/// refuses the format as unsupported when it is off; the other formats are
+/// always there.
+#[test]
+fn the_excel_report_is_written_exactly_when_the_xlsx_feature_is_on() {
+    use semaforo::report::{self, Format, Origin};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = semaforo::load(&root.join("rules/sagrario")).expect("the shipped pack loads");
+    let data = root.join("examples/sagrario/balances.csv");
+    let table = semaforo::read_data(&rules, &data).expect("the shipped data reads");
+    let results = semaforo::evaluate(&rules, &table);
+    let origin = Origin::now("balances.csv");
+    for format in [Format::Table, Format::Csv, Format::Json, Format::Html] {
+        let mut out = Vec::new();
+        report::write(&results, format, &origin, &mut out).expect("written");
+        assert!(!out.is_empty(), "{format:?}");
+    }
+    let mut out = Vec::new();
+    let written = report::write(&results, Format::Xlsx, &origin, &mut out);
+    if cfg!(feature = "xlsx") {
+        assert!(written.is_ok(), "{written:?}");
+        assert!(out.starts_with(b"PK"), "an xlsx file is a zip archive");
+    } else {
+        let error = written.expect_err("refused without the xlsx feature");
+        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported, "{error}");
+        assert!(error.to_string().contains("`xlsx` feature"), "{error}");
+        assert!(out.is_empty());
+    }
 }
