@@ -28,7 +28,7 @@ fn normal_dependencies(package: &str, features: &[&str]) -> BTreeSet<String> {
     let stdout = String::from_utf8(output.stdout).expect("cargo tree writes UTF-8");
     assert!(
         output.status.success() && !stdout.is_empty(),
-        "cargo tree -p {package} {features:?} failed:\n{}",
+        "cargo tree -p {package} {features:?} failed (offline: `cargo fetch` first):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout

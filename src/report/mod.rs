@@ -27,7 +27,7 @@ pub enum Format {
     Json,
     /// An Excel workbook: results with band colours and number formats,
     /// and a summary sheet of counts per band. Needs the `xlsx` feature
-    /// (on by default): without it [`write`] refuses this format.
+    /// (on by default): without it [`write()`] refuses this format.
     Xlsx,
     /// One self-contained HTML page: summary, coloured tables, charts.
     Html,
