@@ -95,7 +95,7 @@ impl CompiledRuleSet {
     }
 
     /// The same rules reading data laid out differently: `edit` changes the
-    /// pack's [`DataShape`](crate::DataShape) (e.g. the separators a command-line flag gives).
+    /// pack's [`DataShape`] (e.g. the separators a command-line flag gives).
     /// The pack's identity does not change: how a file is written is not a rule.
     #[must_use]
     pub fn with_data_shape(mut self, edit: impl FnOnce(&mut crate::pack::DataShape)) -> Self {
