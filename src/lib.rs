@@ -10,6 +10,19 @@
 //! let results = semaforo::evaluate(&rules, &table);
 //! println!("{} cells, {} errors", results.rows().len() * rules.pack().indicators().len(), results.error_count());
 //! ```
+//!
+//! ## Features
+//!
+//! The library — loading, evaluating, and [`report`] as a table, CSV, JSON
+//! or HTML — needs none of them; all are on by default:
+//!
+//! - `cli`: the `semaforo` binary (clap, codespan-reporting, indicatif, anyhow).
+//! - `serve`: `semaforo serve`, the HTTP API (axum, hyper, tokio); implies `cli`.
+//! - `xlsx`: the Excel report, [`report::Format::Xlsx`] (rust_xlsxwriter);
+//!   without it [`report::write`] refuses that format.
+//!
+//! A program that only evaluates depends on
+//! `semaforo = { version = "0.1", default-features = false }`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -8,6 +8,7 @@
 mod explain;
 mod progress;
 mod render;
+#[cfg(feature = "serve")]
 mod serve;
 mod watch;
 
@@ -97,6 +98,46 @@ impl DataLayout {
     }
 }
 
+/// `--format`: the [`Format`]s this build writes, as the command line names
+/// them (the library's `Format` does not depend on clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// A readable table, values rounded for display.
+    Table,
+    /// One line per entity × indicator, exact decimals.
+    Csv,
+    /// An array of objects, exact decimals as strings.
+    Json,
+    /// An Excel workbook: results with band colours and number formats,
+    /// and a summary sheet of counts per band.
+    #[cfg(feature = "xlsx")]
+    Xlsx,
+    /// One self-contained HTML page: summary, coloured tables, charts.
+    Html,
+}
+
+impl OutputFormat {
+    /// The name `--format` takes, e.g. `xlsx`.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Table => Self::Table,
+            OutputFormat::Csv => Self::Csv,
+            OutputFormat::Json => Self::Json,
+            #[cfg(feature = "xlsx")]
+            OutputFormat::Xlsx => Self::Xlsx,
+            OutputFormat::Html => Self::Html,
+        }
+    }
+}
+
 /// A CSV separator given on the command line: one ASCII character (`\t` for a tab).
 fn one_ascii_char(text: &str) -> Result<char, String> {
     let text = if text == "\\t" { "\t" } else { text };
@@ -124,8 +165,8 @@ enum Command {
         #[command(flatten)]
         layout: DataLayout,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
         /// Write the results here instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -202,6 +243,7 @@ enum Command {
         pack: PathBuf,
     },
     /// Serve a pack over HTTP (JSON API); edits to the pack go live.
+    #[cfg(feature = "serve")]
     #[command(
         after_help = "Example:\n  semaforo serve --pack rules/sagrario --addr 127.0.0.1:8080\n  curl -s http://127.0.0.1:8080/v1/pack\n  curl -s http://127.0.0.1:8080/v1/evaluate -H 'Content-Type: text/csv' --data-binary @examples/sagrario/balances.csv\n\nPOST /v1/evaluate takes rows as JSON (an array of objects keyed by column) or CSV and\nanswers what `eval --format json` writes; GET /v1/pack shows the live version and the\nlast refused reload; GET /healthz answers ok. Ctrl-C stops after the requests in flight."
     )]
@@ -306,6 +348,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 period: period.as_deref(),
             },
         ),
+        #[cfg(feature = "serve")]
         Command::Serve {
             pack,
             addr,
@@ -478,7 +521,7 @@ fn eval(
     dir: &Path,
     data: &Path,
     layout: &DataLayout,
-    format: Format,
+    format: OutputFormat,
     output: Option<&Path>,
     Strictness { quiet, strict }: Strictness,
 ) -> anyhow::Result<ExitCode> {
@@ -486,13 +529,10 @@ fn eval(
         Ok(rules) => layout.apply(rules),
         Err(diagnostics) => return refuse(&diagnostics),
     };
+    let (name, format) = (format.name(), Format::from(format));
     if format.is_binary() && output.is_none() && io::stdout().is_terminal() {
         anyhow::bail!(
-            "--format {} is a binary file: give --output FILE, or redirect standard output",
-            format
-                .to_possible_value()
-                .map(|v| v.get_name().to_owned())
-                .unwrap_or_default()
+            "--format {name} is a binary file: give --output FILE, or redirect standard output"
         );
     }
     let show_progress = progress::wanted(quiet);

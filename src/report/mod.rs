@@ -7,6 +7,7 @@ mod csv;
 mod html;
 mod json;
 mod table;
+#[cfg(feature = "xlsx")]
 mod xlsx;
 
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ use rust_decimal::Decimal;
 use semaforo_core::{Analysis, Cell, Indicator, ResultSet, Standard, round_for_display};
 
 /// An output format of `semaforo eval`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A readable table, values rounded for display.
     Table,
@@ -25,7 +26,8 @@ pub enum Format {
     /// An array of objects, exact decimals as strings.
     Json,
     /// An Excel workbook: results with band colours and number formats,
-    /// and a summary sheet of counts per band.
+    /// and a summary sheet of counts per band. Needs the `xlsx` feature
+    /// (on by default): without it [`write()`] refuses this format.
     Xlsx,
     /// One self-contained HTML page: summary, coloured tables, charts.
     Html,
@@ -83,7 +85,13 @@ pub fn write(
         Format::Table => table::write(&sheet, out),
         Format::Csv => csv::write(&sheet, out),
         Format::Json => json::write(&sheet, out),
+        #[cfg(feature = "xlsx")]
         Format::Xlsx => xlsx::write(&sheet, origin, out),
+        #[cfg(not(feature = "xlsx"))]
+        Format::Xlsx => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this build of semaforo writes no xlsx: enable the `xlsx` feature",
+        )),
         Format::Html => html::write(&sheet, origin, out),
     }
 }
