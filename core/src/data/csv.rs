@@ -98,11 +98,16 @@ pub(crate) fn read_wide(
     Ok(table)
 }
 
-/// A CSV record as the wide reader reads it: a `csv` record, or one of a
-/// [`RecordBatch`].
+/// A record as the wide reader reads it: a `csv` record, or one of a
+/// [`RecordBatch`] (whose numbers may be typed).
 pub(crate) trait RawRecord {
     /// The bytes of field `i`, `None` past the record's end.
     fn get(&self, i: usize) -> Option<&[u8]>;
+    /// The typed number of field `i`: read as it is, with no number format.
+    fn number(&self, i: usize) -> Option<rust_decimal::Decimal> {
+        let _ = i;
+        None
+    }
     /// How many fields the record has.
     fn len(&self) -> usize;
     /// The record's 1-based line.
@@ -124,6 +129,9 @@ impl RawRecord for csv::ByteRecord {
 impl RawRecord for Record<'_> {
     fn get(&self, i: usize) -> Option<&[u8]> {
         (i < Record::len(self)).then(|| self.field(i))
+    }
+    fn number(&self, i: usize) -> Option<rust_decimal::Decimal> {
+        Record::number(self, i)
     }
     fn len(&self) -> usize {
         Record::len(self)
@@ -333,7 +341,9 @@ impl<'s> Wide<'s> {
             column.values.push(value);
         }
         for (column, (at, _)) in table.columns.iter_mut().zip(&self.numbers) {
+            let typed = record.number(*at);
             let (value, problem) = match record.get(*at) {
+                Some(_) if typed.is_some() => (typed, None),
                 None => (
                     None,
                     Some(CellProblem::ShortRow {
