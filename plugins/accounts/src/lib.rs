@@ -21,7 +21,7 @@
 //! "#), vec![]).unwrap();
 //! let rules = compile(pack, &[&AccountsPlugin]).unwrap();
 //! let csv = "entity,period,code,value\nCOAC,2008-12,1401,950\nCOAC,2008-12,1412,30\nCOAC,2008-12,1422,20\n";
-//! let table = BalancesReader.read_from(&mut csv.as_bytes(), "inline", &rules).unwrap();
+//! let table = BalancesReader.read_from(&mut csv.as_bytes(), "inline", rules.read_request()).unwrap();
 //! let results = evaluate(&rules, &table);
 //! assert_eq!(results.cell(0, 0).value.unwrap().round_dp(2).to_string(), "5.00");
 //! ```
