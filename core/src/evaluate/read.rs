@@ -94,9 +94,11 @@ pub(crate) fn batch_reader<'a>(
 /// version = "1"
 /// [data]
 /// decimal = ","
+/// [fields]
+/// a = "a"
 /// [[indicator]]
-/// id = "a"
-/// formula = "a"
+/// id = "doble"
+/// formula = "a * 2"
 /// "#), vec![]).unwrap();
 /// let rules = compile(pack, &[]).unwrap();
 /// let mut rows = RecordBatch::default();
