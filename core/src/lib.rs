@@ -58,7 +58,7 @@ pub use data::quotes::QuoteCheck;
 pub use data::reader::{BatchReader, DataReader, ReadRequest};
 pub use data::records::{
     FieldValue, Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers,
-    header_names,
+    each_record, header_names,
 };
 pub use data::shape::{DataShape, Field, FieldKind, Value, WIDE_FORMAT};
 pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};

@@ -14,7 +14,9 @@ use crate::data::encoding::{ENCODING_HELP, escape_bytes};
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{Record, RecordBatch, check_duplicate_headers, decode_header};
+use crate::data::records::{
+    Record, RecordBatch, check_duplicate_headers, decode_header, each_record,
+};
 use crate::data::shape::DataShape;
 use crate::data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
@@ -86,15 +88,10 @@ pub(crate) fn read_wide(
     let mut table = wide.table();
     table.warnings = wide.header_warnings.clone();
     let mut seen = Seen::default();
-    let mut record = csv::ByteRecord::new();
-    let mut last = csv::ByteRecord::new();
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let end = csv.position().clone();
-        csv.get_mut().locate(&mut record, &end);
-        wide.push(&mut table, &mut seen, &record);
-        std::mem::swap(&mut record, &mut last);
-    }
-    csv.get_ref().finish(&last, source_name)?;
+    each_record::<_, ()>(&mut csv, source_name, |record| {
+        wide.push(&mut table, &mut seen, record);
+        Ok(None)
+    })?;
     Ok(table)
 }
 

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::data::encoding::TextEncoding;
 use crate::data::error::DataError;
+use crate::data::quotes::QuoteCheck;
 use crate::data::table::DataWarning;
 
 /// Rows of an input as raw bytes, in input order, each field text or a
@@ -220,6 +221,48 @@ impl<'a> Record<'a> {
     pub fn line(&self) -> u64 {
         self.batch.lines[self.index]
     }
+}
+
+/// Reads the records of `csv` after its header, each at the line it is
+/// written on ([`QuoteCheck::locate`]), and hands them to `each`; stops at
+/// the first `Some` that `each` gives, and otherwise checks that the file
+/// does not end inside a quoted field ([`QuoteCheck::finish`]).
+///
+/// ```
+/// use semaforo_core::{QuoteCheck, each_record};
+/// let text = "entity,a\nX,\"1\n2\"\nY,3\n";
+/// let mut csv = csv::ReaderBuilder::new().from_reader(QuoteCheck::new(text.as_bytes(), b','));
+/// let mut lines = Vec::new();
+/// let stop: Option<()> = each_record(&mut csv, "d.csv", |record| {
+///     lines.push(record.position().unwrap().line());
+///     Ok(None)
+/// })
+/// .unwrap();
+/// assert_eq!((stop, lines), (None, vec![2, 4]));
+/// ```
+///
+/// # Errors
+/// When the input cannot be read, ends inside a quoted field, or `each` fails.
+pub fn each_record<R: std::io::Read, T>(
+    csv: &mut csv::Reader<QuoteCheck<R>>,
+    source: &str,
+    mut each: impl FnMut(&csv::ByteRecord) -> Result<Option<T>, DataError>,
+) -> Result<Option<T>, DataError> {
+    let mut record = csv::ByteRecord::new();
+    let mut last = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|e| DataError::from_csv(e, source))?
+    {
+        let end = csv.position().clone();
+        csv.get_mut().locate(&mut record, &end);
+        if let Some(stop) = each(&record)? {
+            return Ok(Some(stop));
+        }
+        std::mem::swap(&mut record, &mut last);
+    }
+    csv.get_ref().finish(&last, source)?;
+    Ok(None)
 }
 
 /// A header's names: decoded as UTF-8 (a byte that is not UTF-8 shown as

@@ -21,7 +21,7 @@ use crate::compile::set::CompiledRuleSet;
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{Record, RecordBatch, decode_header};
+use crate::data::records::{Record, RecordBatch, decode_header, each_record};
 use crate::data::table::{DataWarning, Table};
 use crate::data::warnings::Warnings;
 use crate::data::workbook::{Sheet, read_sheet};
@@ -267,23 +267,9 @@ impl<R: Read> Feed for CsvFeed<R> {
         hand_over: &dyn Fn(RecordBatch),
     ) -> Result<Option<WholeReason>, DataError> {
         let mut csv = self.0;
-        let mut record = csv::ByteRecord::new();
-        let mut last = csv::ByteRecord::new();
-        while csv
-            .read_byte_record(&mut record)
-            .map_err(|e| DataError::from_csv(e, source))?
-        {
-            let end = csv.position().clone();
-            csv.get_mut().locate(&mut record, &end);
-            match splitter.push(&record) {
-                Split::Same => {}
-                Split::Full(batch) => hand_over(batch),
-                Split::NotGrouped(reason) => return Ok(Some(reason)),
-            }
-            std::mem::swap(&mut record, &mut last);
-        }
-        csv.get_ref().finish(&last, source)?;
-        Ok(None)
+        each_record(&mut csv, source, |record| {
+            Ok(splitter.offer(record, hand_over))
+        })
     }
 }
 
@@ -295,14 +281,9 @@ impl Feed for &RecordBatch {
         splitter: &mut Splitter,
         hand_over: &dyn Fn(RecordBatch),
     ) -> Result<Option<WholeReason>, DataError> {
-        for record in self.records() {
-            match splitter.push(&record) {
-                Split::Same => {}
-                Split::Full(batch) => hand_over(batch),
-                Split::NotGrouped(reason) => return Ok(Some(reason)),
-            }
-        }
-        Ok(None)
+        Ok(self
+            .records()
+            .find_map(|record| splitter.offer(&record, hand_over)))
     }
 }
 
@@ -473,6 +454,23 @@ impl Splitter {
         self.last = Some(entity.to_vec());
         record.append_to(&mut self.batch);
         split
+    }
+
+    /// Pushes `record`, handing a full batch over; why not, when its
+    /// entity was handed over already.
+    fn offer(
+        &mut self,
+        record: &impl Splittable,
+        hand_over: &dyn Fn(RecordBatch),
+    ) -> Option<WholeReason> {
+        match self.push(record) {
+            Split::Same => None,
+            Split::Full(batch) => {
+                hand_over(batch);
+                None
+            }
+            Split::NotGrouped(reason) => Some(reason),
+        }
     }
 
     /// The batch being filled, its entities marked as handed over.

@@ -18,7 +18,7 @@ use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 use semaforo_core::{
     DataError, DataShape, DataWarning, QuoteCheck, Record, TextEncoding, check_duplicate_headers,
-    decode_header,
+    decode_header, each_record,
 };
 
 use crate::ledger::{Block, Codes, Entry, Ledger};
@@ -185,18 +185,9 @@ pub(crate) fn load_all(
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
     let mut builder = Builder::new(source, shape, &layout);
     builder.warnings = header_warnings;
-    let mut record = csv::ByteRecord::new();
-    let mut last = csv::ByteRecord::new();
-    while csv
-        .read_byte_record(&mut record)
-        .map_err(|e| DataError::from_csv(e, source))?
-    {
-        let end = csv.position().clone();
-        csv.get_mut().locate(&mut record, &end);
-        builder.row(&record)?;
-        std::mem::swap(&mut record, &mut last);
-    }
-    csv.get_ref().finish(&last, source)?;
+    each_record::<_, ()>(&mut csv, source, |record| {
+        builder.row(record).map(|()| None)
+    })?;
     Ok(builder.finish())
 }
 
