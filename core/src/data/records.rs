@@ -121,7 +121,19 @@ impl RecordBatch {
 
     /// Appends a copy of `record` (of this batch or another), typed numbers kept.
     pub fn push_record(&mut self, record: &Record<'_>) {
-        self.push_fields(record.line(), (0..record.len()).map(|i| record.value(i)));
+        if self.record_starts.is_empty() {
+            self.record_starts.push(0);
+        }
+        for i in 0..record.len() {
+            if let Some(value) = record.number(i) {
+                self.numbers.push((self.field_ends.len(), value));
+            }
+            // A number's text is copied too: it is written once.
+            self.bytes.extend_from_slice(record.field(i));
+            self.field_ends.push(self.bytes.len());
+        }
+        self.record_starts.push(self.field_ends.len());
+        self.lines.push(record.line());
     }
 
     /// How many records the batch holds.
