@@ -59,7 +59,7 @@ use semaforo::report::{self, Format};
 
 /// The name request data goes by in cell messages (`request.csv:3:2`).
 const CSV_SOURCE: &str = "request.csv";
-/// The name of JSON rows turned into CSV: line 2 is row 0.
+/// The name of JSON rows in cell messages: line 2 is row 0.
 const JSON_SOURCE: &str = "rows as CSV";
 
 /// Connections open at once; past it, new ones wait in the accept queue.
@@ -291,8 +291,8 @@ fn evaluate_body(
     let table = match kind {
         BodyKind::Csv => semaforo::read_data_from(rules, &mut &body[..], CSV_SOURCE),
         BodyKind::Json => {
-            let csv = rows::to_csv(body, rules.pack().data_shape())?;
-            semaforo::read_data_from(rules, &mut csv.as_slice(), JSON_SOURCE)
+            let rows = rows::to_records(body, rules.pack().data_shape())?;
+            semaforo::read_records(rules, &rows.header, &rows.records, JSON_SOURCE)
         }
     }
     .map_err(ApiError::data)?;

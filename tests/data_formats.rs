@@ -334,6 +334,48 @@ fn sheet_messages_name_the_row_and_column_the_spreadsheet_shows() {
 }
 
 #[test]
+fn a_sheets_typed_numbers_are_read_exactly_whatever_the_packs_csv_locale() {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    // CSV files of this pack write `1.084.203,65` in Windows-1252.
+    std::fs::write(
+        pack.join("pack.toml"),
+        "[pack]\nid = \"coma\"\nversion = \"1\"\n[data]\ndelimiter = \";\"\ndecimal = \",\"\nthousands = \".\"\nencoding = \"windows-1252\"\n[fields]\nx = \"x\"\n[[indicator]]\nid = \"valor\"\nformula = \"x\"\n",
+    )
+    .unwrap();
+    let book = dir.path().join("book.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "entity").unwrap();
+    sheet.write_string(0, 1, "x").unwrap();
+    // Typed numbers: read as the file stores them, no separator involved.
+    sheet.write_string(1, 0, "A").unwrap();
+    sheet.write_number(1, 1, 1_084_203.65).unwrap();
+    sheet.write_string(2, 0, "B").unwrap();
+    sheet.write_number(2, 1, 0.1 + 0.2).unwrap();
+    // Text is read with the declared format.
+    sheet.write_string(3, 0, "C").unwrap();
+    sheet.write_string(3, 1, "1.234,56").unwrap();
+    // A sheet's text has no encoding: `→` is not refused for windows-1252.
+    sheet.write_string(4, 0, "Año → D").unwrap();
+    sheet.write_number(4, 1, -7).unwrap();
+    workbook.save(&book).unwrap();
+
+    let (records, _) = eval_json(&pack, &book);
+    assert_eq!(
+        cells(&records),
+        [
+            ("A".to_owned(), "1084203.65".to_owned()),
+            ("B".to_owned(), "0.30000000000000004".to_owned()),
+            ("C".to_owned(), "1234.56".to_owned()),
+            ("Año → D".to_owned(), "-7".to_owned()),
+        ]
+    );
+}
+
+#[test]
 fn a_cell_far_from_the_table_is_never_allocated() {
     use rust_xlsxwriter::Workbook;
     let dir = tempfile::tempdir().unwrap();

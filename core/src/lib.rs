@@ -57,7 +57,8 @@ pub use data::period::{PeriodForm, PeriodFormat, PeriodTime, time_keys};
 pub use data::quotes::QuoteCheck;
 pub use data::reader::{BatchReader, DataReader, ReadRequest};
 pub use data::records::{
-    Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers, header_names,
+    FieldValue, Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers,
+    each_record, header_names,
 };
 pub use data::shape::{DataShape, Field, FieldKind, Value, WIDE_FORMAT};
 pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
@@ -69,7 +70,7 @@ pub use evaluate::explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
 pub use evaluate::file::{FileEvaluation, Reading, WholeReason, evaluate_file};
-pub use evaluate::read::{read_data, read_data_from};
+pub use evaluate::read::{read_data, read_data_from, read_records};
 pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use evaluate::{evaluate, evaluate_with};
 pub use live::{LiveOptions, LiveRules, ReloadEvent, ReloadFailure, Snapshot, Watch, WatchError};

@@ -379,6 +379,19 @@ fn numbers_beyond_a_decimal_are_cell_errors_not_roundings() {
 }
 
 #[test]
+fn a_json_number_arrives_exactly() {
+    let records = answer(
+        &snapshot(),
+        BodyKind::Json,
+        br#"[{"entity": "A", "npl": 1084203.65, "loans": 1},
+            {"entity": "B", "npl": 12345678901234567.89, "loans": 1}]"#,
+    )
+    .unwrap();
+    assert_eq!(records[0]["value"], "1084203.65");
+    assert_eq!(records[2]["value"], "12345678901234567.89");
+}
+
+#[test]
 fn an_abandoned_request_stops_before_evaluating() {
     let abandon = Abandon::default();
     let flag = abandon.cancel();

@@ -1,41 +1,57 @@
 //! Rows posted as JSON — `[{"entity": "X", "npl": 1084203.65}, …]` — turned
-//! into the CSV text the pack's data reader reads, so JSON and CSV bodies
-//! are read by the same code. The header is the union of the rows' keys in
-//! the order first seen; CSV line 2 is row 0.
+//! into typed records ([`RecordBatch`]), the same records a spreadsheet's
+//! rows become, which the pack's data reader reads as it reads a CSV
+//! file's, with no text in between. The header is the union of the rows'
+//! keys in the order first seen; row 0 is line 2 (the header is line 1).
 //!
 //! Numbers are read as JSON writes them, exactly: every value is taken as
 //! raw JSON ([`RawValue`]), never through `f64`, parsed as a decimal (an
-//! exponent allowed, as JSON allows it) and written in the pack's own
-//! number format, so `0.1` stays 0.1, `12345678901234567.89` keeps every
-//! digit, and `1.500` is one and a half even where the pack's CSV files
-//! write `.` between thousands. A number no decimal holds exactly is passed
-//! on as written, for the reader to refuse on its cell. Strings are the
-//! cell's text, `null` an empty cell; booleans, arrays and objects are
-//! refused with the path of the value (`$[3].loans`). The CSV is written
-//! with the pack's delimiter and in its encoding; a character the encoding
-//! cannot write is refused with its path.
+//! exponent allowed, as JSON allows it) and held typed, so `0.1` stays 0.1,
+//! `12345678901234567.89` keeps every digit, and `1.500` is one and a half
+//! whatever number format the pack declares for its CSV files. A number no
+//! decimal holds exactly is passed on as written, as text, for the reader
+//! to refuse on its cell. Strings are the cell's text (UTF-8, whatever the
+//! pack's CSV encoding), `null` an empty cell; booleans, arrays and objects
+//! are refused with the path of the value (`$[3].loans`).
 
 use std::collections::HashMap;
 use std::fmt;
 
-use semaforo::{DataShape, NumberFormat};
+use rust_decimal::Decimal;
+use semaforo::{DataShape, FieldValue, NumberFormat, RecordBatch};
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
 
-/// Reads `body` as an array of row objects and writes it as CSV. An empty
+/// A JSON body's rows as records, with their header.
+#[derive(Debug)]
+pub(super) struct Rows {
+    /// The keys of the rows in the order first seen, trimmed.
+    pub header: Vec<String>,
+    /// Row `i` at line `i + 2`.
+    pub records: RecordBatch,
+}
+
+/// One cell of a row: text, or a number JSON wrote.
+#[derive(Debug)]
+enum Cell {
+    Text(String),
+    Number(Decimal),
+}
+
+/// Reads `body` as an array of row objects into typed records. An empty
 /// array yields the header of the key columns `shape` names.
 ///
 /// # Errors
 /// When the body is not JSON, not an array of objects, repeats a key in a
 /// row, or holds a value that is not a string, a number or `null`.
-pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError> {
+pub(super) fn to_records(body: &[u8], shape: &DataShape) -> Result<Rows, ApiError> {
     let rows: Vec<&RawValue> = serde_json::from_slice(body).map_err(|e| malformed(&e, body))?;
     let mut header: Vec<String> = Vec::new();
     let mut column_of: HashMap<String, usize> = HashMap::new();
-    let mut cells: Vec<Vec<(usize, Vec<u8>)>> = Vec::with_capacity(rows.len());
+    let mut cells: Vec<Vec<(usize, Cell)>> = Vec::with_capacity(rows.len());
     for (index, raw) in rows.iter().enumerate() {
         let text = raw.get();
         if !text.starts_with('{') {
@@ -55,7 +71,7 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
         let mut row = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             let path = || path(index, &key);
-            let cell = cell_text(value.get(), &shape.numbers).map_err(|found| {
+            let cell = cell(value.get()).map_err(|found| {
                 ApiError::bad_request(
                     "invalid_value",
                     format!(
@@ -79,11 +95,6 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
                 )
                 .at_field(path()));
             }
-            let cell = shape
-                .encoding
-                .encode(&cell)
-                .map_err(|c| unwritable(c, shape).at_field(path()))?
-                .into_owned();
             row.push((column, cell));
         }
         cells.push(row);
@@ -92,45 +103,24 @@ pub(super) fn to_csv(body: &[u8], shape: &DataShape) -> Result<Vec<u8>, ApiError
         header.push(shape.entity.clone());
         header.extend(shape.period.clone());
     }
+    let mut records = RecordBatch::default();
+    let mut fields: Vec<FieldValue<'_>> = Vec::with_capacity(header.len());
+    for (index, row) in cells.iter().enumerate() {
+        fields.clear();
+        fields.resize(header.len(), FieldValue::Text(b""));
+        for (column, cell) in row {
+            fields[*column] = match cell {
+                Cell::Text(text) => FieldValue::Text(text.as_bytes()),
+                Cell::Number(value) => FieldValue::Number(*value),
+            };
+        }
+        records.push_fields(index as u64 + 2, fields.iter().copied());
+    }
     let header = header
         .iter()
-        .map(|key| {
-            shape
-                .encoding
-                .encode(key)
-                .map(std::borrow::Cow::into_owned)
-                .map_err(|c| unwritable(c, shape).at_field(key.clone()))
-        })
-        .collect::<Result<Vec<Vec<u8>>, ApiError>>()?;
-    let mut csv = csv::WriterBuilder::new()
-        .delimiter(shape.delimiter)
-        .from_writer(Vec::new());
-    let written: csv::Result<()> = (|| {
-        csv.write_record(&header)?;
-        let mut record = vec![Vec::new(); header.len()];
-        for row in cells {
-            record.iter_mut().for_each(Vec::clear);
-            for (column, text) in row {
-                record[column] = text;
-            }
-            csv.write_record(&record)?;
-        }
-        Ok(())
-    })();
-    written.map_err(|e| ApiError::internal(&format!("cannot write the rows as CSV: {e}")))?;
-    csv.into_inner()
-        .map_err(|e| ApiError::internal(&format!("cannot write the rows as CSV: {e}")))
-}
-
-/// A character of the body the pack's data encoding cannot write.
-fn unwritable(c: char, shape: &DataShape) -> ApiError {
-    ApiError::bad_request(
-        "unwritable_character",
-        format!(
-            "`{c}` cannot be written in {}, the encoding the pack declares for its data ([data] encoding)",
-            shape.encoding.name()
-        ),
-    )
+        .map(|key| key.trim_start_matches('\u{feff}').trim().to_owned())
+        .collect();
+    Ok(Rows { header, records })
 }
 
 /// The body is not valid JSON, or not an array.
@@ -168,22 +158,22 @@ fn char_column(body: &[u8], line: usize, column: usize) -> usize {
     String::from_utf8_lossy(before).chars().count() + 1
 }
 
-/// The CSV text of one JSON value, numbers in the pack's format `numbers`,
-/// or what it is when it cannot be a cell.
-fn cell_text(raw: &str, numbers: &NumberFormat) -> Result<String, &'static str> {
+/// The cell of one JSON value, or what it is when it cannot be a cell.
+fn cell(raw: &str) -> Result<Cell, &'static str> {
     const JSON_NUMBER: NumberFormat = NumberFormat {
         decimal: '.',
         thousands: None,
         exponent: true,
     };
     match raw.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(raw).map_err(|_| "a malformed string"),
+        Some(b'"') => serde_json::from_str::<String>(raw)
+            .map(Cell::Text)
+            .map_err(|_| "a malformed string"),
         Some(b'-' | b'0'..=b'9') => Ok(match JSON_NUMBER.parse(raw) {
-            Some(value) if numbers.decimal == '.' => value.to_string(),
-            Some(value) => value.to_string().replace('.', &numbers.decimal.to_string()),
-            None => raw.to_owned(),
+            Some(value) => Cell::Number(value),
+            None => Cell::Text(raw.to_owned()),
         }),
-        Some(b'n') => Ok(String::new()),
+        Some(b'n') => Ok(Cell::Text(String::new())),
         _ => Err(describe(raw)),
     }
 }
@@ -245,25 +235,56 @@ impl<'de: 'a, 'a> Deserialize<'de> for Row<'a> {
 mod tests {
     use super::*;
 
-    fn csv(body: &str) -> Result<String, ApiError> {
-        to_csv(body.as_bytes(), &DataShape::default()).map(|b| String::from_utf8(b).unwrap())
+    /// The header and each record's line and fields (a typed number as
+    /// `#` and its decimal).
+    fn read(body: &str, shape: &DataShape) -> Result<(Vec<String>, Vec<String>), ApiError> {
+        let rows = to_records(body.as_bytes(), shape)?;
+        let records = rows
+            .records
+            .records()
+            .map(|r| {
+                let fields: Vec<String> = (0..r.len())
+                    .map(|f| match r.value(f) {
+                        FieldValue::Number(value) => format!("#{value}"),
+                        FieldValue::Text(text) => String::from_utf8(text.to_vec()).unwrap(),
+                    })
+                    .collect();
+                format!("{}: {}", r.line(), fields.join("|"))
+            })
+            .collect();
+        Ok((rows.header, records))
+    }
+
+    fn plain(body: &str) -> Result<(Vec<String>, Vec<String>), ApiError> {
+        read(body, &DataShape::default())
     }
 
     #[test]
-    fn numbers_keep_their_exact_text_and_keys_their_first_seen_order() {
-        let text = csv(
+    fn numbers_stay_exact_and_keys_keep_their_first_seen_order() {
+        let (header, records) = plain(
             r#"[{"entity": "A", "npl": 12345678901234567.89, "loans": 0.1},
                 {"loans": "3", "entity": "B, Ltd.", "extra": null, "npl": 1e-7}]"#,
         )
         .unwrap();
+        assert_eq!(header, ["entity", "npl", "loans", "extra"]);
         assert_eq!(
-            text,
-            "entity,npl,loans,extra\nA,12345678901234567.89,0.1,\n\"B, Ltd.\",0.0000001,3,\n"
+            records,
+            [
+                "2: A|#12345678901234567.89|#0.1|",
+                "3: B, Ltd.|#0.0000001|3|"
+            ]
         );
+        let (_, records) = plain(r#"[{"entity": "A", "npl": 1084203.65}]"#).unwrap();
+        let rows = to_records(br#"[{"npl": 1084203.65}]"#, &DataShape::default()).unwrap();
+        assert_eq!(
+            rows.records.record(0).number(0),
+            Some(Decimal::new(108_420_365, 2))
+        );
+        assert_eq!(records, ["2: A|#1084203.65"]);
     }
 
     #[test]
-    fn numbers_are_written_in_the_packs_own_format_and_encoding() {
+    fn numbers_are_typed_whatever_the_packs_csv_format_and_text_has_no_encoding() {
         let shape = DataShape {
             delimiter: b';',
             numbers: NumberFormat {
@@ -274,21 +295,18 @@ mod tests {
             encoding: semaforo::TextEncoding::Latin1,
             ..DataShape::default()
         };
-        let body = r#"[{"entity": "Año", "a": 1.500, "b": 2E3, "c": -0.25, "d": 1e400}]"#;
-        let text = to_csv(body.as_bytes(), &shape).unwrap();
+        let body = r#"[{"entity": "Año → B", "a": 1.500, "b": 2E3, "c": -0.25, "d": 1e400, "e": "1.500"}]"#;
+        let (header, records) = read(body, &shape).unwrap();
+        assert_eq!(header, ["entity", "a", "b", "c", "d", "e"]);
         // 1.500 is one and a half, not 1,500 read with `.` between thousands;
-        // 1e400 no decimal holds: passed on as written, for its cell to refuse.
-        assert_eq!(text, b"entity;a;b;c;d\nA\xf1o;1,500;2000;-0,25;1e400\n");
-        let error = to_csv(r#"[{"entity": "A → B"}]"#.as_bytes(), &shape).unwrap_err();
-        assert_eq!(
-            (error.kind, error.field.as_deref()),
-            ("unwritable_character", Some("$[0].entity"))
-        );
+        // 1e400 no decimal holds: passed on as written, for its cell to refuse;
+        // a string is text, read with the pack's format.
+        assert_eq!(records, ["2: Año → B|#1.500|#2000|#-0.25|1e400|1.500"]);
     }
 
     #[test]
     fn an_empty_array_is_the_key_header() {
-        assert_eq!(csv("[]").unwrap(), "entity\n");
+        assert_eq!(plain("[]").unwrap(), (vec!["entity".to_owned()], vec![]));
     }
 
     #[test]
@@ -322,7 +340,7 @@ mod tests {
                 None,
             ),
         ] {
-            let error = csv(body).unwrap_err();
+            let error = plain(body).unwrap_err();
             assert_eq!(error.kind, kind, "{body}: {error:?}");
             assert_eq!(error.field.as_deref(), field, "{body}");
             assert_eq!(error.line, line, "{body}");

@@ -14,7 +14,9 @@ use crate::data::encoding::{ENCODING_HELP, escape_bytes};
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{Record, RecordBatch, check_duplicate_headers, decode_header};
+use crate::data::records::{
+    Record, RecordBatch, check_duplicate_headers, decode_header, each_record,
+};
 use crate::data::shape::DataShape;
 use crate::data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
@@ -86,23 +88,23 @@ pub(crate) fn read_wide(
     let mut table = wide.table();
     table.warnings = wide.header_warnings.clone();
     let mut seen = Seen::default();
-    let mut record = csv::ByteRecord::new();
-    let mut last = csv::ByteRecord::new();
-    while csv.read_byte_record(&mut record).map_err(csv_error)? {
-        let end = csv.position().clone();
-        csv.get_mut().locate(&mut record, &end);
-        wide.push(&mut table, &mut seen, &record);
-        std::mem::swap(&mut record, &mut last);
-    }
-    csv.get_ref().finish(&last, source_name)?;
+    each_record::<_, ()>(&mut csv, source_name, |record| {
+        wide.push(&mut table, &mut seen, record);
+        Ok(None)
+    })?;
     Ok(table)
 }
 
-/// A CSV record as the wide reader reads it: a `csv` record, or one of a
-/// [`RecordBatch`].
+/// A record as the wide reader reads it: a `csv` record, or one of a
+/// [`RecordBatch`] (whose numbers may be typed).
 pub(crate) trait RawRecord {
     /// The bytes of field `i`, `None` past the record's end.
     fn get(&self, i: usize) -> Option<&[u8]>;
+    /// The typed number of field `i`: read as it is, with no number format.
+    fn number(&self, i: usize) -> Option<rust_decimal::Decimal> {
+        let _ = i;
+        None
+    }
     /// How many fields the record has.
     fn len(&self) -> usize;
     /// The record's 1-based line.
@@ -124,6 +126,9 @@ impl RawRecord for csv::ByteRecord {
 impl RawRecord for Record<'_> {
     fn get(&self, i: usize) -> Option<&[u8]> {
         (i < Record::len(self)).then(|| self.field(i))
+    }
+    fn number(&self, i: usize) -> Option<rust_decimal::Decimal> {
+        Record::number(self, i)
     }
     fn len(&self) -> usize {
         Record::len(self)
@@ -333,7 +338,9 @@ impl<'s> Wide<'s> {
             column.values.push(value);
         }
         for (column, (at, _)) in table.columns.iter_mut().zip(&self.numbers) {
+            let typed = record.number(*at);
             let (value, problem) = match record.get(*at) {
+                Some(_) if typed.is_some() => (typed, None),
                 None => (
                     None,
                     Some(CellProblem::ShortRow {

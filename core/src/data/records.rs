@@ -1,18 +1,26 @@
-//! CSV records held as bytes: a batch of rows kept in one buffer, so a
-//! reader can hand a few thousand rows to another thread without an
-//! allocation per row or per field.
+//! Records held as bytes: a batch of rows kept in one buffer, so a reader
+//! can hand a few thousand rows to another thread without an allocation per
+//! row or per field. CSV fields are text; a spreadsheet's or a JSON body's
+//! numbers are held typed, as the exact decimal the source stores, and read
+//! as they are — never written as text in a locale and parsed back.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rust_decimal::Decimal;
+
 use crate::data::encoding::TextEncoding;
 use crate::data::error::DataError;
+use crate::data::quotes::QuoteCheck;
 use crate::data::table::DataWarning;
 
-/// Rows of a CSV input as raw bytes, in input order.
+/// Rows of an input as raw bytes, in input order, each field text or a
+/// typed number ([`FieldValue`]).
 ///
 /// Fields are neither trimmed nor decoded: the format that reads the batch
-/// decides what a field means.
+/// decides what a text field means. A typed number is read as it is, with
+/// no number format; its bytes are the number's plain text (`-1234.5`), for
+/// the readers that want a key's or a code's text.
 ///
 /// ```
 /// use semaforo_core::RecordBatch;
@@ -37,6 +45,20 @@ pub struct RecordBatch {
     record_starts: Vec<usize>,
     /// Per record, its 1-based line in the input.
     lines: Vec<u64>,
+    /// The typed numbers: index in `field_ends` and value, in field order
+    /// (empty for CSV).
+    numbers: Vec<(usize, Decimal)>,
+}
+
+/// One field of a record: text, or a number the source already typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    /// Text as the source holds it (empty for an empty cell), read with the
+    /// declared number format where a number is wanted.
+    Text(&'a [u8]),
+    /// A number the source typed as one (a spreadsheet's number cell, a
+    /// JSON number), exact.
+    Number(Decimal),
 }
 
 impl RecordBatch {
@@ -48,6 +70,7 @@ impl RecordBatch {
             field_ends: Vec::with_capacity(other.field_ends.len()),
             record_starts: Vec::with_capacity(other.record_starts.len()),
             lines: Vec::with_capacity(other.lines.len()),
+            numbers: Vec::with_capacity(other.numbers.len()),
         }
     }
 
@@ -63,6 +86,54 @@ impl RecordBatch {
         self.record_starts.push(self.field_ends.len());
         self.lines
             .push(record.position().map_or(0, csv::Position::line));
+    }
+
+    /// Appends a record of typed fields at 1-based `line` of its source.
+    ///
+    /// ```
+    /// use semaforo_core::{FieldValue, RecordBatch};
+    /// let mut batch = RecordBatch::default();
+    /// let amount = "1084203.65".parse().unwrap();
+    /// batch.push_fields(4, [FieldValue::Text(b"A"), FieldValue::Number(amount)]);
+    /// let record = batch.record(0);
+    /// assert_eq!((record.line(), record.number(1)), (4, Some(amount)));
+    /// assert_eq!((record.field(1), record.number(0)), (&b"1084203.65"[..], None));
+    /// ```
+    pub fn push_fields<'f>(&mut self, line: u64, fields: impl IntoIterator<Item = FieldValue<'f>>) {
+        use std::io::Write as _;
+        if self.record_starts.is_empty() {
+            self.record_starts.push(0);
+        }
+        for field in fields {
+            match field {
+                FieldValue::Text(bytes) => self.bytes.extend_from_slice(bytes),
+                FieldValue::Number(value) => {
+                    self.numbers.push((self.field_ends.len(), value));
+                    // Writing to a Vec cannot fail.
+                    let _ = write!(self.bytes, "{value}");
+                }
+            }
+            self.field_ends.push(self.bytes.len());
+        }
+        self.record_starts.push(self.field_ends.len());
+        self.lines.push(line);
+    }
+
+    /// Appends a copy of `record` (of this batch or another), typed numbers kept.
+    pub fn push_record(&mut self, record: &Record<'_>) {
+        if self.record_starts.is_empty() {
+            self.record_starts.push(0);
+        }
+        for i in 0..record.len() {
+            if let Some(value) = record.number(i) {
+                self.numbers.push((self.field_ends.len(), value));
+            }
+            // A number's text is copied too: it is written once.
+            self.bytes.extend_from_slice(record.field(i));
+            self.field_ends.push(self.bytes.len());
+        }
+        self.record_starts.push(self.field_ends.len());
+        self.lines.push(record.line());
     }
 
     /// How many records the batch holds.
@@ -121,6 +192,30 @@ impl<'a> Record<'a> {
         &batch.bytes[start..batch.field_ends[at]]
     }
 
+    /// The typed number of field `field`; `None` for a text field (even
+    /// one that reads as a number) and past the record's end.
+    #[must_use]
+    pub fn number(&self, field: usize) -> Option<Decimal> {
+        let numbers = &self.batch.numbers;
+        if numbers.is_empty() || field >= self.len() {
+            return None;
+        }
+        let at = self.batch.record_starts[self.index] + field;
+        numbers
+            .binary_search_by_key(&at, |&(i, _)| i)
+            .ok()
+            .map(|i| numbers[i].1)
+    }
+
+    /// Field `field` as text or typed number (empty text past the end).
+    #[must_use]
+    pub fn value(&self, field: usize) -> FieldValue<'a> {
+        match self.number(field) {
+            Some(value) => FieldValue::Number(value),
+            None => FieldValue::Text(self.field(field)),
+        }
+    }
+
     /// How many fields the record has.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -138,6 +233,48 @@ impl<'a> Record<'a> {
     pub fn line(&self) -> u64 {
         self.batch.lines[self.index]
     }
+}
+
+/// Reads the records of `csv` after its header, each at the line it is
+/// written on ([`QuoteCheck::locate`]), and hands them to `each`; stops at
+/// the first `Some` that `each` gives, and otherwise checks that the file
+/// does not end inside a quoted field ([`QuoteCheck::finish`]).
+///
+/// ```
+/// use semaforo_core::{QuoteCheck, each_record};
+/// let text = "entity,a\nX,\"1\n2\"\nY,3\n";
+/// let mut csv = csv::ReaderBuilder::new().from_reader(QuoteCheck::new(text.as_bytes(), b','));
+/// let mut lines = Vec::new();
+/// let stop: Option<()> = each_record(&mut csv, "d.csv", |record| {
+///     lines.push(record.position().unwrap().line());
+///     Ok(None)
+/// })
+/// .unwrap();
+/// assert_eq!((stop, lines), (None, vec![2, 4]));
+/// ```
+///
+/// # Errors
+/// When the input cannot be read, ends inside a quoted field, or `each` fails.
+pub fn each_record<R: std::io::Read, T>(
+    csv: &mut csv::Reader<QuoteCheck<R>>,
+    source: &str,
+    mut each: impl FnMut(&csv::ByteRecord) -> Result<Option<T>, DataError>,
+) -> Result<Option<T>, DataError> {
+    let mut record = csv::ByteRecord::new();
+    let mut last = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut record)
+        .map_err(|e| DataError::from_csv(e, source))?
+    {
+        let end = csv.position().clone();
+        csv.get_mut().locate(&mut record, &end);
+        if let Some(stop) = each(&record)? {
+            return Ok(Some(stop));
+        }
+        std::mem::swap(&mut record, &mut last);
+    }
+    csv.get_ref().finish(&last, source)?;
+    Ok(None)
 }
 
 /// A header's names: decoded as UTF-8 (a byte that is not UTF-8 shown as
@@ -283,6 +420,39 @@ mod tests {
         );
         assert_eq!(batch.record(1).len(), 2);
         assert_eq!(batch.byte_len(), 11);
+        assert!(
+            batch
+                .records()
+                .all(|r| (0..4).all(|f| r.number(f).is_none()))
+        );
+    }
+
+    #[test]
+    fn typed_numbers_stay_exact_and_copy_with_their_record() {
+        let big: Decimal = "12345678901234567.89".parse().unwrap();
+        let scaled: Decimal = "1.500".parse().unwrap();
+        let mut batch = RecordBatch::default();
+        batch.push_fields(7, [FieldValue::Text(b"A"), FieldValue::Number(big)]);
+        batch.push_fields(
+            9,
+            [
+                FieldValue::Number(scaled),
+                FieldValue::Text(b"1,5"),
+                FieldValue::Text(b""),
+            ],
+        );
+        let second = batch.record(1);
+        assert_eq!(second.value(0), FieldValue::Number(scaled));
+        assert_eq!(second.field(0), b"1.500");
+        assert_eq!(second.value(1), FieldValue::Text(b"1,5"));
+        assert_eq!((second.number(2), second.number(3)), (None, None));
+        assert_eq!(batch.record(0).number(1), Some(big));
+        assert_eq!(batch.record(0).field(1), b"12345678901234567.89");
+        let mut copy = RecordBatch::with_room_of(&batch);
+        for record in batch.records() {
+            copy.push_record(&record);
+        }
+        assert_eq!(copy, batch);
     }
 
     #[test]

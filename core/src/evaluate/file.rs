@@ -5,7 +5,8 @@
 //! each batch is read into a table and evaluated on its own, on the rayon
 //! pool while the next batch is read, and only its results are kept. Memory
 //! then grows with the results, not with the input. A file that is not
-//! grouped is read again whole, and the caller is told why.
+//! grouped is read again whole, and the caller is told why. A spreadsheet
+//! is read whole into typed records, then cut and evaluated the same way.
 
 use std::collections::HashMap;
 
@@ -17,15 +18,15 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::compile::set::CompiledRuleSet;
-use crate::data::csv::WideBatches;
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
-use crate::data::reader::BatchReader;
-use crate::data::records::{RecordBatch, decode_header};
-use crate::data::table::DataWarning;
+use crate::data::reader::{BatchReader, ReadRequest};
+use crate::data::records::{Record, RecordBatch, decode_header, each_record};
+use crate::data::table::{DataWarning, Table};
 use crate::data::warnings::Warnings;
+use crate::data::workbook::{Sheet, read_sheet};
 use crate::evaluate::evaluate;
-use crate::evaluate::read::read_data_from;
+use crate::evaluate::read::{batch_reader, read_data_from, read_records, typed_shape};
 use crate::evaluate::result::ResultSet;
 
 /// A batch is handed over at the first entity boundary past this many records…
@@ -100,7 +101,8 @@ impl fmt::Display for WholeReason {
 
 /// Reads and evaluates the data file at `path` in the pack's format,
 /// streaming it when it can (see the module docs). `progress` is called
-/// with the bytes read so far, from the start of each pass over the file.
+/// with the bytes read so far, from the start of each pass over the file
+/// (for a spreadsheet, once, with the bytes its records hold).
 ///
 /// The results are the same as [`crate::read_data`] then
 /// [`crate::evaluate`], whatever the number of threads.
@@ -120,38 +122,42 @@ pub fn evaluate_file(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
+    let streamable = rules.pack.indicators.iter().all(|i| i.grain.is_none());
     if crate::data::workbook::is_workbook(path) {
-        let (csv, source) = crate::evaluate::read::workbook_csv(path, rules)?;
-        progress(csv.len() as u64);
-        return evaluate_read(rules, &source, &|| Ok(csv.as_slice()));
+        let sheet = read_sheet(path, &rules.pack.data)?;
+        progress(sheet.records.byte_len() as u64);
+        let why_whole = if streamable {
+            match stream_sheet(rules, &sheet)? {
+                Streamed::Done(done) => return Ok(done),
+                Streamed::Whole(reason) => reason,
+            }
+        } else {
+            WholeReason::GroupIndicators
+        };
+        let table = read_records(rules, &sheet.header, &sheet.records, &sheet.source)?;
+        return Ok(whole(rules, table, why_whole));
     }
     let source = path.display().to_string();
-    evaluate_read(rules, &source, &|| open(path, &source, progress))
-}
-
-/// [`evaluate_file`] over whatever `open` reads, from the start each time.
-fn evaluate_read<R: Read>(
-    rules: &CompiledRuleSet,
-    source: &str,
-    open: &dyn Fn() -> Result<R, DataError>,
-) -> Result<FileEvaluation, DataError> {
-    let source = source.to_owned();
-    let streamable = rules.pack.indicators.iter().all(|i| i.grain.is_none());
     let why_whole = if streamable {
-        match stream(rules, open()?, &source)? {
+        match stream_csv(rules, open(path, &source, progress)?, &source)? {
             Streamed::Done(done) => return Ok(done),
             Streamed::Whole(reason) => reason,
         }
     } else {
         WholeReason::GroupIndicators
     };
-    let mut table = read_data_from(rules, &mut open()?, &source)?;
+    let table = read_data_from(rules, &mut open(path, &source, progress)?, &source)?;
+    Ok(whole(rules, table, why_whole))
+}
+
+/// The evaluation of a table read whole, for `why`.
+fn whole(rules: &CompiledRuleSet, mut table: Table, why: WholeReason) -> FileEvaluation {
     let warnings = std::mem::take(&mut table.warnings).into_iter().collect();
-    Ok(FileEvaluation {
+    FileEvaluation {
         results: evaluate(rules, &table),
         warnings,
-        reading: Reading::Whole(why_whole),
-    })
+        reading: Reading::Whole(why),
+    }
 }
 
 /// A file reader that reports the bytes read so far.
@@ -194,7 +200,12 @@ enum Streamed {
 /// One evaluated batch.
 type Piece = Result<(ResultSet, Vec<DataWarning>), DataError>;
 
-fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Streamed, DataError> {
+/// Streams a CSV file's records through the format's batch reader.
+fn stream_csv(
+    rules: &CompiledRuleSet,
+    input: impl Read,
+    source: &str,
+) -> Result<Streamed, DataError> {
     let shape = &rules.pack.data;
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
@@ -207,13 +218,84 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
         shape.encoding,
         source,
     )?;
-    let batches: Box<dyn BatchReader + '_> = match rules.data_reader() {
-        None => Box::new(WideBatches::new(&header, source, rules.read_request())?),
-        Some(reader) => match reader.batches(&header, source, rules.read_request()) {
-            None => return Ok(Streamed::Whole(WholeReason::Format)),
-            Some(batches) => batches?,
-        },
+    let Some(batches) = batch_reader(rules, &header, source, rules.read_request())? else {
+        return Ok(Streamed::Whole(WholeReason::Format));
     };
+    stream(rules, &*batches, &header, source, CsvFeed(csv))
+}
+
+/// Streams a sheet's records through the format's batch reader, as a CSV
+/// file's (text as UTF-8, typed numbers as they are).
+fn stream_sheet(rules: &CompiledRuleSet, sheet: &Sheet) -> Result<Streamed, DataError> {
+    let shape = typed_shape(rules);
+    let request = ReadRequest {
+        shape: &shape,
+        fields: rules.read_request().fields,
+    };
+    let Some(batches) = batch_reader(rules, &sheet.header, &sheet.source, request)? else {
+        return Ok(Streamed::Whole(WholeReason::Format));
+    };
+    stream(
+        rules,
+        &*batches,
+        &sheet.header,
+        &sheet.source,
+        &sheet.records,
+    )
+}
+
+/// Where the records [`stream`] cuts into batches come from.
+trait Feed {
+    /// Pushes every record to `splitter`, handing each full batch over;
+    /// stops at the first record the splitter refuses, with why.
+    fn feed(
+        self,
+        source: &str,
+        splitter: &mut Splitter,
+        hand_over: &dyn Fn(RecordBatch),
+    ) -> Result<Option<WholeReason>, DataError>;
+}
+
+/// The records of a CSV file, read as they are pushed.
+struct CsvFeed<R: Read>(csv::Reader<QuoteCheck<R>>);
+
+impl<R: Read> Feed for CsvFeed<R> {
+    fn feed(
+        self,
+        source: &str,
+        splitter: &mut Splitter,
+        hand_over: &dyn Fn(RecordBatch),
+    ) -> Result<Option<WholeReason>, DataError> {
+        let mut csv = self.0;
+        each_record(&mut csv, source, |record| {
+            Ok(splitter.offer(record, hand_over))
+        })
+    }
+}
+
+/// Records already read (a sheet's).
+impl Feed for &RecordBatch {
+    fn feed(
+        self,
+        _source: &str,
+        splitter: &mut Splitter,
+        hand_over: &dyn Fn(RecordBatch),
+    ) -> Result<Option<WholeReason>, DataError> {
+        Ok(self
+            .records()
+            .find_map(|record| splitter.offer(&record, hand_over)))
+    }
+}
+
+/// Cuts what `feed` gives into batches of whole entities, each read by
+/// `batches` and evaluated on the pool while the next is cut.
+fn stream(
+    rules: &CompiledRuleSet,
+    batches: &(dyn BatchReader + '_),
+    header: &[String],
+    source: &str,
+    feed: impl Feed,
+) -> Result<Streamed, DataError> {
     let entity_column = &rules.pack.data.entity;
     let Some(entity_at) = header.iter().position(|h| h == entity_column) else {
         return Err(DataError::MissingKeyColumn {
@@ -230,8 +312,6 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
     let pieces = Pieces::default();
     let ahead = Ahead::new(rayon::current_num_threads() * BATCHES_AHEAD_PER_THREAD);
     let mut splitter = Splitter::new(entity_at, BATCH_RECORDS, BATCH_BYTES);
-    let mut record = csv::ByteRecord::new();
-    let mut last = csv::ByteRecord::new();
     let parallel = rayon::current_num_threads() > 1;
     let outcome = rayon::in_place_scope(|scope| -> Result<Option<WholeReason>, DataError> {
         let hand_over = |batch: RecordBatch| {
@@ -247,20 +327,9 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
                 pieces.fill(seq, evaluate_batch(batch));
             }
         };
-        while csv
-            .read_byte_record(&mut record)
-            .map_err(|e| DataError::from_csv(e, source))?
-        {
-            let end = csv.position().clone();
-            csv.get_mut().locate(&mut record, &end);
-            match splitter.push(&record) {
-                Split::Same => {}
-                Split::Full(batch) => hand_over(batch),
-                Split::NotGrouped(reason) => return Ok(Some(reason)),
-            }
-            std::mem::swap(&mut record, &mut last);
+        if let Some(reason) = feed.feed(source, &mut splitter, &hand_over)? {
+            return Ok(Some(reason));
         }
-        csv.get_ref().finish(&last, source)?;
         if let Some(batch) = splitter.finish() {
             hand_over(batch);
         }
@@ -283,6 +352,40 @@ fn stream(rules: &CompiledRuleSet, input: impl Read, source: &str) -> Result<Str
         warnings,
         reading: Reading::Streamed { batches: count },
     }))
+}
+
+/// A record the [`Splitter`] cuts: a CSV file's, or a sheet's.
+trait Splittable {
+    /// The bytes of field `at` (empty past the end).
+    fn field_bytes(&self, at: usize) -> &[u8];
+    /// The record's 1-based line.
+    fn line(&self) -> u64;
+    /// Appends the record to `batch`.
+    fn append_to(&self, batch: &mut RecordBatch);
+}
+
+impl Splittable for csv::ByteRecord {
+    fn field_bytes(&self, at: usize) -> &[u8] {
+        self.get(at).unwrap_or_default()
+    }
+    fn line(&self) -> u64 {
+        self.position().map_or(0, csv::Position::line)
+    }
+    fn append_to(&self, batch: &mut RecordBatch) {
+        batch.push(self);
+    }
+}
+
+impl Splittable for Record<'_> {
+    fn field_bytes(&self, at: usize) -> &[u8] {
+        self.field(at)
+    }
+    fn line(&self) -> u64 {
+        Record::line(self)
+    }
+    fn append_to(&self, batch: &mut RecordBatch) {
+        batch.push_record(self);
+    }
 }
 
 /// What became of a record pushed to the [`Splitter`].
@@ -325,13 +428,13 @@ impl Splitter {
         }
     }
 
-    fn push(&mut self, record: &csv::ByteRecord) -> Split {
-        let entity = record.get(self.entity_at).unwrap_or_default().trim_ascii();
+    fn push(&mut self, record: &impl Splittable) -> Split {
+        let entity = record.field_bytes(self.entity_at).trim_ascii();
         if self.last.as_deref() == Some(entity) {
-            self.batch.push(record);
+            record.append_to(&mut self.batch);
             return Split::Same;
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.line();
         if let Some(&first_line) = self.handed_over.get(entity) {
             return Split::NotGrouped(WholeReason::NotGrouped {
                 entity: String::from_utf8_lossy(entity).into_owned(),
@@ -349,8 +452,25 @@ impl Splitter {
             self.filling.insert(entity.to_vec(), line);
         }
         self.last = Some(entity.to_vec());
-        self.batch.push(record);
+        record.append_to(&mut self.batch);
         split
+    }
+
+    /// Pushes `record`, handing a full batch over; why not, when its
+    /// entity was handed over already.
+    fn offer(
+        &mut self,
+        record: &impl Splittable,
+        hand_over: &dyn Fn(RecordBatch),
+    ) -> Option<WholeReason> {
+        match self.push(record) {
+            Split::Same => None,
+            Split::Full(batch) => {
+                hand_over(batch);
+                None
+            }
+            Split::NotGrouped(reason) => Some(reason),
+        }
     }
 
     /// The batch being filled, its entities marked as handed over.

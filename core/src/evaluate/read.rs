@@ -1,15 +1,19 @@
 //! Reading the data a compiled pack evaluates: the pack's `[data] format`
-//! picks the reader (core's `wide` CSV, or a plugin's), a spreadsheet is
-//! read from its sheet.
+//! picks the reader (core's `wide` CSV, or a plugin's); a spreadsheet's
+//! sheet and a JSON body become typed records ([`RecordBatch`]) that the
+//! format reads through its [`BatchReader`], as it reads a CSV file's.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::compile::set::CompiledRuleSet;
-use crate::data::csv::read_wide;
+use crate::data::csv::{WideBatches, read_wide};
 use crate::data::encoding::TextEncoding;
 use crate::data::error::DataError;
+use crate::data::reader::{BatchReader, ReadRequest};
+use crate::data::records::RecordBatch;
+use crate::data::shape::DataShape;
 use crate::data::table::Table;
 
 /// Reads `path` in the format the pack declares; a spreadsheet (`.xlsx`,
@@ -26,8 +30,8 @@ use crate::data::table::Table;
 /// When the file cannot be read or lacks a key column.
 pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataError> {
     if crate::data::workbook::is_workbook(path) {
-        let (csv, source) = workbook_csv(path, rules)?;
-        return read_data_from(rules, &mut csv.as_slice(), &source);
+        let sheet = crate::data::workbook::read_sheet(path, rules.pack().data_shape())?;
+        return read_records(rules, &sheet.header, &sheet.records, &sheet.source);
     }
     match rules.data_reader() {
         Some(reader) => reader.read(path, rules.read_request()),
@@ -45,37 +49,97 @@ pub fn read_data(rules: &CompiledRuleSet, path: &Path) -> Result<Table, DataErro
     }
 }
 
-/// A spreadsheet's sheet as CSV in the pack's encoding, so that the
-/// readers decode it back to the sheet's own text. A sheet has no encoding
-/// of its own: when the pack declares a single-byte one, the sheet's text
-/// is written in it, and a character it cannot write refuses the sheet
-/// rather than being changed.
+/// The pack's data shape for typed records: their text is UTF-8 (a
+/// sheet's or a JSON body's text has no encoding of its own), whatever the
+/// pack declares for its CSV files; everything else as declared.
+pub(crate) fn typed_shape(rules: &CompiledRuleSet) -> DataShape {
+    DataShape {
+        encoding: TextEncoding::Utf8,
+        ..rules.pack().data_shape().clone()
+    }
+}
+
+/// The pack's format's reader of record batches for a source with
+/// `header`: the wide reader, or the plugin's; `None` when the plugin's
+/// format only reads whole files.
 ///
 /// # Errors
-/// When the sheet cannot be read, or holds a character the declared
-/// encoding cannot write.
-pub(crate) fn workbook_csv(
-    path: &Path,
+/// When the header lacks a column the format needs.
+pub(crate) fn batch_reader<'a>(
+    rules: &'a CompiledRuleSet,
+    header: &[String],
+    source: &str,
+    request: ReadRequest<'a>,
+) -> Result<Option<Box<dyn BatchReader + 'a>>, DataError> {
+    Ok(match rules.data_reader() {
+        None => Some(Box::new(WideBatches::new(header, source, request)?)),
+        Some(reader) => match reader.batches(header, source, request) {
+            None => None,
+            Some(batches) => Some(batches?),
+        },
+    })
+}
+
+/// Reads typed records — a spreadsheet's rows, a JSON body's — with
+/// `header` in the format the pack declares, as its reader reads the same
+/// rows from a CSV file: text read with the declared number format, typed
+/// numbers as they are, text as UTF-8. `source` names them in messages
+/// (each record keeps its own line).
+///
+/// ```
+/// use semaforo_core::{FieldValue, RecordBatch, RulePack, SourceFile, compile, read_records};
+/// let pack = RulePack::from_sources(SourceFile::new("pack.toml", r#"
+/// [pack]
+/// id = "demo"
+/// version = "1"
+/// [data]
+/// decimal = ","
+/// [fields]
+/// a = "a"
+/// [[indicator]]
+/// id = "doble"
+/// formula = "a * 2"
+/// "#), vec![]).unwrap();
+/// let rules = compile(pack, &[]).unwrap();
+/// let mut rows = RecordBatch::default();
+/// let exact = "1084203.65".parse().unwrap();
+/// rows.push_fields(2, [FieldValue::Text(b"X"), FieldValue::Number(exact)]);
+/// rows.push_fields(3, [FieldValue::Text(b"Y"), FieldValue::Text(b"1,5")]);
+/// let header = ["entity".to_owned(), "a".to_owned()];
+/// let table = read_records(&rules, &header, &rows, "rows").unwrap();
+/// assert_eq!(table.column("a").unwrap().value(0), Some(exact));
+/// assert_eq!(table.column("a").unwrap().value(1).unwrap().to_string(), "1.5");
+/// ```
+///
+/// # Errors
+/// When the header lacks a key column, names a column the pack reads
+/// twice, or the pack's format reads only whole CSV files.
+pub fn read_records(
     rules: &CompiledRuleSet,
-) -> Result<(Vec<u8>, String), DataError> {
-    let shape = rules.pack().data_shape();
-    let (csv, source) = crate::data::workbook::to_csv(path, shape)?;
-    let unwritable = |c: char| DataError::Csv {
-        source_name: source.clone(),
-        line: 1,
-        message: format!(
-            "the sheet holds `{c}`, which {} (the encoding declared for CSV files) cannot write: read the spreadsheet with `--encoding utf-8`, as a spreadsheet's text has no encoding of its own",
-            shape.encoding.name()
-        ),
+    header: &[String],
+    records: &RecordBatch,
+    source: &str,
+) -> Result<Table, DataError> {
+    let shape = typed_shape(rules);
+    let request = ReadRequest {
+        shape: &shape,
+        fields: rules.read_request().fields,
     };
-    let csv = match shape.encoding {
-        TextEncoding::Utf8 => csv,
-        encoding => encoding
-            .encode(&String::from_utf8_lossy(&csv))
-            .map_err(unwritable)?
-            .into_owned(),
+    let Some(reader) = batch_reader(rules, header, source, request)? else {
+        return Err(DataError::Csv {
+            source_name: source.to_owned(),
+            line: 1,
+            message: format!(
+                "the pack's `{}` data format reads only CSV files: save the data as CSV",
+                shape.format
+            ),
+        });
     };
-    Ok((csv, source))
+    let mut table = reader.read_batch(records)?;
+    let mut warnings = reader.header_warnings();
+    warnings.append(&mut table.warnings);
+    table.warnings = warnings;
+    Ok(table)
 }
 
 /// Reads data held in memory in the format the pack declares.

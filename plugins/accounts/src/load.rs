@@ -18,7 +18,7 @@ use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 use semaforo_core::{
     DataError, DataShape, DataWarning, QuoteCheck, Record, TextEncoding, check_duplicate_headers,
-    decode_header,
+    decode_header, each_record,
 };
 
 use crate::ledger::{Block, Codes, Entry, Ledger};
@@ -111,10 +111,16 @@ impl Layout {
     }
 }
 
-/// A CSV record as the builder reads it: fields by position, and its line.
+/// A record as the builder reads it: fields by position, and its line.
 pub(crate) trait Fields {
     /// The bytes of field `i`; empty when the record is shorter.
     fn field(&self, i: usize) -> &[u8];
+    /// The typed number of field `i` (a spreadsheet's number cell, a JSON
+    /// number): read as it is, with no number format.
+    fn number(&self, i: usize) -> Option<Decimal> {
+        let _ = i;
+        None
+    }
     /// The record's 1-based line.
     fn line(&self) -> u64;
 }
@@ -131,6 +137,9 @@ impl Fields for csv::ByteRecord {
 impl Fields for Record<'_> {
     fn field(&self, i: usize) -> &[u8] {
         Record::field(self, i)
+    }
+    fn number(&self, i: usize) -> Option<Decimal> {
+        Record::number(self, i)
     }
     fn line(&self) -> u64 {
         Record::line(self)
@@ -176,22 +185,14 @@ pub(crate) fn load_all(
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
     let mut builder = Builder::new(source, shape, &layout);
     builder.warnings = header_warnings;
-    let mut record = csv::ByteRecord::new();
-    let mut last = csv::ByteRecord::new();
-    while csv
-        .read_byte_record(&mut record)
-        .map_err(|e| DataError::from_csv(e, source))?
-    {
-        let end = csv.position().clone();
-        csv.get_mut().locate(&mut record, &end);
-        builder.row(&record)?;
-        std::mem::swap(&mut record, &mut last);
-    }
-    csv.get_ref().finish(&last, source)?;
+    each_record::<_, ()>(&mut csv, source, |record| {
+        builder.row(record).map(|()| None)
+    })?;
     Ok(builder.finish())
 }
 
-/// Reads a batch of records holding every row of their entities.
+/// Reads a batch of records holding every row of their entities (a CSV
+/// file's, or typed records: a sheet's, a JSON body's).
 pub(crate) fn load_batch<'r>(
     records: impl Iterator<Item = Record<'r>>,
     source: &str,
@@ -319,25 +320,9 @@ impl<'a> Builder<'a> {
             return Ok(());
         };
         let encoding = self.shape.encoding;
-        let (value, what): (Option<Decimal>, Option<String>) = match decode(
-            record.field(self.layout.value),
-            encoding,
-        ) {
-            Ok(raw) => match self.shape.numbers.parse(&raw) {
-                Some(value) => (Some(value), None),
-                None if raw.is_empty() => (None, Some("no value".to_owned())),
-                None => (
-                    None,
-                    Some(format!("the value `{raw}`, which is not a number")),
-                ),
-            },
-            Err(escaped) => (
-                None,
-                Some(format!(
-                    "the value `{escaped}`, which is not valid UTF-8 (column {}; {ENCODING_HELP})",
-                    self.layout.value + 1
-                )),
-            ),
+        let (value, what) = match record.number(self.layout.value) {
+            Some(typed) => (Some(typed), None),
+            None => self.value(record.field(self.layout.value)),
         };
         if let Some(what) = what {
             let code = text(raw_code, encoding);
@@ -353,6 +338,27 @@ impl<'a> Builder<'a> {
             line,
         });
         Ok(())
+    }
+
+    /// A value field's text as a number, or what it holds instead.
+    fn value(&self, bytes: &[u8]) -> (Option<Decimal>, Option<String>) {
+        match decode(bytes, self.shape.encoding) {
+            Ok(raw) => match self.shape.numbers.parse(&raw) {
+                Some(value) => (Some(value), None),
+                None if raw.is_empty() => (None, Some("no value".to_owned())),
+                None => (
+                    None,
+                    Some(format!("the value `{raw}`, which is not a number")),
+                ),
+            },
+            Err(escaped) => (
+                None,
+                Some(format!(
+                    "the value `{escaped}`, which is not valid UTF-8 (column {}; {ENCODING_HELP})",
+                    self.layout.value + 1
+                )),
+            ),
+        }
     }
 
     /// The block of a record's entity × period, created on first sight.

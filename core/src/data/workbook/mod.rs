@@ -1,6 +1,7 @@
 //! Spreadsheets as data: one sheet of an `.xlsx`, `.xlsm`, `.xlsb`, `.xls`
-//! or `.ods` file (read with `calamine`) turned into CSV text in the pack's
-//! own data format, which the pack's reader then reads like any CSV file.
+//! or `.ods` file (read with `calamine`) turned into typed records — the
+//! same [`RecordBatch`] a CSV file's rows become — which the pack's format
+//! then reads through its [`crate::BatchReader`], with no text in between.
 //!
 //! - The sheet is `[data] sheet` (or `--sheet`), else the first one.
 //! - Only the cells the file holds are read: `.xlsx`/`.xlsm` and `.xlsb`
@@ -15,43 +16,45 @@
 //!   entity column: title rows above a table are skipped. The table's
 //!   columns end at the header's last cell; cells right of it (notes,
 //!   stray far-away cells) have no column name and are ignored.
-//! - A cell typed as a number is written as the shortest decimal that is
-//!   exactly the number the file stores, with the pack's decimal separator;
-//!   a cell typed as text is passed as written, so `1.234,56` is read with
-//!   the declared number format and refused otherwise — never guessed.
-//!   A line break inside a cell becomes a space.
+//! - A cell typed as a number is a typed field ([`FieldValue::Number`]):
+//!   the shortest decimal that is exactly the number the file stores, read
+//!   as it is, whatever the pack's number format; a cell typed as text is
+//!   text, so `1.234,56` is read with the declared number format and
+//!   refused otherwise — never guessed. A line break inside a cell becomes
+//!   a space. A sheet's text has no encoding: it is read as UTF-8 whatever
+//!   the pack declares for its CSV files.
 //! - Dates become ISO dates (`2024-03-31`, or with the time when there is one).
-//! - Rows and columns keep their sheet positions, so a message's
-//!   `line:column` is the spreadsheet's row and column (1-based, `C` = 3)
-//!   after title rows, blank rows, hidden rows, merged cells, and sheets
-//!   whose used range starts anywhere. Each row is a record at the CSV line
-//!   of its sheet row: the line breaks that stand for the blank rows below a
-//!   record are written inside one extra, unnamed last field, because a CSV
-//!   reader gives a record after blank lines the line where the blank lines
-//!   began.
-//! - The text is bounded ([`MAX_CSV_BYTES`]); a larger sheet, a cell past
-//!   the format's last row or column, or a file the reader cannot parse is
-//!   a [`DataError`] naming the file and sheet.
+//! - Rows and columns keep their sheet positions: each data row is a record
+//!   at the line of its sheet row, so a message's `line:column` is the
+//!   spreadsheet's row and column (1-based, `C` = 3) after title rows,
+//!   blank rows, hidden rows, merged cells, and sheets whose used range
+//!   starts anywhere. The header is line 1.
+//! - What the sheet holds is bounded ([`MAX_CSV_BYTES`]); a larger sheet, a
+//!   cell past the format's last row or column, or a file the reader cannot
+//!   parse is a [`DataError`] naming the file and sheet.
 
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
 use calamine::{Data, DataRef, Reader, Sheets, open_workbook_auto};
+use rust_decimal::Decimal;
 
 mod extent;
 mod xls;
 
+use crate::data::decimal::NumberFormat;
 use crate::data::error::DataError;
+use crate::data::records::{FieldValue, RecordBatch};
 use crate::data::shape::DataShape;
 use extent::{MAX_COLUMNS, MAX_ROWS};
 
 /// File extensions read as spreadsheets.
 const EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 
-/// The most CSV text a sheet may become (1 GiB), counting the cells held
-/// while the sheet is read; a larger sheet is refused, with the advice to
-/// save it as CSV, which is streamed.
+/// The most a sheet may hold (1 GiB): its cells' text and numbers as they
+/// are held while the sheet is read, then its records; a larger sheet is
+/// refused, with the advice to save it as CSV, which is streamed.
 pub const MAX_CSV_BYTES: usize = 1 << 30;
 
 /// What one cell costs while held, besides its text.
@@ -65,14 +68,57 @@ pub fn is_workbook(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-/// One cell the sheet holds: its 0-based position, its text, and whether it
-/// was typed as text (only a text cell can be the entity header).
+/// One cell the sheet holds: its 0-based position, its value, and whether
+/// it was typed as text (only a text cell can be the entity header).
 #[derive(Debug)]
 struct SheetCell {
     row: u32,
     column: u32,
-    text: String,
+    value: CellValue,
     is_text: bool,
+}
+
+/// What a cell holds: text, or a number typed as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CellValue {
+    Text(String),
+    Number(Decimal),
+}
+
+impl CellValue {
+    /// Whether the cell is text equal to `name` once trimmed.
+    fn is(&self, name: &str) -> bool {
+        matches!(self, Self::Text(text) if text.trim() == name)
+    }
+
+    /// The cell as text (a header name), trimmed.
+    fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.trim().to_owned(),
+            Self::Number(value) => value.to_string(),
+        }
+    }
+
+    /// The cell as a record's field.
+    fn field(&self) -> FieldValue<'_> {
+        match self {
+            Self::Text(text) => FieldValue::Text(text.as_bytes()),
+            Self::Number(value) => FieldValue::Number(*value),
+        }
+    }
+}
+
+/// A sheet read as records: the name messages give it (`book.xlsx[Sheet]`),
+/// its header's names and the rows under the header.
+#[derive(Debug)]
+pub(crate) struct Sheet {
+    /// `book.xlsx[Sheet]`.
+    pub(crate) source: String,
+    /// The header row's names, trimmed; `""` for a blank header cell.
+    pub(crate) header: Vec<String>,
+    /// Every row under the header with a cell in the table, at the line of
+    /// its sheet row.
+    pub(crate) records: RecordBatch,
 }
 
 /// Where a conversion failed: the file (and sheet), a line, and why.
@@ -90,9 +136,9 @@ impl Failure {
     }
 }
 
-/// A sheet of the spreadsheet at `path` as CSV in `shape`'s format, with the
-/// name messages give it (`book.xlsx[Sheet]`).
-pub(crate) fn to_csv(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataError> {
+/// A sheet of the spreadsheet at `path` (`shape`'s `sheet`, else the
+/// first) as typed records under its header (see the module's doc).
+pub(crate) fn read_sheet(path: &Path, shape: &DataShape) -> Result<Sheet, DataError> {
     let file = path.display().to_string();
     // The spreadsheet readers parse untrusted bytes; should one of them fail
     // on an input it does not foresee, the file is refused, the run goes on.
@@ -114,7 +160,7 @@ pub(crate) fn to_csv(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String)
     )
 }
 
-fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataError> {
+fn convert(path: &Path, shape: &DataShape) -> Result<Sheet, DataError> {
     let whole = Failure {
         source: path.display().to_string(),
     };
@@ -157,9 +203,13 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
     let at = Failure {
         source: format!("{}[{sheet}]", whole.source),
     };
-    let cells = read_cells(&mut workbook, &sheet, shape.numbers.decimal, &at)?;
-    let csv = write_csv(cells, shape, &at)?;
-    Ok((csv, at.source))
+    let cells = read_cells(&mut workbook, &sheet, &at)?;
+    let (header, records) = records(cells, shape, &at)?;
+    Ok(Sheet {
+        source: at.source,
+        header,
+        records,
+    })
 }
 
 /// Every non-empty cell of `sheet`, in row then column order; a later cell
@@ -167,11 +217,10 @@ fn convert(path: &Path, shape: &DataShape) -> Result<(Vec<u8>, String), DataErro
 fn read_cells(
     workbook: &mut Sheets<BufReader<File>>,
     sheet: &str,
-    decimal: char,
     at: &Failure,
 ) -> Result<Vec<SheetCell>, DataError> {
     let cannot = |e: &dyn std::fmt::Display| at.at(1, format!("cannot read the sheet: {e}"));
-    let mut cells = Cells::new(decimal, at);
+    let mut cells = Cells::new(at);
     match workbook {
         Sheets::Xlsx(xlsx) => {
             let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(|e| cannot(&e))?;
@@ -210,17 +259,15 @@ struct Cells<'a> {
     cells: Vec<SheetCell>,
     bytes: usize,
     in_order: bool,
-    decimal: char,
     at: &'a Failure,
 }
 
 impl<'a> Cells<'a> {
-    fn new(decimal: char, at: &'a Failure) -> Self {
+    fn new(at: &'a Failure) -> Self {
         Self {
             cells: Vec::new(),
             bytes: 0,
             in_order: true,
-            decimal,
             at,
         }
     }
@@ -242,11 +289,13 @@ impl<'a> Cells<'a> {
                 ),
             ));
         }
-        let text = text(value, self.decimal);
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        self.bytes = self.bytes.saturating_add(text.len() + CELL_OVERHEAD);
+        let cell = cell_value(value);
+        let held = match &cell {
+            CellValue::Text(text) if text.trim().is_empty() => return Ok(()),
+            CellValue::Text(text) => text.len(),
+            CellValue::Number(_) => 0,
+        };
+        self.bytes = self.bytes.saturating_add(held + CELL_OVERHEAD);
         if self.bytes > MAX_CSV_BYTES {
             return Err(too_large(self.at, row));
         }
@@ -257,7 +306,7 @@ impl<'a> Cells<'a> {
             row,
             column,
             is_text: matches!(value, DataRef::String(_) | DataRef::SharedString(_)),
-            text,
+            value: cell,
         });
         Ok(())
     }
@@ -291,11 +340,16 @@ fn too_large(at: &Failure, row: u32) -> DataError {
     )
 }
 
-/// The CSV text of the table under the header row (see the module's doc).
-fn write_csv(cells: Vec<SheetCell>, shape: &DataShape, at: &Failure) -> Result<Vec<u8>, DataError> {
+/// The header's names and the records of the table under the header row
+/// (see the module's doc).
+fn records(
+    cells: Vec<SheetCell>,
+    shape: &DataShape,
+    at: &Failure,
+) -> Result<(Vec<String>, RecordBatch), DataError> {
     let Some(header) = cells
         .iter()
-        .find(|c| c.is_text && c.text.trim() == shape.entity)
+        .find(|c| c.is_text && c.value.is(&shape.entity))
         .map(|c| c.row)
     else {
         return Err(at.at(
@@ -309,7 +363,7 @@ fn write_csv(cells: Vec<SheetCell>, shape: &DataShape, at: &Failure) -> Result<V
     if let Some(period) = &shape.period
         && !cells
             .iter()
-            .any(|c| c.row == header && c.text.trim() == period.as_str())
+            .any(|c| c.row == header && c.value.text() == period.as_str())
     {
         return Err(at.at(
             u64::from(header) + 1,
@@ -325,14 +379,9 @@ fn write_csv(cells: Vec<SheetCell>, shape: &DataShape, at: &Failure) -> Result<V
         .map(|c| c.column)
         .max()
         .map_or(0, |last| last as usize + 1);
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(shape.delimiter)
-        .flexible(true)
-        .from_writer(Vec::new());
-    let mut fields: Vec<String> = vec![String::new(); width + 1];
-    // The CSV line of the record waiting for its last field: the header is
-    // line 1, a data row is on the line of its sheet row.
-    let mut pending: Option<u64> = None;
+    let mut names = vec![String::new(); width];
+    let mut records = RecordBatch::default();
+    let mut row_cells: Vec<Option<CellValue>> = vec![None; width];
     let mut rows = cells
         .into_iter()
         .skip_while(|c| c.row < header)
@@ -340,36 +389,29 @@ fn write_csv(cells: Vec<SheetCell>, shape: &DataShape, at: &Failure) -> Result<V
         .peekable();
     while let Some(first) = rows.next() {
         let row = first.row;
-        let sheet_line = u64::from(row) + 1;
-        if let Some(previous) = pending.take() {
-            // The previous record's last field carries the blank rows between.
-            let gap = sheet_line.saturating_sub(previous + 1);
-            fields[width] = "\n".repeat(usize::try_from(gap).unwrap_or(0));
-            writer
-                .write_record(&fields)
-                .map_err(|e| at.at(previous, format!("cannot convert the sheet: {e}")))?;
-            if writer.get_ref().len() > MAX_CSV_BYTES {
-                return Err(too_large(at, row));
-            }
-        }
-        for field in &mut fields {
-            field.clear();
-        }
-        fields[first.column as usize] = first.text;
+        row_cells.iter_mut().for_each(|c| *c = None);
+        row_cells[first.column as usize] = Some(first.value);
         while let Some(cell) = rows.next_if(|c| c.row == row) {
-            fields[cell.column as usize] = cell.text;
+            row_cells[cell.column as usize] = Some(cell.value);
         }
-        pending = Some(if row == header { 1 } else { sheet_line });
+        if row == header {
+            for (name, cell) in names.iter_mut().zip(&row_cells) {
+                *name = cell.as_ref().map(CellValue::text).unwrap_or_default();
+            }
+            continue;
+        }
+        records.push_fields(
+            u64::from(row) + 1,
+            row_cells.iter().map(|cell| {
+                cell.as_ref()
+                    .map_or(FieldValue::Text(b""), CellValue::field)
+            }),
+        );
+        if records.byte_len() > MAX_CSV_BYTES {
+            return Err(too_large(at, row));
+        }
     }
-    if let Some(previous) = pending {
-        fields[width].clear();
-        writer
-            .write_record(&fields)
-            .map_err(|e| at.at(previous, format!("cannot convert the sheet: {e}")))?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| at.at(1, format!("cannot convert the sheet: {}", e.error())))
+    Ok((names, records))
 }
 
 /// A whole-range cell as the streaming readers give cells.
@@ -387,41 +429,51 @@ fn data_ref(value: &Data) -> DataRef<'_> {
     }
 }
 
-/// A cell as CSV text; numbers with `decimal` as the decimal separator, line
-/// breaks as spaces (one record is one line).
-fn text(cell: &DataRef<'_>, decimal: char) -> String {
-    let number = |text: String| {
-        if decimal == '.' {
-            text
-        } else {
-            text.replace('.', &decimal.to_string())
-        }
-    };
+/// A cell's value: a number typed as one is the shortest decimal that is
+/// exactly the number the file stores (what Excel shows), as a typed number
+/// — text only when no decimal holds it (a cell the reader then refuses as
+/// written); everything else is text, line breaks as spaces.
+fn cell_value(cell: &DataRef<'_>) -> CellValue {
     let written = |s: &str| {
-        if s.contains(['\n', '\r']) {
+        CellValue::Text(if s.contains(['\n', '\r']) {
             s.replace("\r\n", " ").replace(['\n', '\r'], " ")
         } else {
             s.to_owned()
-        }
+        })
     };
     match cell {
-        DataRef::Empty => String::new(),
+        DataRef::Empty => CellValue::Text(String::new()),
         DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => written(s),
         DataRef::SharedString(s) => written(s),
-        // The shortest text that reads back as the stored number: what Excel shows.
-        DataRef::Float(f) => number(f.to_string()),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Bool(b) => b.to_string(),
+        DataRef::Float(f) => float(*f),
+        DataRef::Int(i) => CellValue::Number(Decimal::from(*i)),
+        DataRef::Bool(b) => CellValue::Text(b.to_string()),
         DataRef::DateTime(date) if date.is_datetime() => {
             let (year, month, day, hour, minute, second, _) = date.to_ymd_hms_milli();
-            if (hour, minute, second) == (0, 0, 0) {
+            CellValue::Text(if (hour, minute, second) == (0, 0, 0) {
                 format!("{year:04}-{month:02}-{day:02}")
             } else {
                 format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}")
-            }
+            })
         }
-        DataRef::DateTime(duration) => number(duration.as_f64().to_string()),
-        DataRef::Error(error) => error.to_string(),
+        DataRef::DateTime(duration) => float(duration.as_f64()),
+        DataRef::Error(error) => CellValue::Text(error.to_string()),
+    }
+}
+
+/// A stored floating-point number as the shortest decimal that reads back
+/// as it (Rust's `Display` of an `f64` is that decimal's digits, never an
+/// exponent), taken digit for digit; text when no decimal holds it.
+fn float(value: f64) -> CellValue {
+    const DIGITS: NumberFormat = NumberFormat {
+        decimal: '.',
+        thousands: None,
+        exponent: false,
+    };
+    let digits = value.to_string();
+    match DIGITS.parse(&digits) {
+        Some(number) => CellValue::Number(number),
+        None => CellValue::Text(digits),
     }
 }
 
@@ -429,19 +481,41 @@ fn text(cell: &DataRef<'_>, decimal: char) -> String {
 mod tests {
     use super::*;
 
+    fn number(text: &str) -> CellValue {
+        CellValue::Number(text.parse().unwrap())
+    }
+
+    fn text(text: &str) -> CellValue {
+        CellValue::Text(text.to_owned())
+    }
+
     #[test]
-    fn cells_become_exact_text_in_the_declared_format() {
-        assert_eq!(text(&DataRef::Float(1_084_203.65), '.'), "1084203.65");
-        assert_eq!(text(&DataRef::Float(1_084_203.65), ','), "1084203,65");
-        assert_eq!(text(&DataRef::Float(0.1 + 0.2), '.'), "0.30000000000000004");
-        assert_eq!(text(&DataRef::Float(75.0), '.'), "75");
-        assert_eq!(text(&DataRef::Int(-3), ','), "-3");
-        assert_eq!(text(&DataRef::String("1.234,56".into()), '.'), "1.234,56");
+    fn number_cells_are_typed_exactly_and_text_cells_stay_text() {
         assert_eq!(
-            text(&DataRef::SharedString("Monto\r\nprogramado\n2024"), '.'),
-            "Monto programado 2024"
+            cell_value(&DataRef::Float(1_084_203.65)),
+            number("1084203.65")
         );
-        assert_eq!(text(&DataRef::Empty, '.'), "");
+        assert_eq!(
+            cell_value(&DataRef::Float(0.1 + 0.2)),
+            number("0.30000000000000004")
+        );
+        assert_eq!(cell_value(&DataRef::Float(75.0)), number("75"));
+        assert_eq!(cell_value(&DataRef::Int(-3)), number("-3"));
+        // No decimal holds it: text, for its cell to refuse as written.
+        assert_eq!(
+            cell_value(&DataRef::Float(1e30)),
+            text(&1e30_f64.to_string())
+        );
+        assert_eq!(
+            cell_value(&DataRef::String("1.234,56".into())),
+            text("1.234,56")
+        );
+        assert_eq!(
+            cell_value(&DataRef::SharedString("Monto\r\nprogramado\n2024")),
+            text("Monto programado 2024")
+        );
+        assert_eq!(cell_value(&DataRef::Bool(true)), text("true"));
+        assert_eq!(cell_value(&DataRef::Empty), text(""));
     }
 
     #[test]
@@ -452,12 +526,15 @@ mod tests {
         assert!(!is_workbook(Path::new("xlsx")));
     }
 
-    fn cell(row: u32, column: u32, text: &str) -> SheetCell {
+    fn cell(row: u32, column: u32, value: &str) -> SheetCell {
+        let value = value
+            .parse()
+            .map_or_else(|_| text(value), CellValue::Number);
         SheetCell {
             row,
             column,
-            text: text.to_owned(),
-            is_text: text.parse::<f64>().is_err(),
+            is_text: matches!(value, CellValue::Text(_)),
+            value,
         }
     }
 
@@ -471,25 +548,51 @@ mod tests {
         let cells = vec![
             cell(0, 0, "Informe"),
             cell(2, 1, "entity"),
-            cell(2, 2, "x"),
+            cell(2, 2, " x "),
             cell(3, 1, "A"),
-            cell(3, 2, "1"),
+            cell(3, 2, "1.50"),
             cell(4, 5, "nota"),
             cell(6, 1, "B"),
             cell(7, 2, "2"),
         ];
-        let csv = write_csv(cells, &DataShape::default(), &at).unwrap();
-        assert_eq!(
-            String::from_utf8(csv.clone()).unwrap(),
-            ",entity,x,\"\n\n\"\n,A,1,\"\n\n\"\n,B,,\n,,2,\n"
-        );
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(csv.as_slice());
-        let lines: Vec<u64> = reader
-            .byte_records()
-            .map(|r| r.unwrap().position().unwrap().line())
+        let (header, records) = records(cells, &DataShape::default(), &at).unwrap();
+        assert_eq!(header, ["", "entity", "x"]);
+        let rows: Vec<(u64, Vec<FieldValue<'_>>)> = records
+            .records()
+            .map(|r| (r.line(), (0..r.len()).map(|f| r.value(f)).collect()))
             .collect();
-        assert_eq!(lines, [4, 7, 8]);
+        let typed = |t: &str| FieldValue::Number(t.parse().unwrap());
+        let empty = FieldValue::Text(b"");
+        assert_eq!(
+            rows,
+            [
+                (4, vec![empty, FieldValue::Text(b"A"), typed("1.50")]),
+                (7, vec![empty, FieldValue::Text(b"B"), empty]),
+                (8, vec![empty, empty, typed("2")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sheet_without_the_entity_or_period_header_is_refused_where_it_looked() {
+        let at = Failure {
+            source: "b.xlsx[S]".into(),
+        };
+        let shape = DataShape {
+            period: Some("period".into()),
+            ..DataShape::default()
+        };
+        let err = records(vec![cell(0, 0, "id")], &shape, &at).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("b.xlsx[S]:1: no row of the sheet has a `entity` header cell"),
+            "{err}"
+        );
+        let cells = vec![cell(1, 0, "entity"), cell(1, 1, "periodo")];
+        let err = records(cells, &shape, &at).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.xlsx[S]:2: the header has no `period` column, which the pack's [data] section names as the period"
+        );
     }
 }
