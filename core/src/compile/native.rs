@@ -10,15 +10,17 @@
 //! else (and any formula whose `min`/`max`/`abs` a plugin or script
 //! function may redefine) stays on the rhai path.
 //!
-//! The program keeps the written order of every operation and
-//! reproduces rhai's checked decimal built-ins exactly: an error is the same
-//! `EvalAltResult` rhai would raise — same message, same position — so it
-//! becomes the same `CellError` through the same classification.
+//! The program keeps the written order of every operation and reproduces
+//! the rhai path's arithmetic exactly (rhai's checked decimal `+ - *`,
+//! core's `/`): an error is the same `EvalAltResult` the rhai path raises —
+//! same message or typed failure, same position — so it becomes the same
+//! `CellError` through the same classification.
 
 use rhai::{AST, Engine, EvalAltResult, Expr, Position, Stmt, Token};
 use rust_decimal::Decimal;
 
 use crate::compile::binding::Input;
+use crate::compile::math::divide;
 
 /// Functions of the subset; if anything but rhai's built-ins defines one of
 /// these names, formulas calling them stay on the rhai path.
@@ -333,30 +335,30 @@ impl NativeFormula {
     }
 }
 
-/// `x op y` with rhai's checked decimal built-ins: the same result, and on
-/// failure the same error, message word for word.
+/// `x op y` as the rhai path computes it (rhai's checked decimal `+ - *`,
+/// core's `/`): the same result, and on failure the same error — rhai's own
+/// words for `+ - *`, the typed failure of [`divide`] for `/`.
 #[inline]
 fn arith(op: Arith, x: Decimal, y: Decimal, at: Position) -> Outcome<Decimal> {
-    let value = match op {
-        Arith::Add => x.checked_add(y),
-        Arith::Subtract => x.checked_sub(y),
-        Arith::Multiply => x.checked_mul(y),
-        Arith::Divide if y.is_zero() => None,
-        Arith::Divide => x.checked_div(y),
+    let (value, operation, sign) = match op {
+        Arith::Add => (x.checked_add(y), "Addition", '+'),
+        Arith::Subtract => (x.checked_sub(y), "Subtraction", '-'),
+        Arith::Multiply => (x.checked_mul(y), "Multiplication", '*'),
+        Arith::Divide => return divide(x, y).map_err(|error| located(error, at)),
     };
-    value.ok_or_else(|| arithmetic_error(op, x, y, at))
+    value.ok_or_else(|| {
+        Box::new(EvalAltResult::ErrorArithmetic(
+            format!("{operation} overflow: {x} {sign} {y}"),
+            at,
+        ))
+    })
 }
 
+/// `error` at the operator, where rhai puts a registered operator's error.
 #[cold]
-fn arithmetic_error(op: Arith, x: Decimal, y: Decimal, at: Position) -> Box<EvalAltResult> {
-    let message = match op {
-        Arith::Add => format!("Addition overflow: {x} + {y}"),
-        Arith::Subtract => format!("Subtraction overflow: {x} - {y}"),
-        Arith::Multiply => format!("Multiplication overflow: {x} * {y}"),
-        Arith::Divide if y.is_zero() => format!("Division by zero: {x} / {y}"),
-        Arith::Divide => format!("Division overflow: {x} / {y}"),
-    };
-    Box::new(EvalAltResult::ErrorArithmetic(message, at))
+fn located(mut error: Box<EvalAltResult>, at: Position) -> Box<EvalAltResult> {
+    error.set_position(at);
+    error
 }
 
 impl Node {
@@ -763,11 +765,18 @@ mod tests {
     use super::*;
     use crate::compile::binding::InputSource;
     use crate::compile::engine::build_engine;
+    use crate::compile::math::FormulaFailure;
     use crate::compile::plugin::{Plugin, Registry};
     use crate::pack::limits::Limits;
     use rhai::Scope;
 
     const NAMES: [&str; 3] = ["a", "b", "c"];
+
+    /// An error as the classification sees it: the typed failure it
+    /// carries, or rhai's message.
+    fn described(error: &EvalAltResult) -> String {
+        FormulaFailure::of(error).map_or_else(|| error.to_string(), |f| format!("{f:?}"))
+    }
 
     /// rhai as `evaluate` runs it: on a stack sized for the limits.
     fn on_stack<T>(work: impl FnOnce() -> T) -> T {
@@ -902,9 +911,14 @@ mod tests {
                 on_stack(|| engine.eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast))
                     .unwrap_err();
             let actual = native.eval(&values).unwrap_err();
-            assert_eq!(actual.to_string(), expected.to_string(), "{formula}");
+            assert_eq!(described(&actual), described(&expected), "{formula}");
             assert_eq!(actual.position(), expected.position(), "{formula}");
         }
+        let by_zero = lowered("a / b").unwrap().eval(&values).unwrap_err();
+        assert_eq!(
+            FormulaFailure::of(&by_zero),
+            Some(FormulaFailure::division_by_zero("Division by zero: 1 / 0"))
+        );
     }
 
     /// Rows run together each take their own branches and fail on their
@@ -945,12 +959,12 @@ mod tests {
                 let expected =
                     on_stack(|| engine.eval_ast_with_scope::<rhai::Dynamic>(&mut scope, &ast))
                         .map(|v| v.as_decimal().unwrap().to_string())
-                        .map_err(|e| e.to_string());
+                        .map_err(|e| (described(&e), e.position()));
                 let actual = lanes
                     .outcome(r)
                     .unwrap()
                     .map(|v| v.to_string())
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| (described(&e), e.position()));
                 assert_eq!(actual, expected, "{formula} over {row:?}");
             }
         }
