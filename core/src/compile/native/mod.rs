@@ -85,7 +85,7 @@ mod tests {
     use rhai::{AST, Engine, EvalAltResult, Scope};
 
     /// The inputs of the test formulas, in this order.
-    pub(super) const NAMES: [&str; 3] = ["a", "b", "c"];
+    const NAMES: [&str; 3] = ["a", "b", "c"];
 
     /// An error as the classification sees it: the typed failure it
     /// carries, or rhai's message.
@@ -119,12 +119,6 @@ mod tests {
         engine.compile_with_scope(&scope, formula).unwrap()
     }
 
-    fn lowered(formula: &str) -> Option<NativeFormula> {
-        let (engine, _) = build_engine(&Limits::default(), &[]);
-        let options = Lowering::for_engine(&engine, Limits::default().max_operations);
-        lower(&compile(&engine, formula), &inputs(), options)
-    }
-
     #[test]
     fn errors_match_rhai_word_for_word() {
         let (engine, _) = build_engine(&Limits::default(), &[]);
@@ -144,7 +138,10 @@ mod tests {
             assert_eq!(described(&actual), described(&expected), "{formula}");
             assert_eq!(actual.position(), expected.position(), "{formula}");
         }
-        let by_zero = lowered("a / b").unwrap().eval(&values).unwrap_err();
+        let by_zero = lower(&compile(&engine, "a / b"), &inputs(), options)
+            .unwrap()
+            .eval(&values)
+            .unwrap_err();
         assert_eq!(
             FormulaFailure::of(&by_zero),
             Some(FormulaFailure::division_by_zero("Division by zero: 1 / 0"))
