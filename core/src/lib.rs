@@ -47,6 +47,7 @@ pub use acceptance::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
 pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
 pub use compile::cancel::Cancel;
 pub use compile::inputs::InputFunction;
+pub use compile::math::FormulaFailure;
 pub use compile::plugin::{Plugin, Registry};
 pub use compile::set::CompiledRuleSet;
 pub use compile::{compile, load_and_compile};

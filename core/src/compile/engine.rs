@@ -7,7 +7,7 @@ use rhai::{Engine, EvalAltResult, Identifier, Position, Token};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::compile::inputs::InputFunction;
-use crate::compile::math::MathFailure;
+use crate::compile::math::FormulaFailure;
 use crate::compile::plugin::{Plugin, Registry};
 use crate::pack::limits::Limits;
 
@@ -39,7 +39,7 @@ pub(crate) fn build_engine(
     engine.on_progress(move |operations| {
         crate::compile::watchdog::progress(operations, budget, red_zone)
     });
-    // Truthful errors for `%`, `**` and the math functions; operators look
+    // Typed errors for `/`, `%`, `**` and the math functions; operators look
     // registered functions up first (rhai's fast mode would skip them).
     crate::compile::math::register(&mut engine);
     engine.set_fast_operators(false);
@@ -62,15 +62,11 @@ fn round_half_away(x: Decimal, digits: Decimal) -> Result<Decimal, Box<EvalAltRe
         .ok()
         .filter(|&d| digits.scale() == 0 && d <= 28)
         .ok_or_else(|| {
-            Box::new(EvalAltResult::ErrorRuntime(
-                rhai::Dynamic::from(MathFailure::Domain {
-                    function: "round",
-                    detail: format!(
-                        "round(…, {digits}): digits must be a whole number from 0 to 28"
-                    ),
-                }),
-                Position::NONE,
-            ))
+            FormulaFailure::domain(
+                "round",
+                format!("round(…, {digits}): digits must be a whole number from 0 to 28"),
+            )
+            .into_error()
         })?;
     Ok(x.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
 }
@@ -143,6 +139,24 @@ mod tests {
     #[test]
     fn operators_and_functions_give_typed_math_failures() {
         for (script, expected) in [
+            ("7 / 0", "DivisionByZero(\"Division by zero: 7 / 0\")"),
+            (
+                "let x = 0.00; 7 / x",
+                "DivisionByZero(\"Division by zero: 7 / 0.00\")",
+            ),
+            // A string's loop counter is an integer, the one way to make one.
+            (
+                "let n = 1; for (c, i) in \"a\" { n = i }; 7 / n",
+                "DivisionByZero(\"Division by zero: 7 / 0\")",
+            ),
+            (
+                "let n = 1; for (c, i) in \"a\" { n = i }; n / 0",
+                "DivisionByZero(\"Division by zero: 0 / 0\")",
+            ),
+            (
+                "let n = 1; for (c, i) in \"ab\" { n = i }; n / (n - n)",
+                "DivisionByZero(\"Division by zero: 1 / 0\")",
+            ),
             ("7 % 0", "DivisionByZero"),
             ("let x = 0; 7 % x", "DivisionByZero"),
             ("2 ** 0.5 - 2 ** 0.5", ""),
@@ -158,7 +172,7 @@ mod tests {
                 Ok(_) => String::new(),
                 Err(e) => match *e {
                     EvalAltResult::ErrorRuntime(v, _) => {
-                        format!("{:?}", v.cast::<MathFailure>())
+                        format!("{:?}", v.cast::<FormulaFailure>())
                     }
                     other => format!("{other:?}"),
                 },

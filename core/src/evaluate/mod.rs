@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::compile::binding::InputSource;
 use crate::compile::cancel::Cancel;
 use crate::compile::formula::locate_in_toml_string;
-use crate::compile::math::MathFailure;
+use crate::compile::math::FormulaFailure;
 use crate::compile::set::CompiledRuleSet;
 use crate::compile::watchdog::{Stop, watching};
 use crate::data::shape::{Field, FieldKind, Value};
@@ -553,13 +553,8 @@ fn classify(rules: &CompiledRuleSet, formula: &FormulaSource, error: &EvalAltRes
         None => at,
     };
     match root {
-        // rhai's built-in `/` (and the native path, which copies it word for word).
-        EvalAltResult::ErrorArithmetic(message, _) if message.starts_with("Division by zero") => {
-            CellError::DivisionByZero {
-                detail: message.clone(),
-                at,
-            }
-        }
+        // rhai's built-in `+`, `-` and `*` (and the native path, which copies
+        // them word for word); `/` is core's own and fails typed.
         EvalAltResult::ErrorArithmetic(message, _) => CellError::Overflow {
             detail: message.clone(),
             at,
@@ -576,15 +571,16 @@ fn classify(rules: &CompiledRuleSet, formula: &FormulaSource, error: &EvalAltRes
             limit: LimitKind::DataSize(what.clone()),
             at,
         },
-        EvalAltResult::ErrorRuntime(value, _) if value.is::<MathFailure>() => {
-            match value.clone().cast::<MathFailure>() {
-                MathFailure::DivisionByZero(detail) => CellError::DivisionByZero { detail, at },
-                MathFailure::Domain { function, detail } => CellError::DomainError {
+        EvalAltResult::ErrorRuntime(value, _) if value.is::<FormulaFailure>() => {
+            match value.clone().cast::<FormulaFailure>() {
+                FormulaFailure::DivisionByZero(detail) => CellError::DivisionByZero { detail, at },
+                FormulaFailure::Domain { function, detail } => CellError::DomainError {
                     function: function.to_owned(),
                     detail,
                     at,
                 },
-                MathFailure::Overflow(detail) => CellError::Overflow { detail, at },
+                FormulaFailure::Overflow(detail) => CellError::Overflow { detail, at },
+                FormulaFailure::Refused(message) => CellError::Script { message, at },
             }
         }
         EvalAltResult::ErrorTerminated(token, _) if token.is::<Stop>() => {

@@ -4,21 +4,17 @@
 //! earlier ones, the pack itself last), and check the result, collecting
 //! every problem.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::checks;
 use super::files::{DirectorySource, MemorySource, PackSource, normalize, read_text};
 use super::layer::{BandSets, DataLayer, Draft, Layer, MatrixDraft, read_layer};
 use super::manifest::LimitsSection;
-use super::matrix;
-use super::{
-    DataShape, Direction, Field, FieldKind, Indicator, Labels, Override, PackIdentity, Parameter,
-    RulePack, Standard, Unit,
-};
-use crate::data::decimal::NumberFormat;
+use super::{DataShape, Field, FieldKind, Labels, PackIdentity, Parameter, RulePack, Unit};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Diagnostics};
 use crate::pack::limits::Limits;
 use crate::source::{Location, SourceFile};
@@ -512,237 +508,34 @@ impl Resolved {
         }
     }
 
-    /// Checks what only the whole pack can tell, and builds it.
+    /// Checks what only the whole pack can tell ([`checks`]), and builds it.
     fn finalize(mut self, problems: &mut Vec<Diagnostic>) -> RulePack {
-        let entity = self
-            .data
-            .entity
-            .clone()
-            .unwrap_or_else(|| "entity".to_owned());
-        for (field, location) in &self.fields {
-            let role = if field.column == entity {
-                Some(("entity", "[data] entity"))
-            } else if self.data.period.as_ref() == Some(&field.column) {
-                Some(("period", "[data] period"))
-            } else {
-                None
-            };
-            if let Some((role, key)) = role {
-                problems.push(
-                    Diagnostic::error(
-                        DiagnosticCode::InvalidValue,
-                        format!(
-                            "field `{}` reads column `{}`, which is the data's {role} key ({key}), not a value",
-                            field.name, field.column
-                        ),
-                        Some(location.clone()),
-                    )
-                    .with_help(format!(
-                        "a key column identifies rows and is never read as a value: remove the field, or, if the data's {role} is another column, say which with {key} = \"…\""
-                    )),
-                );
-            }
-        }
+        checks::fields_are_not_keys(&self.fields, &self.data, problems);
         let fields: Vec<Field> = std::mem::take(&mut self.fields)
             .into_iter()
             .map(|(field, _)| field)
             .collect();
-        let field_list: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
-        for matrix in &self.matrices {
-            if !self.plugins.iter().any(|(p, _)| p == matrix::MATRIX_PLUGIN) {
-                problems.push(
-                    Diagnostic::error(
-                        DiagnosticCode::UnknownPlugin,
-                        format!("matrix `{}` needs the `matrix` plugin", matrix.id),
-                        Some(matrix.location.clone()),
-                    )
-                    .with_help("add \"matrix\" to [pack] plugins"),
-                );
-            }
-            matrix::expand(matrix, &mut self.indicators, &field_list, problems);
-        }
-        let parameter_names: BTreeSet<&str> =
-            self.parameters.iter().map(|p| p.name.as_str()).collect();
-        for draft in &self.indicators {
-            if parameter_names.contains(draft.id.as_str()) {
-                problems.push(Diagnostic::error(
-                    DiagnosticCode::DuplicateId,
-                    format!("`{}` is both a parameter and an indicator", draft.id),
-                    Some(draft.location.clone()),
-                ));
-            }
-        }
-        for parameter in &self.parameters {
-            if fields.iter().any(|f| f.name == parameter.name) {
-                problems.push(Diagnostic::error(
-                    DiagnosticCode::DuplicateId,
-                    format!("`{}` is both a parameter and a field", parameter.name),
-                    Some(parameter.location.clone()),
-                ));
-            }
-        }
+        checks::expand_matrices(
+            &self.matrices,
+            &self.plugins,
+            &mut self.indicators,
+            &fields,
+            problems,
+        );
+        checks::parameters_have_their_own_names(
+            &self.parameters,
+            &self.indicators,
+            &fields,
+            problems,
+        );
         let band_sets: Vec<_> = self.band_sets.into_values().collect();
-        let band_index: BTreeMap<&str, usize> = band_sets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.id.as_str(), i))
-            .collect();
-        let field_names: BTreeSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let mut checked_orders = BTreeSet::new();
-        let mut indicators = Vec::new();
-        for draft in self.indicators {
-            let id = draft.id.clone();
-            if field_names.contains(id.as_str()) {
-                problems.push(
-                    Diagnostic::error(
-                        DiagnosticCode::DuplicateId,
-                        format!("indicator `{id}` has the same name as a field"),
-                        Some(draft.location.clone()),
-                    )
-                    .with_help("formulas read both by name; rename one of them"),
-                );
-            } else if !rhai::is_valid_identifier(&id) {
-                problems.push(
-                    Diagnostic::error(
-                        DiagnosticCode::InvalidValue,
-                        format!("indicator id `{id}` cannot be used in formulas"),
-                        Some(draft.location.clone()),
-                    )
-                    .with_help("use letters, digits and `_`, starting with a letter"),
-                );
-            } else if let Some(why) = crate::pack::names::unusable(&id) {
-                problems.push(
-                    Diagnostic::error(
-                        DiagnosticCode::ReservedName,
-                        format!("indicator id `{id}` cannot be read by formulas: {why}"),
-                        Some(draft.location.clone()),
-                    )
-                    .with_help(
-                        "give the indicator another id (its display `name` can still say anything)",
-                    ),
-                );
-            }
-            let direction = draft
-                .direction
-                .as_ref()
-                .map_or(Direction::HigherIsBetter, |(d, _)| *d);
-            let standard = standard(&draft, direction, problems);
-            let band_set = match &draft.bands {
-                None => None,
-                Some((name, location)) => match band_index.get(name.as_str()) {
-                    Some(&i) => {
-                        if checked_orders.insert((i, direction))
-                            && let Some(problem) = band_sets[i].order_problem(direction)
-                        {
-                            problems.push(Diagnostic::error(
-                                DiagnosticCode::BadBandOrder,
-                                format!("band set `{name}`: {problem} (used by `{id}`)"),
-                                Some(band_sets[i].location.clone()),
-                            ));
-                        }
-                        Some(i)
-                    }
-                    None => {
-                        let known: Vec<&str> = band_index.keys().copied().collect();
-                        problems.push(
-                            Diagnostic::error(
-                                DiagnosticCode::UnknownBandSet,
-                                format!("band set `{name}` is not defined"),
-                                Some(location.clone()),
-                            )
-                            .with_help(if known.is_empty() {
-                                "define it under [bands.NAME]".to_owned()
-                            } else {
-                                format!("defined band sets: {}", known.join(", "))
-                            }),
-                        );
-                        None
-                    }
-                },
-            };
-            let Some(formula) = draft.formula else {
-                problems.push(
-                    Diagnostic::error(DiagnosticCode::InvalidValue, format!("indicator `{id}` has no formula"), Some(draft.location))
-                        .with_help("add `formula = \"…\"` (a rhai expression) or `function = \"…\"` (a function of a .rhai file)"),
-                );
-                continue;
-            };
-            indicators.push(Indicator {
-                name: draft.name.unwrap_or_else(|| id.clone()),
-                id,
-                description: draft.description.unwrap_or_default(),
-                group: draft.group.unwrap_or_default(),
-                unit: draft.unit.unwrap_or(Unit::Ratio),
-                direction,
-                standard,
-                band_set,
-                frequency: draft.frequency.unwrap_or_default(),
-                decimals: draft.decimals.unwrap_or(2),
-                responsible: draft.responsible.unwrap_or_default(),
-                formula,
-                grain: draft.grain,
-                location: draft.location,
-                overrides: draft
-                    .overrides
-                    .into_iter()
-                    .map(|(keys, location)| Override { keys, location })
-                    .collect(),
-            });
-        }
-        for indicator in &indicators {
-            for column in indicator.grain.iter().flatten() {
-                let known = *column == self.data.entity.as_deref().unwrap_or("entity")
-                    || Some(column) == self.data.period.as_ref()
-                    || self.data.dimensions.iter().flatten().any(|d| d == column);
-                if !known {
-                    problems.push(
-                        Diagnostic::error(
-                            DiagnosticCode::UnknownName,
-                            format!("grain column `{column}` of `{}` is not the entity, the period or a dimension", indicator.id),
-                            Some(indicator.location.clone()),
-                        )
-                        .with_help("list the column under [data] dimensions"),
-                    );
-                }
-            }
-        }
-        let ids: Vec<&str> = indicators
-            .iter()
-            .map(|i: &Indicator| i.id.as_str())
-            .collect();
-        let matrices = self
-            .matrices
-            .iter()
-            .filter_map(|m| matrix::finish(m, &ids, problems))
-            .collect();
+        let indicators = checks::indicators(self.indicators, &fields, &band_sets, problems);
+        checks::grain_columns_are_known(&indicators, &self.data, problems);
+        let matrices = checks::matrices(&self.matrices, &indicators, problems);
+        checks::peer_group_is_a_dimension(&self.data, problems);
+        let numbers = checks::number_format(&self.data, problems);
         let data = self.data;
         let dimensions = data.dimensions.unwrap_or_default();
-        if let Some((group, location)) = &data.peer_group
-            && !dimensions.contains(group)
-        {
-            problems.push(
-                Diagnostic::error(
-                    DiagnosticCode::InvalidValue,
-                    format!("peer_group `{group}` is not one of the data's dimensions"),
-                    Some(location.clone()),
-                )
-                .with_help("list the column under [data] dimensions too"),
-            );
-        }
-        let numbers = NumberFormat {
-            decimal: data.decimal.as_ref().map_or('.', |(c, _)| *c),
-            thousands: data.thousands.flatten(),
-            exponent: data.exponent.unwrap_or(false),
-        };
-        if let (Some((_, location)), Some(thousands)) = (&data.decimal, numbers.thousands)
-            && thousands == numbers.decimal
-        {
-            problems.push(Diagnostic::error(
-                DiagnosticCode::InvalidValue,
-                format!("the thousands separator `{thousands}` is also the decimal separator"),
-                Some(location.clone()),
-            ));
-        }
         RulePack {
             identity: PackIdentity {
                 id: self.id,
@@ -800,66 +593,6 @@ fn unknown_inherited(id: &str, location: Location, what: &str, inherited: bool) 
         Some(location),
     )
     .with_help(help)
-}
-
-fn standard(
-    draft: &Draft,
-    direction: Direction,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<Standard> {
-    let id = &draft.id;
-    let mut error = |message: String, location: &Location, help: Option<&str>| {
-        let mut problem = Diagnostic::error(
-            DiagnosticCode::InvalidValue,
-            message,
-            Some(location.clone()),
-        );
-        problem.help = help.map(str::to_owned);
-        problems.push(problem);
-    };
-    if direction == Direction::WithinRange {
-        if let Some((_, location)) = &draft.standard {
-            error(
-                format!("indicator `{id}` is `range` but has a single `standard`"),
-                location,
-                Some("give `standard_min` and `standard_max` instead"),
-            );
-            return None;
-        }
-        return match (&draft.standard_min, &draft.standard_max) {
-            (Some((min, _)), Some((max, _))) if min <= max => Some(Standard::Range {
-                min: *min,
-                max: *max,
-            }),
-            (Some((min, location)), Some((max, _))) => {
-                error(
-                    format!("standard_min {min} is above standard_max {max}"),
-                    location,
-                    None,
-                );
-                None
-            }
-            (None, None) => None,
-            _ => {
-                error(
-                    format!("indicator `{id}` needs both `standard_min` and `standard_max`"),
-                    &draft.location,
-                    None,
-                );
-                None
-            }
-        };
-    }
-    if let Some((_, location)) = draft.standard_min.as_ref().or(draft.standard_max.as_ref()) {
-        error(
-            format!(
-                "`standard_min`/`standard_max` need `direction = \"range\"` (indicator `{id}`)"
-            ),
-            location,
-            None,
-        );
-    }
-    draft.standard.as_ref().map(|(d, _)| Standard::Target(*d))
 }
 
 /// SHA-256 over the pack id, name and content of every file that went in.

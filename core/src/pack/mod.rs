@@ -4,6 +4,7 @@
 //! reports every problem it finds; [`crate::compile`] turns a pack into a
 //! [`crate::CompiledRuleSet`].
 
+mod checks;
 pub(crate) mod colour;
 pub(crate) mod files;
 mod formula;

@@ -74,8 +74,8 @@ pub use date::{Date, Period};
 pub use error::CalendarError;
 
 use rust_decimal::Decimal;
-use semaforo_core::rhai::{Dynamic, Engine, EvalAltResult, Position};
-use semaforo_core::{Plugin, Registry};
+use semaforo_core::rhai::{Dynamic, Engine, EvalAltResult};
+use semaforo_core::{FormulaFailure, Plugin, Registry};
 
 /// The `calendar` plugin. List it in a pack as `plugins = ["calendar"]`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -83,13 +83,10 @@ pub struct CalendarPlugin;
 
 type Outcome<T> = Result<T, Box<EvalAltResult>>;
 
-/// A calendar error as a rhai runtime error: a `script_error` cell whose
-/// message is the error's text.
+/// A calendar error as a refusal: a `script_error` cell whose message is
+/// the error's text.
 fn script_error(error: &CalendarError) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        error.to_string().into(),
-        Position::NONE,
-    ))
+    FormulaFailure::refused(error.to_string()).into_error()
 }
 
 fn date(text: &str) -> Outcome<Date> {
@@ -111,14 +108,11 @@ fn days_between(a: Date, b: Date) -> Decimal {
 
 /// The error for comparing a date with something that is not a date.
 fn mixed_comparison(operator: &str, date: &str, other: &Dynamic) -> Outcome<bool> {
-    Err(Box::new(EvalAltResult::ErrorRuntime(
-        format!(
-            "`{operator}` compares a date ({date}) with a {} ({other}); convert text with date(…) first",
-            other.type_name()
-        )
-        .into(),
-        Position::NONE,
-    )))
+    Err(FormulaFailure::refused(format!(
+        "`{operator}` compares a date ({date}) with a {} ({other}); convert text with date(…) first",
+        other.type_name()
+    ))
+    .into_error())
 }
 
 fn iso(d: &mut Date) -> String {
@@ -198,8 +192,17 @@ mod tests {
         engine().eval::<bool>(script).unwrap()
     }
 
+    /// The error `script` fails with, as rhai words it.
     fn failure(script: &str) -> String {
         engine().eval::<Dynamic>(script).unwrap_err().to_string()
+    }
+
+    /// The refusal `script` fails with (a `script_error` cell): its text.
+    fn refusal(script: &str) -> String {
+        let error = engine().eval::<Dynamic>(script).unwrap_err();
+        let failure = FormulaFailure::of(&error).unwrap_or_else(|| panic!("{script}: {error}"));
+        assert_eq!(failure.kind(), "script_error", "{script}");
+        failure.to_string()
     }
 
     #[test]
@@ -262,15 +265,15 @@ mod tests {
 
     #[test]
     fn errors_name_the_text_and_the_accepted_forms() {
-        let err = failure(r#"date("Q3 2009")"#);
+        let err = refusal(r#"date("Q3 2009")"#);
         assert!(
             err.contains("date: \"Q3 2009\" is not a date in an accepted form"),
             "{err}"
         );
         assert!(err.contains("dd/mm/yy"), "{err}");
-        let err = failure(r#"end_of_month("31/02/2020")"#);
+        let err = refusal(r#"end_of_month("31/02/2020")"#);
         assert!(err.contains("2020-02 has 29 days, not 31"), "{err}");
-        let err = failure(r#"end_of_period(date("2009-06-30"), "semester")"#);
+        let err = refusal(r#"end_of_period(date("2009-06-30"), "semester")"#);
         assert!(err.contains("\"semester\" is not a period"), "{err}");
     }
 
@@ -289,7 +292,7 @@ mod tests {
 
     #[test]
     fn dates_do_not_mix_with_text_or_numbers() {
-        let err = failure(r#"date("Dic. 2000") < "2009-06-30""#);
+        let err = refusal(r#"date("Dic. 2000") < "2009-06-30""#);
         assert!(
             err.contains("`<` compares a date (2000-12-31) with a string (2009-06-30)"),
             "{err}"
@@ -299,7 +302,7 @@ mod tests {
             r#"date("Dic. 2000") == "2000-12-31""#,
             r#"date("Dic. 2000") != 3"#,
         ] {
-            assert!(failure(script).contains("compares a date"), "{script}");
+            assert!(refusal(script).contains("compares a date"), "{script}");
         }
         assert!(failure(r#"days_between("Dic. 2000", "2009-06-30")"#).contains("days_between"));
     }

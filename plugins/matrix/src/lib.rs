@@ -20,8 +20,8 @@
 #![forbid(unsafe_code)]
 
 use rust_decimal::Decimal;
-use semaforo_core::rhai::{Dynamic, EvalAltResult, Position};
-use semaforo_core::{Plugin, Registry};
+use semaforo_core::rhai::EvalAltResult;
+use semaforo_core::{FormulaFailure, Plugin, Registry};
 
 /// The `matrix` plugin. List it in a pack as `plugins = ["matrix"]`; a pack
 /// with a `[[matrix]]` needs it.
@@ -52,13 +52,10 @@ pub struct MatrixPlugin;
 
 type Outcome = Result<Decimal, Box<EvalAltResult>>;
 
-/// A runtime error carrying `message`: a cell error of kind `script_error`
-/// whose text is the message, located at the formula by the core.
+/// A refusal carrying `message`: a cell error of kind `script_error` whose
+/// text is the message, located at the formula by the core.
 fn refuse(message: String) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        Dynamic::from(message),
-        Position::NONE,
-    ))
+    FormulaFailure::refused(message).into_error()
 }
 
 /// `x` when `min ≤ x ≤ max` (bounds included).
@@ -73,7 +70,9 @@ fn refuse(message: String) -> Box<EvalAltResult> {
 /// let (one, five) = (Decimal::ONE, Decimal::from(5));
 /// assert_eq!(on_scale(Decimal::from(3), one, five).unwrap(), Decimal::from(3));
 /// let error = on_scale(Decimal::from(7), one, five).unwrap_err();
-/// assert!(error.to_string().contains("value 7 is outside the scale 1–5"));
+/// let failure = semaforo_core::FormulaFailure::of(&error).unwrap();
+/// assert_eq!(failure.kind(), "script_error");
+/// assert_eq!(failure.to_string(), "value 7 is outside the scale 1–5");
 /// ```
 ///
 /// # Errors
@@ -118,10 +117,8 @@ pub fn invert(x: Decimal, min: Decimal, max: Decimal) -> Outcome {
     min.checked_add(max)
         .and_then(|sum| sum.checked_sub(x))
         .ok_or_else(|| {
-            Box::new(EvalAltResult::ErrorArithmetic(
-                format!("Arithmetic overflow in invert({x}, {min}, {max})"),
-                Position::NONE,
-            ))
+            FormulaFailure::overflow(format!("Arithmetic overflow in invert({x}, {min}, {max})"))
+                .into_error()
         })
 }
 
@@ -149,10 +146,11 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The refusal's message; panics on any other error.
     fn message(error: &EvalAltResult) -> String {
-        match error {
-            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
-            other => panic!("expected a runtime error, got {other:?}"),
+        match FormulaFailure::of(error) {
+            Some(FormulaFailure::Refused(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
         }
     }
 
@@ -212,7 +210,7 @@ mod tests {
     fn invert_overflow_is_an_arithmetic_error() {
         let error = invert(Decimal::MAX, Decimal::MAX, Decimal::MAX).unwrap_err();
         assert!(
-            matches!(*error, EvalAltResult::ErrorArithmetic(ref m, _) if m.starts_with("Arithmetic overflow in invert")),
+            matches!(FormulaFailure::of(&error), Some(FormulaFailure::Overflow(ref m)) if m.starts_with("Arithmetic overflow in invert")),
             "{error:?}"
         );
     }

@@ -137,6 +137,7 @@ pub fn cumplimiento_meta(real_pct: Decimal, meta_pct: Decimal) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -188,13 +189,15 @@ mod tests {
 
     #[test]
     fn unplanned_work_is_not_a_ratio_of_its_own_plan() {
-        let err = cumplimiento(d("5"), Decimal::ZERO).unwrap_err().to_string();
+        let (kind, err) = failure(&cumplimiento(d("5"), Decimal::ZERO).unwrap_err());
+        assert_eq!(kind, "division_by_zero");
         assert!(
             err.starts_with("Division by zero: cumplimiento(5, 0)"),
             "{err}"
         );
         assert!(err.contains("unplanned: no ratio of its own plan"), "{err}");
-        let err = adicional(d("5"), Decimal::ZERO).unwrap_err().to_string();
+        let (kind, err) = failure(&adicional(d("5"), Decimal::ZERO).unwrap_err());
+        assert_eq!(kind, "division_by_zero");
         assert!(
             err.starts_with("Division by zero: adicional(5, 0)"),
             "{err}"
@@ -205,7 +208,8 @@ mod tests {
 
     #[test]
     fn negative_counts_are_refused() {
-        let err = cumplimiento(d("5"), d("-1")).unwrap_err().to_string();
+        let (kind, err) = failure(&cumplimiento(d("5"), d("-1")).unwrap_err());
+        assert_eq!(kind, "script_error");
         assert!(err.contains("a plan or target cannot be negative"), "{err}");
         assert!(adicional(d("-5"), d("10")).is_err());
         assert!(exceso(d("-5"), d("10")).is_err());
@@ -221,9 +225,8 @@ mod tests {
             d("22.80")
         );
         assert_eq!(cumplimiento_meta(d("0"), d("90")).unwrap(), Decimal::ZERO);
-        let err = cumplimiento_meta(d("50"), Decimal::ZERO)
-            .unwrap_err()
-            .to_string();
+        let (kind, err) = failure(&cumplimiento_meta(d("50"), Decimal::ZERO).unwrap_err());
+        assert_eq!(kind, "division_by_zero");
         assert!(
             err.starts_with("Division by zero: cumplimiento_meta(50, 0)"),
             "{err}"

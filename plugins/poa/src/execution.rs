@@ -36,6 +36,7 @@ pub fn ejecucion(ejecutado: Decimal, programado: Decimal) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -75,7 +76,8 @@ mod tests {
         // DOMAIN.md §5: 04.01.02, 12,000 programmed, 0 executed → a real 0.00 %.
         assert_eq!(ejecucion(d("0"), d("12000")).unwrap(), Decimal::ZERO);
         // 11.01.01: nothing programmed → not applicable (printed 0.00 by the seed).
-        let err = ejecucion(d("0"), d("0")).unwrap_err().to_string();
+        let (kind, err) = failure(&ejecucion(d("0"), d("0")).unwrap_err());
+        assert_eq!(kind, "division_by_zero");
         assert!(
             err.starts_with("Division by zero: ejecucion(0, 0)"),
             "{err}"

@@ -34,8 +34,8 @@ pub use execution::ejecucion;
 pub use period::meta_periodo;
 
 use rust_decimal::Decimal;
-use semaforo_core::rhai::{EvalAltResult, Position};
-use semaforo_core::{Plugin, Registry};
+use semaforo_core::rhai::EvalAltResult;
+use semaforo_core::{FormulaFailure, Plugin, Registry};
 
 /// The `poa` plugin. List it in a pack as `plugins = ["poa"]`.
 ///
@@ -70,29 +70,27 @@ pub struct PoaPlugin;
 /// What every function returns to rhai.
 type Outcome = Result<Decimal, Box<EvalAltResult>>;
 
-/// A zero base: the core reports an error whose message starts with
-/// "Division by zero" as the `division_by_zero` kind, "not applicable".
+/// A zero base: a `division_by_zero` cell error, "not applicable".
 fn not_applicable(call: &str, why: &str) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(
-        format!("Division by zero: {call}: {why}"),
-        Position::NONE,
-    ))
+    FormulaFailure::division_by_zero(format!("Division by zero: {call}: {why}")).into_error()
 }
 
-/// A result too large for a decimal.
+/// A result too large for a decimal: an `overflow` cell error.
 fn overflow(call: &str) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(
-        format!("Arithmetic overflow in {call}"),
-        Position::NONE,
-    ))
+    FormulaFailure::overflow(format!("Arithmetic overflow in {call}")).into_error()
 }
 
-/// An argument outside the function's domain (a negative plan…).
+/// An argument the function refuses (a negative plan…): a `script_error`
+/// cell error with this message.
 fn invalid(call: &str, why: &str) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorRuntime(
-        format!("{call}: {why}").into(),
-        Position::NONE,
-    ))
+    FormulaFailure::refused(format!("{call}: {why}")).into_error()
+}
+
+/// The failure a function's error carries, for the tests: its kind and text.
+#[cfg(test)]
+fn failure(error: &EvalAltResult) -> (&'static str, String) {
+    let failure = FormulaFailure::of(error).expect("a typed formula failure");
+    (failure.kind(), failure.to_string())
 }
 
 impl Plugin for PoaPlugin {

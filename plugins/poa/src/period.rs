@@ -27,6 +27,7 @@ pub fn meta_periodo(anual: Decimal, periodos: Decimal) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -46,7 +47,8 @@ mod tests {
     #[test]
     fn periods_must_be_whole_and_positive() {
         for bad in ["0", "-4", "2.5"] {
-            let err = meta_periodo(d("90"), d(bad)).unwrap_err().to_string();
+            let (kind, err) = failure(&meta_periodo(d("90"), d(bad)).unwrap_err());
+            assert_eq!(kind, "script_error");
             assert!(
                 err.contains("periodos must be a whole number"),
                 "{bad}: {err}"

@@ -17,8 +17,8 @@
 #![forbid(unsafe_code)]
 
 use rust_decimal::Decimal;
-use semaforo_core::rhai::{EvalAltResult, Position};
-use semaforo_core::{Plugin, Registry};
+use semaforo_core::rhai::EvalAltResult;
+use semaforo_core::{FormulaFailure, Plugin, Registry};
 
 /// The `ratios` plugin. List it in a pack as `plugins = ["ratios"]`.
 ///
@@ -47,18 +47,17 @@ pub struct RatiosPlugin;
 
 type Outcome = Result<Decimal, Box<EvalAltResult>>;
 
+/// A zero base: a `division_by_zero` cell error, "not applicable".
 fn zero_base(function: &str, a: Decimal, b: Decimal) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(
-        format!("Division by zero: {function}({a}, {b}) has a zero base, so it is not applicable"),
-        Position::NONE,
+    FormulaFailure::division_by_zero(format!(
+        "Division by zero: {function}({a}, {b}) has a zero base, so it is not applicable"
     ))
+    .into_error()
 }
 
+/// A result too large for a decimal: an `overflow` cell error.
 fn overflow(function: &str, a: Decimal, b: Decimal) -> Box<EvalAltResult> {
-    Box::new(EvalAltResult::ErrorArithmetic(
-        format!("Arithmetic overflow in {function}({a}, {b})"),
-        Position::NONE,
-    ))
+    FormulaFailure::overflow(format!("Arithmetic overflow in {function}({a}, {b})")).into_error()
 }
 
 /// `part / whole`.
@@ -162,10 +161,13 @@ mod tests {
     #[test]
     fn zero_base_is_an_error_not_zero() {
         let err = percent(d("5"), Decimal::ZERO).unwrap_err();
+        let failure = FormulaFailure::of(&err).expect("a typed formula failure");
+        assert_eq!(failure.kind(), "division_by_zero");
         assert!(
-            err.to_string()
+            failure
+                .to_string()
                 .starts_with("Division by zero: percent(5, 0)"),
-            "{err}"
+            "{failure}"
         );
         assert!(variation_percent(d("5"), Decimal::ZERO).is_err());
         assert!(ratio(d("0"), Decimal::ZERO).is_err());
