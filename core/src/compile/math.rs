@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use rhai::{Dynamic, Engine, EvalAltResult, INT, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, MathematicalOps};
 
@@ -131,10 +131,6 @@ fn domain(function: &'static str, detail: String) -> Box<EvalAltResult> {
 /// Registers the checked functions over rhai's, for decimals.
 pub(crate) fn register(engine: &mut Engine) {
     engine
-        .register_fn("/", divide)
-        .register_fn("/", |x: Decimal, y: INT| divide(x, Decimal::from(y)))
-        .register_fn("/", |x: INT, y: Decimal| divide(Decimal::from(x), y))
-        .register_fn("/", divide_integers)
         .register_fn("%", remainder)
         .register_fn("**", power)
         .register_fn("sqrt", sqrt)
@@ -150,37 +146,6 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("tan", |x: Decimal| {
             trigonometric("tan", x, Decimal::checked_tan)
         });
-}
-
-/// `x / y`, with rhai's own words for its failures (which the native path
-/// gives too).
-#[inline]
-pub(crate) fn divide(x: Decimal, y: Decimal) -> Outcome {
-    if y.is_zero() {
-        return Err(fail(FormulaFailure::DivisionByZero(format!(
-            "Division by zero: {x} / {y}"
-        ))));
-    }
-    x.checked_div(y).ok_or_else(|| {
-        fail(FormulaFailure::Overflow(format!(
-            "Division overflow: {x} / {y}"
-        )))
-    })
-}
-
-/// `x / y` over whole numbers, rhai's integer division: integer literals are
-/// decimals, but a script can still make integers, e.g. with `len`.
-fn divide_integers(x: INT, y: INT) -> Result<INT, Box<EvalAltResult>> {
-    if y == 0 {
-        return Err(fail(FormulaFailure::DivisionByZero(format!(
-            "Division by zero: {x} / {y}"
-        ))));
-    }
-    x.checked_div(y).ok_or_else(|| {
-        fail(FormulaFailure::Overflow(format!(
-            "Division overflow: {x} / {y}"
-        )))
-    })
 }
 
 /// `x % y`: the remainder, with the sign of `x`.
@@ -311,30 +276,6 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         text.parse().unwrap()
-    }
-
-    #[test]
-    fn division_by_zero_is_typed_in_rhai_s_words() {
-        assert_eq!(
-            failure(divide(d("7"), d("0.00"))),
-            FormulaFailure::DivisionByZero("Division by zero: 7 / 0.00".into())
-        );
-        assert_eq!(
-            failure(divide(Decimal::MAX, d("0.1"))),
-            FormulaFailure::Overflow(format!("Division overflow: {} / 0.1", Decimal::MAX))
-        );
-        assert_eq!(divide(d("1"), d("8")).unwrap(), d("0.125"));
-        assert_eq!(
-            divide_integers(7, 0).map_err(|e| FormulaFailure::of(&e)),
-            Err(Some(FormulaFailure::division_by_zero(
-                "Division by zero: 7 / 0"
-            )))
-        );
-        assert_eq!(
-            divide_integers(INT::MIN, -1).map_err(|e| FormulaFailure::of(&e).map(|f| f.kind())),
-            Err(Some("overflow"))
-        );
-        assert_eq!(divide_integers(7, 2).unwrap(), 3);
     }
 
     #[test]

@@ -4,8 +4,6 @@
 use rhai::{EvalAltResult, Position};
 use rust_decimal::Decimal;
 
-use crate::compile::math::divide;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Arith {
     Add,
@@ -245,28 +243,29 @@ impl Program {
     }
 }
 
-/// `x op y` as the rhai path computes it (rhai's checked decimal `+ - *`,
-/// core's `/`): the same result, and on failure the same error — rhai's own
-/// words for `+ - *`, the typed failure of [`divide`] for `/`.
+/// `x op y` as the rhai path computes it (rhai's checked decimal
+/// `+ - * /`): the same result, and on failure the same error in rhai's own
+/// words.
 #[inline]
 fn arith(op: Arith, x: Decimal, y: Decimal, at: Position) -> Outcome<Decimal> {
-    let (value, operation, sign) = match op {
-        Arith::Add => (x.checked_add(y), "Addition", '+'),
-        Arith::Subtract => (x.checked_sub(y), "Subtraction", '-'),
-        Arith::Multiply => (x.checked_mul(y), "Multiplication", '*'),
-        Arith::Divide => return divide(x, y).map_err(|error| located(error, at)),
+    let value = match op {
+        Arith::Add => x.checked_add(y),
+        Arith::Subtract => x.checked_sub(y),
+        Arith::Multiply => x.checked_mul(y),
+        Arith::Divide if y.is_zero() => None,
+        Arith::Divide => x.checked_div(y),
     };
-    value.ok_or_else(|| {
-        Box::new(EvalAltResult::ErrorArithmetic(
-            format!("{operation} overflow: {x} {sign} {y}"),
-            at,
-        ))
-    })
+    value.ok_or_else(|| arithmetic_error(op, x, y, at))
 }
 
-/// `error` at the operator, where rhai puts a registered operator's error.
 #[cold]
-fn located(mut error: Box<EvalAltResult>, at: Position) -> Box<EvalAltResult> {
-    error.set_position(at);
-    error
+fn arithmetic_error(op: Arith, x: Decimal, y: Decimal, at: Position) -> Box<EvalAltResult> {
+    let message = match op {
+        Arith::Add => format!("Addition overflow: {x} + {y}"),
+        Arith::Subtract => format!("Subtraction overflow: {x} - {y}"),
+        Arith::Multiply => format!("Multiplication overflow: {x} * {y}"),
+        Arith::Divide if y.is_zero() => format!("Division by zero: {x} / {y}"),
+        Arith::Divide => format!("Division overflow: {x} / {y}"),
+    };
+    Box::new(EvalAltResult::ErrorArithmetic(message, at))
 }
