@@ -59,7 +59,7 @@ pub use data::quotes::QuoteCheck;
 pub use data::reader::{BatchReader, DataReader, ReadRequest};
 pub use data::records::{
     FieldValue, Record, RecordBatch, check_duplicate_headers, decode_header, duplicate_headers,
-    each_record, header_names,
+    each_record, header_names, open_csv,
 };
 pub use data::shape::{DataShape, Field, FieldKind, Value, WIDE_FORMAT};
 pub use data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};

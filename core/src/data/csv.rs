@@ -12,11 +12,8 @@ use std::path::Path;
 
 use crate::data::encoding::{ENCODING_HELP, escape_bytes};
 use crate::data::error::DataError;
-use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{
-    Record, RecordBatch, check_duplicate_headers, decode_header, each_record,
-};
+use crate::data::records::{Record, RecordBatch, check_duplicate_headers, each_record, open_csv};
 use crate::data::shape::DataShape;
 use crate::data::table::{CellProblem, DataWarning, NumberColumn, Table, TextColumn};
 
@@ -74,16 +71,7 @@ pub(crate) fn read_wide(
     shape: &DataShape,
     reads: &dyn Fn(&str) -> bool,
 ) -> Result<Table, DataError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(shape.delimiter)
-        .from_reader(QuoteCheck::new(reader, shape.delimiter));
-    let csv_error = |e: csv::Error| DataError::from_csv(e, source_name);
-    let header = decode_header(
-        csv.byte_headers().map_err(csv_error)?,
-        shape.encoding,
-        source_name,
-    )?;
+    let (mut csv, header) = open_csv(reader, source_name, shape)?;
     let wide = Wide::find(&header, source_name, shape, reads)?;
     let mut table = wide.table();
     table.warnings = wide.header_warnings.clone();

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use crate::data::encoding::TextEncoding;
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
+use crate::data::shape::DataShape;
 use crate::data::table::DataWarning;
 
 /// Rows of an input as raw bytes, in input order, each field text or a
@@ -275,6 +276,37 @@ pub fn each_record<R: std::io::Read, T>(
     }
     csv.get_ref().finish(&last, source)?;
     Ok(None)
+}
+
+/// The read buffer of a CSV reader: large enough that the reading thread
+/// makes few system calls on a gigabyte file.
+const CSV_BUFFER: usize = 1 << 20;
+
+/// A CSV reader over `input` as `shape` declares it — its delimiter,
+/// records of any length, quotes followed so that one left open is an error
+/// at its line (see [`each_record`]) — and the header's names decoded in
+/// the declared encoding. Every CSV reader of the core and of plugins
+/// starts here.
+///
+/// # Errors
+/// When the header cannot be read, or its bytes do not fit the encoding.
+pub fn open_csv<R: std::io::Read>(
+    input: R,
+    source: &str,
+    shape: &DataShape,
+) -> Result<(csv::Reader<QuoteCheck<R>>, Vec<String>), DataError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(shape.delimiter)
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(QuoteCheck::new(input, shape.delimiter));
+    let header = decode_header(
+        csv.byte_headers()
+            .map_err(|e| DataError::from_csv(e, source))?,
+        shape.encoding,
+        source,
+    )?;
+    Ok((csv, header))
 }
 
 /// A header's names: decoded as UTF-8 (a byte that is not UTF-8 shown as

@@ -21,7 +21,7 @@ use crate::compile::set::CompiledRuleSet;
 use crate::data::error::DataError;
 use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{Record, RecordBatch, decode_header, each_record};
+use crate::data::records::{Record, RecordBatch, each_record, open_csv};
 use crate::data::table::{DataWarning, Table};
 use crate::data::warnings::Warnings;
 use crate::data::workbook::{Sheet, read_sheet};
@@ -35,8 +35,6 @@ const BATCH_RECORDS: usize = 8 * 1024;
 const BATCH_BYTES: usize = 4 << 20;
 /// Batches read ahead of evaluation, per pool thread: bounds memory.
 const BATCHES_AHEAD_PER_THREAD: usize = 2;
-/// The CSV reader's buffer.
-const READ_BUFFER: usize = 1 << 20;
 
 /// The results of a data file, its warnings and how it was read.
 #[derive(Debug)]
@@ -207,17 +205,7 @@ fn stream_csv(
     source: &str,
 ) -> Result<Streamed, DataError> {
     let shape = &rules.pack.data;
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(shape.delimiter)
-        .buffer_capacity(READ_BUFFER)
-        .from_reader(QuoteCheck::new(input, shape.delimiter));
-    let header = decode_header(
-        csv.byte_headers()
-            .map_err(|e| DataError::from_csv(e, source))?,
-        shape.encoding,
-        source,
-    )?;
+    let (csv, header) = open_csv(input, source, shape)?;
     let Some(batches) = batch_reader(rules, &header, source, rules.read_request())? else {
         return Ok(Streamed::Whole(WholeReason::Format));
     };

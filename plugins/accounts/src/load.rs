@@ -17,8 +17,8 @@ use std::io::Read;
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 use semaforo_core::{
-    DataError, DataShape, DataWarning, QuoteCheck, Record, TextEncoding, check_duplicate_headers,
-    decode_header, each_record,
+    DataError, DataShape, DataWarning, Record, TextEncoding, check_duplicate_headers, each_record,
+    open_csv,
 };
 
 use crate::ledger::{Block, Codes, Entry, Ledger};
@@ -172,16 +172,7 @@ pub(crate) fn load_all(
     source: &str,
     shape: &DataShape,
 ) -> Result<Loaded, DataError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(shape.delimiter)
-        .from_reader(QuoteCheck::new(reader, shape.delimiter));
-    let header = decode_header(
-        csv.byte_headers()
-            .map_err(|e| DataError::from_csv(e, source))?,
-        shape.encoding,
-        source,
-    )?;
+    let (mut csv, header) = open_csv(reader, source, shape)?;
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
     let mut builder = Builder::new(source, shape, &layout);
     builder.warnings = header_warnings;
