@@ -431,15 +431,21 @@ fn check(
         }
     }
     if let Some(data) = data {
-        let table = semaforo::read_data(&rules, data)?;
-        let warnings: semaforo::Warnings = table.warnings().iter().cloned().collect();
-        print_warnings(table.source(), &warnings);
-        println!(
-            "{}: {} rows, {} warnings",
-            table.source(),
-            table.len(),
-            table.warnings().len()
-        );
+        let (source, rows, warnings) = if semaforo::is_workbook(data) {
+            // A sheet is read whole into memory whichever way it is read;
+            // its table names the sheet (`file.xlsx[Sheet]`).
+            let table = semaforo::read_data(&rules, data)?;
+            let warnings = table.warnings().iter().cloned().collect();
+            (table.source().to_owned(), table.len(), warnings)
+        } else {
+            // Read as `eval` reads it: in batches of whole entities when the
+            // file and the pack allow, so memory does not grow with the input.
+            let done = semaforo::evaluate_file(&rules, data, &|_| {})?;
+            let rows = done.results.rows().len();
+            (data.display().to_string(), rows, done.warnings)
+        };
+        print_warnings(&source, &warnings);
+        println!("{source}: {rows} rows, {} warnings", warnings.total());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -279,3 +279,156 @@ fn a_wide_file_sorted_by_period_is_read_whole_with_the_same_results() {
     assert_eq!(contents(&done.results), cells);
     assert_eq!(done.warnings, warnings);
 }
+
+/// What `semaforo check PACK --data FILE` printed when it read the file
+/// whole (before it streamed it): the data's line on standard output, and
+/// on standard error every warning kept, then how many of each kind were
+/// left out.
+fn check_as_read_whole(rules: &CompiledRuleSet, data: &Path) -> (String, String) {
+    use std::fmt::Write as _;
+    let table = semaforo::read_data(rules, data).unwrap();
+    let source = table.source();
+    let warnings: Warnings = table.warnings().iter().cloned().collect();
+    let mut err = String::new();
+    for warning in warnings.kept() {
+        match warning.line {
+            Some(line) => writeln!(err, "{source}:{line}: warning: {}", warning.message),
+            None => writeln!(err, "{source}: warning: {}", warning.message),
+        }
+        .unwrap();
+    }
+    for (kind, omitted) in warnings.omitted() {
+        writeln!(
+            err,
+            "{source}: warning: … and {omitted} more `{kind}` warning(s), not shown (the first {KEPT_PER_KIND} of each kind are)"
+        )
+        .unwrap();
+    }
+    let line = format!(
+        "{source}: {} rows, {} warnings\n",
+        table.len(),
+        table.warnings().len()
+    );
+    (line, err)
+}
+
+/// `semaforo check PACK --data FILE` on `threads` threads: exit 0, the
+/// pack's line then exactly what reading the file whole printed.
+#[track_caller]
+fn check_says_what_reading_whole_said(pack: &Path, rules: &CompiledRuleSet, data: &Path) {
+    let (line, warnings) = check_as_read_whole(rules, data);
+    for threads in ["1", "2"] {
+        let out = semaforo(&[
+            "--threads",
+            threads,
+            "check",
+            path(pack),
+            "--data",
+            path(data),
+        ]);
+        assert_exit(&out, 0);
+        let stdout = support::stdout(&out);
+        let (first, rest) = stdout.split_once('\n').unwrap();
+        assert!(first.contains(": ok — "), "{stdout}");
+        assert_eq!(rest, line, "{threads} thread(s)");
+        assert_eq!(stderr(&out), warnings, "{threads} thread(s)");
+    }
+}
+
+#[test]
+fn check_streams_a_grouped_file_and_says_what_reading_it_whole_said() {
+    let rules = cooperativas();
+    // 251 entities × 148 rows: several batches, one consistency warning per
+    // entity (the first of them shown, then how many more).
+    let file = balances(&(0..251).collect::<Vec<_>>());
+    let done = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
+    assert!(
+        matches!(done.reading, Reading::Streamed { batches } if batches >= 2),
+        "{:?}",
+        done.reading
+    );
+    let (line, warnings) = check_as_read_whole(&rules, file.path());
+    assert_eq!(
+        line,
+        format!("{}: 502 rows, 251 warnings\n", file.path().display())
+    );
+    assert!(warnings.contains("… and "), "{warnings}");
+    check_says_what_reading_whole_said(&root().join("rules/cooperativas"), &rules, file.path());
+}
+
+#[test]
+fn check_of_a_file_not_grouped_says_what_reading_it_whole_said() {
+    let rules = cooperativas();
+    let mut order: Vec<usize> = (0..250).collect();
+    order.push(0);
+    let file = balances(&order);
+    check_says_what_reading_whole_said(&root().join("rules/cooperativas"), &rules, file.path());
+    let (dir, rules) = wide_pack();
+    let file = wide_file(10_000, true);
+    check_says_what_reading_whole_said(dir.path(), &rules, file.path());
+}
+
+#[test]
+fn check_refuses_unreadable_data_as_reading_it_whole_did() {
+    let rules = cooperativas();
+    let pack = root().join("rules/cooperativas");
+    let dir = tempfile::tempdir().unwrap();
+    let no_code = dir.path().join("no-code.csv");
+    std::fs::write(&no_code, "entity,period,value\nA,2024-01,1\n").unwrap();
+    let missing = dir.path().join("missing.csv");
+    for data in [no_code, missing] {
+        // The message as `main` prints an error: each cause after a colon.
+        let error = semaforo::read_data(&rules, &data).unwrap_err();
+        let mut message = format!("semaforo: {error}");
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            message = format!("{message}: {inner}");
+            cause = inner.source();
+        }
+        let out = semaforo(&["check", path(&pack), "--data", path(&data)]);
+        assert_exit(&out, 2);
+        assert_eq!(stderr(&out), format!("{message}\n"));
+    }
+}
+
+#[test]
+fn check_of_any_wide_file_says_what_reading_it_whole_said() {
+    use proptest::prelude::*;
+    let (dir, rules) = wide_pack();
+    // Files of 5,000 to 7,000 entities (several batches), a few rows moved
+    // (so that some are not grouped), some cells unreadable or empty.
+    let files = (5_000_usize..7_000, 0_usize..3, any::<u64>());
+    support::fuzz::runner(4)
+        .run(&files, |(entities, moved, seed)| {
+            use std::io::Write as _;
+            let mut random = fastrand::Rng::with_seed(seed);
+            let mut rows: Vec<String> = (0..entities)
+                .flat_map(|k| (7..9).map(move |period| (k, period)))
+                .map(|(k, period)| {
+                    let a = match random.u8(..50) {
+                        0 => String::new(),
+                        1 => "1.2.3".to_owned(),
+                        _ => format!("{}.{:02}", random.u32(..100_000), random.u8(..100)),
+                    };
+                    let b = random.u32(..1_000);
+                    format!("E{k:05},200{period},s{},{a},{b}", k % 5)
+                })
+                .collect();
+            for _ in 0..moved {
+                let (from, to) = (random.usize(..rows.len()), random.usize(..rows.len()));
+                let row = rows.remove(from);
+                rows.insert(to, row);
+            }
+            let file = tempfile::NamedTempFile::new().unwrap();
+            let mut out = std::io::BufWriter::new(file.as_file());
+            writeln!(out, "entity,period,segment,a,b").unwrap();
+            for row in &rows {
+                writeln!(out, "{row}").unwrap();
+            }
+            out.flush().unwrap();
+            drop(out);
+            check_says_what_reading_whole_said(dir.path(), &rules, file.path());
+            Ok(())
+        })
+        .unwrap();
+}
