@@ -12,9 +12,10 @@ runs, alternating, --rounds times:
                 statistics), 2 threads, CSV out
   semaforo all, 1 thread   the same with RAYON_NUM_THREADS=1
 
-each under GNU time (`/usr/bin/time -f '%e %M'`: wall seconds and peak RSS),
-and prints a markdown table of the medians, the ratio to DuckDB, and the
-speed-up of 2 threads over 1. Then a sanity line: semaforo's six values
+each under GNU time (`/usr/bin/time -f '%e %U %M'`: wall and user seconds,
+peak RSS), and prints a markdown table of the medians, the ratio to DuckDB,
+and the speed-up of 2 threads over 1, with the load average seen (the
+machine is shared: compare within one run). Then a sanity line: semaforo's six values
 against DuckDB's (DuckDB divides in DOUBLE, so they are compared to 10
 significant digits) and the record counts.
 
@@ -98,12 +99,12 @@ def semaforo_binary(given):
 
 
 def timed(command, work, env=None):
-    """(wall seconds, peak RSS KiB) of `command` under GNU time."""
+    """(wall seconds, user seconds, peak RSS KiB) of `command` under GNU time."""
     times = work / "time"
-    run(["/usr/bin/time", "-f", "%e %M", "-o", str(times), *map(str, command)],
+    run(["/usr/bin/time", "-f", "%e %U %M", "-o", str(times), *map(str, command)],
         env={**os.environ, **(env or {})})
-    seconds, kib = times.read_text().split()[-2:]
-    return float(seconds), int(kib)
+    wall, user, kib = times.read_text().split()[-3:]
+    return float(wall), float(user), int(kib)
 
 
 def significant(text):
@@ -199,31 +200,36 @@ def main():
             "semaforo all, 1 thread": eval_job(ROOT / "rules" / "cooperativas", 1),
         }
         measured = {name: [] for name in jobs}
+        load = [os.getloadavg()[0]]
         for round_ in range(a.rounds):
             for name, (command, env, _) in jobs.items():
-                seconds, kib = timed(command, work, env)
-                measured[name].append((seconds, kib))
-                say(f"round {round_ + 1}/{a.rounds}: {name}: {seconds:.2f} s, {mib(kib):.0f} MiB")
+                wall, user, kib = timed(command, work, env)
+                measured[name].append((wall, user, kib))
+                say(f"round {round_ + 1}/{a.rounds}: {name}: {wall:.2f} s, {user:.2f} s user, "
+                    f"{mib(kib):.0f} MiB")
+                load.append(os.getloadavg()[0])
 
         def median(name):
-            wall = statistics.median(s for s, _ in measured[name])
-            rss = statistics.median(k for _, k in measured[name])
-            return wall, rss
+            """Median wall, user and peak RSS of the job's runs."""
+            return tuple(statistics.median(run[i] for run in measured[name]) for i in range(3))
 
-        duck_wall, duck_rss = median("duckdb six")
+        def cell(wall, user, kib):
+            return f"{wall:.2f} s ({user:.2f} s user), {mib(kib):.0f} MiB"
+
+        duck = median("duckdb six")
         print(f"\n{scale}: {rows:,} rows, {size / 1e6:.0f} MB; medians of {a.rounds} "
-              f"alternating run(s), 2 threads each unless said; {semaforo} vs {DUCKDB}\n")
-        print("| job | semaforo | DuckDB (six) | ratio (time, RSS) |")
+              f"alternating run(s), 2 threads each unless said; {semaforo} vs {DUCKDB}; "
+              f"load average {min(load):.1f}–{max(load):.1f} on {os.cpu_count()} cores\n")
+        print("| job | semaforo | DuckDB (six) | ratio (wall, RSS) |")
         print("|---|---|---|---|")
         for name, label in [("semaforo six", "same six indicators, CSV out"),
                             ("semaforo all", "whole library (27, peer statistics), CSV out")]:
-            wall, rss = median(name)
-            print(f"| {label} | {wall:.2f} s, {mib(rss):.0f} MiB | {duck_wall:.2f} s, "
-                  f"{mib(duck_rss):.0f} MiB | {wall / duck_wall:.2f}x, {rss / duck_rss:.2f}x |")
-        one_wall, one_rss = median("semaforo all, 1 thread")
-        two_wall, _ = median("semaforo all")
-        print(f"| whole library, 1 thread | {one_wall:.2f} s, {mib(one_rss):.0f} MiB | — | "
-              f"2 threads {one_wall / two_wall:.2f}x faster than 1 |")
+            ours = median(name)
+            print(f"| {label} | {cell(*ours)} | {cell(*duck)} | "
+                  f"{ours[0] / duck[0]:.2f}x, {ours[2] / duck[2]:.2f}x |")
+        one, two = median("semaforo all, 1 thread"), median("semaforo all")
+        print(f"| whole library, 1 thread | {cell(*one)} | — | "
+              f"2 threads {one[0] / two[0]:.2f}x faster than 1 |")
         out_size = jobs["semaforo all"][2].stat().st_size
         print(f"\nwhole library output: {out_size / 1e6:.0f} MB")
         print(sanity(jobs["semaforo six"][2], duck_out))
