@@ -432,3 +432,21 @@ fn check_of_any_wide_file_says_what_reading_it_whole_said() {
         })
         .unwrap();
 }
+
+#[test]
+fn check_of_a_spreadsheet_names_its_sheet_as_before() {
+    for (pack, sheet) in [
+        ("rules/poa-senavex", "examples/senavex/ejecucion_2020.xlsx"),
+        (
+            "rules/poa-insafocoop",
+            "examples/insafocoop/seguimiento_mensual.xlsx",
+        ),
+    ] {
+        let pack = root().join(pack);
+        let rules = semaforo::load(&pack).unwrap();
+        let data = root().join(sheet);
+        let (line, _) = check_as_read_whole(&rules, &data);
+        assert!(line.contains(".xlsx["), "{line}");
+        check_says_what_reading_whole_said(&pack, &rules, &data);
+    }
+}
