@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use crate::query::{CodeKind, Query, Sign, Term, classify};
 
 /// One reported row: a code's value (`None` when it could not be read).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// `None` when the file's value is not a number.
     pub value: Option<Decimal>,

@@ -235,17 +235,69 @@ fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
 /// What to tell a user whose UTF-8 file holds a byte that is not UTF-8.
 const ENCODING_HELP: &str = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
 
+/// No spelling: the index of none in [`Builder::spellings`].
+const NO_SPELLING: u32 = u32::MAX;
+
+/// A code as the file spells it (bytes, untrimmed), its id, and the
+/// spelling that followed it last: the blocks of a file mostly list their
+/// codes in one order, so the next row's code is guessed and checked with
+/// one comparison, without hashing.
+struct Spelling {
+    raw: Box<[u8]>,
+    /// The code's id (in order of first appearance, ranked in `finish`),
+    /// or `None` for a code outside the grammar (warned once).
+    id: Option<u32>,
+    /// The spelling of the row after this one's last row, or [`NO_SPELLING`].
+    next: u32,
+}
+
+/// Whether two short byte strings are equal, without calling `memcmp`
+/// (keys and codes are a few bytes, where the call costs more than the
+/// comparison): up to 16 bytes as two overlapping words.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        if n > 16 {
+            return a == b;
+        }
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_le_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    }
+    if n >= 4 {
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map(u32::from_le_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The ledger being read, with the indexes that find a row's block and code.
 struct Builder<'a> {
     source: &'a str,
     shape: &'a DataShape,
     layout: &'a Layout,
-    /// A code's bytes as the file writes them → its id (ids in order of
-    /// first appearance, ranked in `finish`), or `None` for a code outside
-    /// the grammar (warned once).
-    code_ids: HashMap<Box<[u8]>, Option<u32>, RandomState>,
+    /// Whether the header has any of the pack's dimension columns.
+    has_dimensions: bool,
+    /// Every spelling of a code met, in order of first appearance.
+    spellings: Vec<Spelling>,
+    /// A spelling's bytes → its index in `spellings`. A missing code (no
+    /// text) is warned on every row: never remembered.
+    spelling_at: HashMap<Box<[u8]>, u32, RandomState>,
+    /// The spelling of the previous row's code, or [`NO_SPELLING`].
+    previous: u32,
     /// Trimmed code text → id, for two spellings of one code.
-    code_texts: HashMap<String, u32>,
+    code_texts: HashMap<String, u32, RandomState>,
     /// Per id, the code.
     codes: Vec<String>,
     /// An entity's key → its id. The key is the trimmed text's bytes, or
@@ -259,8 +311,15 @@ struct Builder<'a> {
     problems: Vec<Option<String>>,
     /// Per block: whether a differing dimension was already warned.
     dimension_warned: Vec<bool>,
-    /// Raw entity and period of the previous row, and its block.
-    last: Option<(Vec<u8>, Vec<u8>, usize)>,
+    /// Raw entity and period of the previous row (buffers reused), and its
+    /// block (`None` before the first row).
+    last_entity: Vec<u8>,
+    last_period: Vec<u8>,
+    last_block: Option<usize>,
+    /// The raw dimension fields of the last row found to agree with the
+    /// first row of block `agreed_block`: the same bytes agree again.
+    agreed: Vec<Vec<u8>>,
+    agreed_block: Option<usize>,
     warnings: Vec<DataWarning>,
 }
 
@@ -270,8 +329,11 @@ impl<'a> Builder<'a> {
             source,
             shape,
             layout,
-            code_ids: HashMap::default(),
-            code_texts: HashMap::new(),
+            has_dimensions: layout.dimensions.iter().any(Option::is_some),
+            spellings: Vec::new(),
+            spelling_at: HashMap::default(),
+            previous: NO_SPELLING,
+            code_texts: HashMap::default(),
             codes: Vec::new(),
             entity_ids: HashMap::default(),
             entities: Vec::new(),
@@ -279,7 +341,11 @@ impl<'a> Builder<'a> {
             blocks: Vec::new(),
             problems: Vec::new(),
             dimension_warned: Vec::new(),
-            last: None,
+            last_entity: Vec::new(),
+            last_period: Vec::new(),
+            last_block: None,
+            agreed: vec![Vec::new(); layout.dimensions.len()],
+            agreed_block: None,
             warnings: Vec::new(),
         }
     }
@@ -296,39 +362,92 @@ impl<'a> Builder<'a> {
         let line = record.line();
         let block = self.block(record, line);
         let raw_code = record.field(self.layout.code);
-        let id = match self.code_ids.get(raw_code) {
-            Some(&id) => id,
-            None => {
-                let id = self.intern(raw_code, line)?;
-                // A missing code is warned on every row: never remembered.
-                if !raw_code.trim_ascii().is_empty() {
-                    self.code_ids.insert(raw_code.into(), id);
-                }
-                id
-            }
-        };
-        let Some(id) = id else {
+        let Some(id) = self.code_id(raw_code, line)? else {
             return Ok(());
         };
-        let encoding = self.shape.encoding;
-        let (value, what) = match record.number(self.layout.value) {
-            Some(typed) => (Some(typed), None),
-            None => self.value(record.field(self.layout.value)),
+        let value = match record.number(self.layout.value) {
+            Some(typed) => Some(typed),
+            None => {
+                let bytes = record.field(self.layout.value);
+                // A number in ASCII reads without decoding; anything else is
+                // decoded, read as text, and warned when it is no number.
+                match self.shape.numbers.parse_ascii(bytes) {
+                    Some(value) => Some(value),
+                    None => self.text_value(bytes, raw_code, block, line),
+                }
+            }
         };
-        if let Some(what) = what {
-            let code = text(raw_code, encoding);
-            let message = format!(
-                "{}: code `{code}` has {what}; it has no usable balance",
-                self.describe(block),
-            );
-            self.warn(line, "unusable_balance", message);
-        }
         self.blocks[block].entries.push(Entry {
             value,
             code: id,
             line,
         });
         Ok(())
+    }
+
+    /// The id of a row's code (`None`: the row is ignored, see [`Builder::intern`]).
+    #[inline]
+    fn code_id(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
+        let guess = self.spellings.get(self.previous as usize).map(|s| s.next);
+        if let Some(spelling) = guess.and_then(|at| self.spellings.get(at as usize))
+            && same(&spelling.raw, raw)
+        {
+            let id = spelling.id;
+            self.previous = guess.unwrap_or(NO_SPELLING);
+            return Ok(id);
+        }
+        self.code_id_found(raw, line)
+    }
+
+    /// [`Builder::code_id`] when the guess is wrong: the code is looked up,
+    /// or read for the first time, and becomes the guess after the previous row's.
+    #[inline(never)]
+    fn code_id_found(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
+        let at = match self.spelling_at.get(raw) {
+            Some(&at) => at,
+            None => {
+                let id = self.intern(raw, line)?;
+                // A missing code is warned on every row: never remembered.
+                if raw.trim_ascii().is_empty() {
+                    return Ok(id);
+                }
+                let at = u32::try_from(self.spellings.len()).unwrap_or(NO_SPELLING);
+                self.spellings.push(Spelling {
+                    raw: raw.into(),
+                    id,
+                    next: NO_SPELLING,
+                });
+                self.spelling_at.insert(raw.into(), at);
+                at
+            }
+        };
+        if let Some(previous) = self.spellings.get_mut(self.previous as usize) {
+            previous.next = at;
+        }
+        self.previous = at;
+        Ok(self.spellings.get(at as usize).and_then(|s| s.id))
+    }
+
+    /// A value that is not an ASCII number: read as text, warned when it
+    /// has no usable balance.
+    #[inline(never)]
+    fn text_value(
+        &mut self,
+        bytes: &[u8],
+        raw_code: &[u8],
+        block: usize,
+        line: u64,
+    ) -> Option<Decimal> {
+        let (value, what) = self.value(bytes);
+        if let Some(what) = what {
+            let code = text(raw_code, self.shape.encoding);
+            let message = format!(
+                "{}: code `{code}` has {what}; it has no usable balance",
+                self.describe(block),
+            );
+            self.warn(line, "unusable_balance", message);
+        }
+        value
     }
 
     /// A value field's text as a number, or what it holds instead.
@@ -353,17 +472,40 @@ impl<'a> Builder<'a> {
     }
 
     /// The block of a record's entity × period, created on first sight.
+    #[inline]
     fn block(&mut self, record: &impl Fields, line: u64) -> usize {
         let layout = self.layout;
         let (entity, period) = (record.field(layout.entity), record.field(layout.period));
-        if let Some((last_entity, last_period, block)) = &self.last
-            && last_entity.as_slice() == entity
-            && last_period.as_slice() == period
+        if let Some(block) = self.last_block
+            && same(&self.last_entity, entity)
+            && same(&self.last_period, period)
         {
-            let block = *block;
-            self.check_dimensions(block, record, line);
+            if self.has_dimensions {
+                self.check_dimensions(block, record, line);
+            }
             return block;
         }
+        let block = self.find_block(record, entity, period, line);
+        self.last_entity.clear();
+        self.last_entity.extend_from_slice(entity);
+        self.last_period.clear();
+        self.last_period.extend_from_slice(period);
+        self.last_block = Some(block);
+        block
+    }
+
+    /// [`Builder::block`] when the entity or period differs from the previous row's.
+    #[inline(never)]
+    fn find_block(
+        &mut self,
+        record: &impl Fields,
+        entity: &[u8],
+        period: &[u8],
+        line: u64,
+    ) -> usize {
+        let layout = self.layout;
+        // The blocks of a file are mostly alike: room for as many rows as the last one.
+        let room = self.last_block.map_or(0, |b| self.blocks[b].entries.len());
         let mut problem = None;
         let (entity_key, entity_text) = self.key(entity, layout.entity, "entity", &mut problem);
         let (period_key, period_text) = self.key(period, layout.period, "period", &mut problem);
@@ -377,7 +519,7 @@ impl<'a> Builder<'a> {
                 id
             }
         };
-        let block = match self.periods[entity_id].get(&period_key) {
+        match self.periods[entity_id].get(&period_key) {
             Some(&block) => {
                 self.check_dimensions(block, record, line);
                 block
@@ -413,7 +555,7 @@ impl<'a> Builder<'a> {
                     period: period_text.clone(),
                     line,
                     dimensions,
-                    entries: Vec::new(),
+                    entries: Vec::with_capacity(room),
                 });
                 self.dimension_warned.push(false);
                 for (value, column) in [
@@ -431,9 +573,7 @@ impl<'a> Builder<'a> {
                 }
                 block
             }
-        };
-        self.last = Some((entity.to_vec(), period.to_vec(), block));
-        block
+        }
     }
 
     /// The key of an entity or period field and its text; a field that
@@ -470,7 +610,16 @@ impl<'a> Builder<'a> {
         if self.dimension_warned[block] {
             return;
         }
-        for (k, at) in self.layout.dimensions.iter().enumerate() {
+        let dimensions = &self.layout.dimensions;
+        if self.agreed_block == Some(block)
+            && dimensions
+                .iter()
+                .zip(&self.agreed)
+                .all(|(at, agreed)| at.is_none_or(|at| same(record.field(at), agreed)))
+        {
+            return;
+        }
+        for (k, at) in dimensions.iter().enumerate() {
             let Some(at) = *at else { continue };
             let value = text(record.field(at), self.shape.encoding);
             let first = &self.blocks[block].dimensions[k];
@@ -486,6 +635,13 @@ impl<'a> Builder<'a> {
                 return;
             }
         }
+        for (at, agreed) in dimensions.iter().zip(&mut self.agreed) {
+            agreed.clear();
+            if let Some(at) = *at {
+                agreed.extend_from_slice(record.field(at));
+            }
+        }
+        self.agreed_block = Some(block);
     }
 
     /// The id of a code met for the first time in this spelling, or `None`
@@ -585,20 +741,29 @@ impl<'a> Builder<'a> {
         }
         let mut warnings = std::mem::take(&mut self.warnings);
         for block in &mut self.blocks {
-            for entry in &mut block.entries {
+            let entries = &mut block.entries;
+            let mut sorted = true;
+            let mut before = None;
+            for entry in entries.iter_mut() {
                 if let Some(&rank) = usize::try_from(entry.code)
                     .ok()
                     .and_then(|i| rank_of.get(i))
                 {
                     entry.code = rank;
                 }
+                // Strictly increasing: sorted, and no code twice.
+                sorted &= before.is_none_or(|b| b < entry.code);
+                before = Some(entry.code);
+            }
+            if sorted {
+                continue;
             }
             // Stable: of two rows with one code, the first in the file stays first.
-            block.entries.sort_by_key(|e| e.code);
-            let entries = std::mem::take(&mut block.entries);
-            let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match kept.last() {
+            entries.sort_by_key(|e| e.code);
+            let mut kept: usize = 0;
+            for at in 0..entries.len() {
+                let entry = entries[at];
+                match kept.checked_sub(1).map(|k| entries[k]) {
                     Some(first) if first.code == entry.code => {
                         let code = usize::try_from(entry.code)
                             .ok()
@@ -613,10 +778,13 @@ impl<'a> Builder<'a> {
                             ),
                         });
                     }
-                    _ => kept.push(entry),
+                    _ => {
+                        entries[kept] = entry;
+                        kept += 1;
+                    }
                 }
             }
-            block.entries = kept;
+            entries.truncate(kept);
         }
         let mut blocks: Vec<Option<Block>> = self.blocks.into_iter().map(Some).collect();
         let order: Vec<usize> = self
@@ -643,6 +811,138 @@ impl<'a> Builder<'a> {
             ledger,
             warnings,
             problems,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+    use rust_decimal::Decimal;
+    use semaforo_core::DataShape;
+
+    use super::{load, same};
+
+    fn config() -> Config {
+        Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Spellings of codes: the bytes written, and the code they spell.
+    const CODES: [(&str, &str); 9] = [
+        ("14", "14"),
+        (" 14", "14"),
+        ("14 ", "14"),
+        ("1411", "1411"),
+        ("141105", "141105"),
+        ("SOCIOS", "SOCIOS"),
+        ("2", "2"),
+        ("21", "21"),
+        ("1412345678901234567", "1412345678901234567"),
+    ];
+    /// Values: the bytes written, and the number they are.
+    const VALUES: [(&str, Option<&str>); 8] = [
+        ("1", Some("1")),
+        ("-2.50", Some("-2.50")),
+        (" 3 ", Some("3")),
+        ("12x", None),
+        ("", None),
+        ("1e5", None),
+        ("123456789012345678901", Some("123456789012345678901")),
+        (".5", Some("0.5")),
+    ];
+
+    /// A block as the model sees it: entity, period, first line, and per
+    /// code its first value and line.
+    type ModelBlock = (
+        String,
+        String,
+        u64,
+        BTreeMap<String, (Option<Decimal>, u64)>,
+    );
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn short_byte_strings_compare_as_slices(
+            a in proptest::collection::vec(0_u8..4, 0..20),
+            b in proptest::collection::vec(0_u8..4, 0..20),
+        ) {
+            prop_assert_eq!(same(&a, &b), a == b);
+            prop_assert!(same(&a, &a.clone()));
+        }
+
+        /// Rows in runs of one entity and period (as files are written),
+        /// some runs revisited, codes spelled several ways and repeated,
+        /// values good and bad: the ledger and its warnings are what an
+        /// independent model of the format says.
+        #[test]
+        fn a_ledger_is_what_its_rows_say(
+            runs in proptest::collection::vec(
+                (0_usize..3, 0_usize..3, proptest::collection::vec((0..CODES.len(), 0..VALUES.len()), 1..12)),
+                1..8,
+            ),
+        ) {
+            let mut csv = String::from("entity,period,code,value\n");
+            let mut line = 1;
+            let mut order: Vec<String> = Vec::new();
+            let mut model: BTreeMap<(String, String), ModelBlock> = BTreeMap::new();
+            let mut expected_warnings = Vec::new();
+            for (entity, period, rows) in &runs {
+                let (entity, period) = (format!("E{entity}"), format!("2025-0{period}"));
+                if !order.contains(&entity) {
+                    order.push(entity.clone());
+                }
+                for &(code, value) in rows {
+                    line += 1;
+                    let ((spelling, code), (written, number)) = (CODES[code], VALUES[value]);
+                    csv.push_str(&format!("{entity},{period},{spelling},{written}\n"));
+                    let block = model
+                        .entry((entity.clone(), period.clone()))
+                        .or_insert_with(|| (entity.clone(), period.clone(), line, BTreeMap::new()));
+                    let number = number.map(|n| n.parse::<Decimal>().unwrap_or_default());
+                    if number.is_none() {
+                        expected_warnings.push((line, "unusable_balance"));
+                    }
+                    if block.3.contains_key(code) {
+                        expected_warnings.push((line, "repeated_code"));
+                    } else {
+                        block.3.insert(code.to_owned(), (number, line));
+                    }
+                }
+            }
+            let shape = DataShape { period: Some("period".into()), ..DataShape::default() };
+            let (ledger, warnings) = load(csv.as_bytes(), "b.csv", &shape).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&ledger.entities, &order);
+            let mut blocks = Vec::new();
+            for entity in &order {
+                // Periods of an entity in text order.
+                blocks.extend(model.values().filter(|b| &b.0 == entity).cloned());
+            }
+            let read: Vec<ModelBlock> = ledger
+                .blocks
+                .iter()
+                .map(|b| {
+                    let entries = b
+                        .entries
+                        .iter()
+                        .map(|e| (ledger.code(e.code).to_owned(), (e.value, e.line)))
+                        .collect();
+                    (ledger.entities[b.entity].clone(), b.period.clone(), b.line, entries)
+                })
+                .collect();
+            prop_assert_eq!(read, blocks);
+            let mut kinds: Vec<(u64, &str)> = warnings.iter().map(|w| (w.line.unwrap_or(0), w.kind)).collect();
+            kinds.sort_unstable();
+            expected_warnings.sort_unstable();
+            prop_assert_eq!(kinds, expected_warnings);
         }
     }
 }
