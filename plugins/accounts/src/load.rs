@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
@@ -174,27 +175,80 @@ pub(crate) fn load_all(
 ) -> Result<Loaded, DataError> {
     let (mut csv, header) = open_csv(reader, source, shape)?;
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
-    let mut builder = Builder::new(source, shape, &layout);
+    let mut builder = Builder::new(source, shape, &layout, Arc::default());
     builder.warnings = header_warnings;
     each_record::<_, ()>(&mut csv, source, |record| {
         builder.row(record).map(|()| None)
     })?;
-    Ok(builder.finish())
+    Ok(builder.finish(false).0)
 }
 
 /// Reads a batch of records holding every row of their entities (a CSV
-/// file's, or typed records: a sheet's, a JSON body's).
+/// file's, or typed records: a sheet's, a JSON body's), with the codes
+/// of the file's batches read before ([`SharedCodes`]).
 pub(crate) fn load_batch<'r>(
     records: impl Iterator<Item = Record<'r>>,
     source: &str,
     shape: &DataShape,
     layout: &Layout,
+    shared: &SharedCodes,
 ) -> Result<Loaded, DataError> {
-    let mut builder = Builder::new(source, shape, layout);
+    let known = shared.snapshot();
+    let mut builder = Builder::new(source, shape, layout, Arc::clone(&known));
     for record in records {
         builder.row(&record)?;
     }
-    Ok(builder.finish())
+    let (loaded, grown) = builder.finish(true);
+    if let Some(grown) = grown {
+        shared.offer(&known, grown);
+    }
+    Ok(loaded)
+}
+
+/// The codes of a file met so far, as its batches are read: a batch whose
+/// codes are all known reads each one without hashing or decoding it,
+/// ranks none, and shares these codes with the others. Results never
+/// depend on it: a ledger may hold codes it has no entries for.
+#[derive(Debug, Default)]
+pub(crate) struct Dictionary {
+    /// Every spelling of a valid code met (bytes as written), and the rank
+    /// of its code in `codes`. Invalid codes are not kept: each batch
+    /// warns of them itself.
+    spellings: Vec<(Box<[u8]>, u32)>,
+    /// A spelling's bytes → its index in `spellings`.
+    spelling_at: HashMap<Box<[u8]>, u32, RandomState>,
+    /// Per spelling: the spelling of the row that followed it last, or
+    /// [`NO_SPELLING`] (the guess a batch starts with).
+    next: Vec<u32>,
+    /// The codes, sorted as text.
+    codes: Arc<Codes>,
+}
+
+/// The most codes a [`Dictionary`] grows to; past it, a batch's new codes
+/// stay its own (a file of ever new codes does not re-rank a growing list).
+const DICTIONARY_LIMIT: usize = 1 << 14;
+
+/// The [`Dictionary`] of a streamed file, shared by its pool threads.
+#[derive(Debug, Default)]
+pub(crate) struct SharedCodes(Mutex<Arc<Dictionary>>);
+
+impl SharedCodes {
+    /// The codes known now.
+    fn snapshot(&self) -> Arc<Dictionary> {
+        self.0
+            .lock()
+            .map(|known| Arc::clone(&known))
+            .unwrap_or_default()
+    }
+
+    /// Replaces `old` by `grown` unless another batch replaced it first.
+    fn offer(&self, old: &Arc<Dictionary>, grown: Dictionary) {
+        if let Ok(mut known) = self.0.lock()
+            && Arc::ptr_eq(&known, old)
+        {
+            *known = Arc::new(grown);
+        }
+    }
 }
 
 /// A field as text in `encoding`, trimmed; borrowed when already UTF-8.
@@ -235,20 +289,16 @@ fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
 /// What to tell a user whose UTF-8 file holds a byte that is not UTF-8.
 const ENCODING_HELP: &str = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
 
-/// No spelling: the index of none in [`Builder::spellings`].
+/// No spelling: the index of none.
 const NO_SPELLING: u32 = u32::MAX;
 
-/// A code as the file spells it (bytes, untrimmed), its id, and the
-/// spelling that followed it last: the blocks of a file mostly list their
-/// codes in one order, so the next row's code is guessed and checked with
-/// one comparison, without hashing.
+/// A code as a batch spells it (bytes, untrimmed) that its dictionary does
+/// not know, and its id.
 struct Spelling {
     raw: Box<[u8]>,
-    /// The code's id (in order of first appearance, ranked in `finish`),
-    /// or `None` for a code outside the grammar (warned once).
+    /// The code's id (see [`Builder::codes`]), or `None` for a code outside
+    /// the grammar (warned once).
     id: Option<u32>,
-    /// The spelling of the row after this one's last row, or [`NO_SPELLING`].
-    next: u32,
 }
 
 /// Whether two short byte strings are equal, without calling `memcmp`
@@ -289,16 +339,25 @@ struct Builder<'a> {
     layout: &'a Layout,
     /// Whether the header has any of the pack's dimension columns.
     has_dimensions: bool,
-    /// Every spelling of a code met, in order of first appearance.
+    /// The codes of the batches read before. Spellings are numbered after
+    /// its own; a code id below `known.codes.len()` is a rank there.
+    known: Arc<Dictionary>,
+    /// Every spelling of a code met that `known` lacks, in order of first
+    /// appearance. A missing code (no text) is warned on every row: never
+    /// remembered.
     spellings: Vec<Spelling>,
-    /// A spelling's bytes → its index in `spellings`. A missing code (no
-    /// text) is warned on every row: never remembered.
+    /// A spelling's bytes → its number.
     spelling_at: HashMap<Box<[u8]>, u32, RandomState>,
+    /// Per spelling, known ones first: the spelling of the row that
+    /// followed it last, or [`NO_SPELLING`]. The blocks of a file mostly
+    /// list their codes in one order, so a row's code is guessed and
+    /// checked with one comparison, without hashing.
+    next: Vec<u32>,
     /// The spelling of the previous row's code, or [`NO_SPELLING`].
     previous: u32,
-    /// Trimmed code text → id, for two spellings of one code.
+    /// Trimmed code text → id, for two spellings of a new code.
     code_texts: HashMap<String, u32, RandomState>,
-    /// Per id, the code.
+    /// The codes `known` lacks: id `known.codes.len() + i` is `codes[i]`.
     codes: Vec<String>,
     /// An entity's key → its id. The key is the trimmed text's bytes, or
     /// the raw bytes when they are not text: different bytes never merge.
@@ -324,12 +383,19 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(source: &'a str, shape: &'a DataShape, layout: &'a Layout) -> Self {
+    fn new(
+        source: &'a str,
+        shape: &'a DataShape,
+        layout: &'a Layout,
+        known: Arc<Dictionary>,
+    ) -> Self {
         Self {
             source,
             shape,
             layout,
             has_dimensions: layout.dimensions.iter().any(Option::is_some),
+            next: known.next.clone(),
+            known,
             spellings: Vec::new(),
             spelling_at: HashMap::default(),
             previous: NO_SPELLING,
@@ -388,22 +454,41 @@ impl<'a> Builder<'a> {
     /// The id of a row's code (`None`: the row is ignored, see [`Builder::intern`]).
     #[inline]
     fn code_id(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
-        let guess = self.spellings.get(self.previous as usize).map(|s| s.next);
-        if let Some(spelling) = guess.and_then(|at| self.spellings.get(at as usize))
-            && same(&spelling.raw, raw)
+        let guess = self.next.get(self.previous as usize).copied();
+        if let Some(guess) = guess
+            && let Some((spelled, id)) = self.spelling(guess)
+            && same(spelled, raw)
         {
-            let id = spelling.id;
-            self.previous = guess.unwrap_or(NO_SPELLING);
+            self.previous = guess;
             return Ok(id);
         }
         self.code_id_found(raw, line)
+    }
+
+    /// Spelling number `at`: its bytes and its code's id.
+    #[inline]
+    fn spelling(&self, at: u32) -> Option<(&[u8], Option<u32>)> {
+        let at = usize::try_from(at).ok()?;
+        let known = &self.known.spellings;
+        match known.get(at) {
+            Some((raw, rank)) => Some((raw, Some(*rank))),
+            None => {
+                let spelling = self.spellings.get(at - known.len())?;
+                Some((&spelling.raw, spelling.id))
+            }
+        }
     }
 
     /// [`Builder::code_id`] when the guess is wrong: the code is looked up,
     /// or read for the first time, and becomes the guess after the previous row's.
     #[inline(never)]
     fn code_id_found(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
-        let at = match self.spelling_at.get(raw) {
+        let found = self
+            .known
+            .spelling_at
+            .get(raw)
+            .or_else(|| self.spelling_at.get(raw));
+        let at = match found {
             Some(&at) => at,
             None => {
                 let id = self.intern(raw, line)?;
@@ -411,21 +496,22 @@ impl<'a> Builder<'a> {
                 if raw.trim_ascii().is_empty() {
                     return Ok(id);
                 }
-                let at = u32::try_from(self.spellings.len()).unwrap_or(NO_SPELLING);
+                let at = u32::try_from(self.known.spellings.len() + self.spellings.len())
+                    .unwrap_or(NO_SPELLING);
                 self.spellings.push(Spelling {
                     raw: raw.into(),
                     id,
-                    next: NO_SPELLING,
                 });
                 self.spelling_at.insert(raw.into(), at);
+                self.next.push(NO_SPELLING);
                 at
             }
         };
-        if let Some(previous) = self.spellings.get_mut(self.previous as usize) {
-            previous.next = at;
+        if let Some(next) = self.next.get_mut(self.previous as usize) {
+            *next = at;
         }
         self.previous = at;
-        Ok(self.spellings.get(at as usize).and_then(|s| s.id))
+        Ok(self.spelling(at).and_then(|(_, id)| id))
     }
 
     /// A value that is not an ASCII number: read as text, warned when it
@@ -675,6 +761,9 @@ impl<'a> Builder<'a> {
             self.warn(line, "unreadable_code", message);
             return Ok(None);
         }
+        if let Some(rank) = self.known.codes.find(&code) {
+            return Ok(Some(rank));
+        }
         if let Some(&id) = self.code_texts.get(code.as_ref()) {
             return Ok(Some(id));
         }
@@ -688,10 +777,12 @@ impl<'a> Builder<'a> {
             );
             return Ok(None);
         }
-        let id = u32::try_from(self.codes.len()).map_err(|_| DataError::Csv {
-            source_name: self.source.to_owned(),
-            line,
-            message: format!("more than {} distinct codes", u32::MAX),
+        let id = u32::try_from(self.known.codes.len() + self.codes.len()).map_err(|_| {
+            DataError::Csv {
+                source_name: self.source.to_owned(),
+                line,
+                message: format!("more than {} distinct codes", u32::MAX),
+            }
         })?;
         self.code_texts.insert(code.to_string(), id);
         self.codes.push(code.into_owned());
@@ -700,10 +791,14 @@ impl<'a> Builder<'a> {
 
     /// The code of an id (before ranking).
     fn code(&self, id: u32) -> &str {
-        usize::try_from(id)
+        let known = &self.known.codes;
+        match usize::try_from(id)
             .ok()
-            .and_then(|i| self.codes.get(i))
-            .map_or("", String::as_str)
+            .and_then(|i| i.checked_sub(known.len()))
+        {
+            Some(i) => self.codes.get(i).map_or("", String::as_str),
+            None => known.text(id),
+        }
     }
 
     fn describe(&self, block: usize) -> String {
@@ -714,43 +809,45 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// Ranks the codes, sorts and deduplicates each block, orders the blocks.
-    fn finish(mut self) -> Loaded {
-        let mut by_text: Vec<u32> = (0..self.codes.len())
-            .filter_map(|id| u32::try_from(id).ok())
-            .collect();
-        by_text.sort_unstable_by(|&a, &b| self.code(a).cmp(self.code(b)));
-        let mut rank_of = vec![0_u32; self.codes.len()];
-        for (rank, &id) in by_text.iter().enumerate() {
-            if let (Some(slot), Ok(rank)) = (
-                usize::try_from(id).ok().and_then(|i| rank_of.get_mut(i)),
-                u32::try_from(rank),
-            ) {
-                *slot = rank;
+    /// Ranks the codes, sorts and deduplicates each block, orders the
+    /// blocks; with `share`, also the dictionary grown by this batch's
+    /// codes, if it has new ones.
+    fn finish(mut self, share: bool) -> (Loaded, Option<Dictionary>) {
+        // With no new code, ids are ranks already and the codes are shared.
+        let (codes, rank_of) = if self.codes.is_empty() {
+            (Arc::clone(&self.known.codes), None)
+        } else {
+            let total = self.known.codes.len() + self.codes.len();
+            let mut by_text: Vec<u32> =
+                (0..total).filter_map(|id| u32::try_from(id).ok()).collect();
+            by_text.sort_unstable_by(|&a, &b| self.code(a).cmp(self.code(b)));
+            let mut rank_of = vec![0_u32; total];
+            for (rank, &id) in by_text.iter().enumerate() {
+                if let (Some(slot), Ok(rank)) = (
+                    usize::try_from(id).ok().and_then(|i| rank_of.get_mut(i)),
+                    u32::try_from(rank),
+                ) {
+                    *slot = rank;
+                }
             }
-        }
-        let mut codes: Vec<Box<str>> = Vec::with_capacity(self.codes.len());
-        let mut texts = std::mem::take(&mut self.codes);
-        for &id in &by_text {
-            let text = usize::try_from(id)
-                .ok()
-                .and_then(|i| texts.get_mut(i))
-                .map(std::mem::take)
-                .unwrap_or_default();
-            codes.push(text.into_boxed_str());
-        }
+            let codes: Vec<Box<str>> = by_text.iter().map(|&id| self.code(id).into()).collect();
+            (Arc::new(Codes::new(codes)), Some(rank_of))
+        };
+        let rank = |id: u32| -> u32 {
+            rank_of
+                .as_ref()
+                .and_then(|r| r.get(usize::try_from(id).ok()?).copied())
+                .unwrap_or(id)
+        };
+        let grown = (share && !self.spellings.is_empty() && codes.len() <= DICTIONARY_LIMIT)
+            .then(|| self.grown(&codes, rank));
         let mut warnings = std::mem::take(&mut self.warnings);
         for block in &mut self.blocks {
             let entries = &mut block.entries;
             let mut sorted = true;
             let mut before = None;
             for entry in entries.iter_mut() {
-                if let Some(&rank) = usize::try_from(entry.code)
-                    .ok()
-                    .and_then(|i| rank_of.get(i))
-                {
-                    entry.code = rank;
-                }
+                entry.code = rank(entry.code);
                 // Strictly increasing: sorted, and no code twice.
                 sorted &= before.is_none_or(|b| b < entry.code);
                 before = Some(entry.code);
@@ -765,10 +862,7 @@ impl<'a> Builder<'a> {
                 let entry = entries[at];
                 match kept.checked_sub(1).map(|k| entries[k]) {
                     Some(first) if first.code == entry.code => {
-                        let code = usize::try_from(entry.code)
-                            .ok()
-                            .and_then(|i| codes.get(i))
-                            .map_or("", AsRef::as_ref);
+                        let code = codes.text(entry.code);
                         warnings.push(DataWarning {
                             line: Some(entry.line),
                             kind: "repeated_code",
@@ -803,14 +897,63 @@ impl<'a> Builder<'a> {
             .collect();
         let ledger = Ledger {
             source: self.source.to_owned(),
-            codes: Codes::new(codes),
+            codes,
             entities: self.entities,
             blocks: ordered,
         };
-        Loaded {
+        let loaded = Loaded {
             ledger,
             warnings,
             problems,
+        };
+        (loaded, grown)
+    }
+
+    /// The known dictionary with this batch's valid spellings added, its
+    /// codes `codes` (ranked by `rank`), its guesses this batch's.
+    fn grown(&self, codes: &Arc<Codes>, rank: impl Fn(u32) -> u32) -> Dictionary {
+        let known = &self.known.spellings;
+        let mut spellings: Vec<(Box<[u8]>, u32)> = known
+            .iter()
+            .map(|(raw, id)| (raw.clone(), rank(*id)))
+            .collect();
+        // This batch's spellings renumbered: invalid codes are left out.
+        let mut number = Vec::with_capacity(self.spellings.len());
+        for spelling in &self.spellings {
+            match spelling.id {
+                Some(id) => {
+                    number.push(u32::try_from(spellings.len()).unwrap_or(NO_SPELLING));
+                    spellings.push((spelling.raw.clone(), rank(id)));
+                }
+                None => number.push(NO_SPELLING),
+            }
+        }
+        let renumber = |at: u32| match usize::try_from(at)
+            .ok()
+            .and_then(|at| at.checked_sub(known.len()))
+        {
+            Some(new) => number.get(new).copied().unwrap_or(NO_SPELLING),
+            None => at,
+        };
+        let mut next = vec![NO_SPELLING; spellings.len()];
+        for (at, &follows) in (0_u32..).zip(&self.next) {
+            if let Some(slot) = usize::try_from(renumber(at))
+                .ok()
+                .and_then(|at| next.get_mut(at))
+            {
+                *slot = renumber(follows);
+            }
+        }
+        let spelling_at = spellings
+            .iter()
+            .zip(0_u32..)
+            .map(|((raw, _), at)| (raw.clone(), at))
+            .collect();
+        Dictionary {
+            spellings,
+            spelling_at,
+            next,
+            codes: Arc::clone(codes),
         }
     }
 }
@@ -824,7 +967,10 @@ mod tests {
     use rust_decimal::Decimal;
     use semaforo_core::DataShape;
 
-    use super::{load, same};
+    use super::{Layout, Loaded, SharedCodes, load, load_batch, same};
+    use crate::consistency;
+    use crate::ledger::Ledger;
+    use crate::query::Query;
 
     fn config() -> Config {
         Config {
@@ -944,5 +1090,81 @@ mod tests {
             expected_warnings.sort_unstable();
             prop_assert_eq!(kinds, expected_warnings);
         }
+
+        /// Batches read with the codes of the batches before them give
+        /// what each batch read on its own gives: entries, values, lines,
+        /// warnings, consistency, balances.
+        #[test]
+        fn batches_sharing_codes_read_as_batches_alone(
+            entities in proptest::collection::vec(
+                proptest::collection::vec((0..SPELLINGS.len(), 0..VALUES.len()), 1..16),
+                1..6,
+            ),
+        ) {
+            let mut csv = String::from("entity,period,code,value\n");
+            for (e, rows) in entities.iter().enumerate() {
+                for (p, half) in rows.chunks(8).enumerate() {
+                    for &(code, value) in half {
+                        csv.push_str(&format!("E{e},P{p},{},{}\n", SPELLINGS[code], VALUES[value].0));
+                    }
+                }
+            }
+            let shape = DataShape { period: Some("period".into()), ..DataShape::default() };
+            let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+            let header: Vec<String> = reader.headers().map_err(|e| TestCaseError::fail(e.to_string()))?.iter().map(str::to_owned).collect();
+            let (layout, _) = Layout::find(&header, "b.csv", &shape).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // One batch per entity.
+            let mut batches: Vec<semaforo_core::RecordBatch> = Vec::new();
+            let mut record = csv::ByteRecord::new();
+            let mut last = Vec::new();
+            while reader.read_byte_record(&mut record).map_err(|e| TestCaseError::fail(e.to_string()))? {
+                if batches.is_empty() || record.get(0) != Some(&last[..]) {
+                    batches.push(semaforo_core::RecordBatch::default());
+                    last = record.get(0).unwrap_or_default().to_vec();
+                }
+                if let Some(batch) = batches.last_mut() {
+                    batch.push(&record);
+                }
+            }
+            let shared = SharedCodes::default();
+            for batch in &batches {
+                let read = |codes: &SharedCodes| load_batch(batch.records(), "b.csv", &shape, &layout, codes)
+                    .map_err(|e| TestCaseError::fail(e.to_string()));
+                let alone = read(&SharedCodes::default())?;
+                let sharing = read(&shared)?;
+                prop_assert_eq!(seen(&sharing), seen(&alone));
+            }
+        }
+    }
+
+    /// Spellings of codes the batch test mixes: valid, spaced, invalid, missing.
+    const SPELLINGS: [&str; 12] = [
+        "1", "14", "1411", "141105", "1412", " 14", "SOCIOS", "2", "21", "14.01", "", "3",
+    ];
+
+    /// What a reader of a loaded batch can see, codes as text.
+    fn seen(loaded: &Loaded) -> String {
+        let ledger: &Ledger = &loaded.ledger;
+        let mut out = format!(
+            "{:?}\n{:?}\n{:?}\n",
+            ledger.entities, loaded.warnings, loaded.problems
+        );
+        for block in &ledger.blocks {
+            let entries: Vec<(&str, Option<Decimal>, u64)> = block
+                .entries
+                .iter()
+                .map(|e| (ledger.code(e.code), e.value, e.line))
+                .collect();
+            out.push_str(&format!(
+                "{} {} {} {:?}\n",
+                block.entity, block.period, block.line, entries
+            ));
+        }
+        out.push_str(&format!("{:?}\n", consistency::check(ledger)));
+        for query in ["14", "1", "1411..1412", "SOCIOS", "2-21", "3", "1499"] {
+            let query = Query::parse(query).unwrap_or_else(|_| unreachable!());
+            out.push_str(&format!("{query}: {:?}\n", ledger.balances(&query)));
+        }
+        out
     }
 }
