@@ -250,3 +250,56 @@ fn the_cases_the_issue_names() {
         assert_eq!(expected(text, &plain), None, "{text}");
     }
 }
+
+/// Bytes of any kind, valid UTF-8 or not, around the grammar's pieces.
+fn any_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        select(&PIECES[..]).prop_map(|p| p.as_bytes().to_vec()),
+        select(vec![
+            b"\xff".to_vec(),
+            b"\xe9".to_vec(),
+            b"\x0b".to_vec(),
+            b"\r\n".to_vec()
+        ]),
+        any::<u8>().prop_map(|b| vec![b]),
+    ];
+    proptest::collection::vec(piece, 0..10).prop_map(|p| p.concat())
+}
+
+#[test]
+fn bytes_read_without_decoding_as_their_text_does() {
+    runner()
+        .run(&(format(), any_bytes()), |(f, bytes)| {
+            let fast = f.parse_ascii(&bytes);
+            // ASCII reads as its text; anything else is left to the caller.
+            let want = if bytes.is_ascii() {
+                f.parse(std::str::from_utf8(&bytes).unwrap())
+            } else {
+                None
+            };
+            prop_assert_eq!(show(fast), show(want), "{:?} in {:?}", bytes, f);
+            if let Some(value) = fast {
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                prop_assert_eq!(show(f.parse(&text)), show(Some(value)));
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn plain_numbers_read_as_rust_decimal_reads_them_exactly() {
+    let number = ("[-+]?", "[0-9]{1,14}", proptest::option::of("[0-9]{0,14}"));
+    runner()
+        .run(&number, |(sign, integer, fraction)| {
+            let text = match &fraction {
+                Some(fraction) => format!("{sign}{integer}.{fraction}"),
+                None => format!("{sign}{integer}"),
+            };
+            let ours = NumberFormat::default().parse_ascii(text.as_bytes());
+            let theirs = Decimal::from_str_exact(&text).ok();
+            prop_assert_eq!(show(ours), show(theirs), "{:?}", text);
+            Ok(())
+        })
+        .unwrap();
+}

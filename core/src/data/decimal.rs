@@ -94,21 +94,43 @@ impl NumberFormat {
         self.parse_trimmed(text.trim().as_bytes())
     }
 
-    /// [`NumberFormat::parse`] of a cell's bytes, without decoding them
-    /// when they are ASCII (every supported encoding agrees on ASCII);
-    /// `None` for other bytes too, which the caller decodes first.
+    /// [`NumberFormat::parse`] of a cell's bytes, without decoding them:
+    /// the grammar is ASCII, and every supported encoding agrees on ASCII,
+    /// so a number reads the same whatever the file's encoding. `None` for
+    /// anything else — bytes that are not a number, and any byte outside
+    /// ASCII — which a caller that needs the text (for a message) decodes.
+    ///
+    /// ```
+    /// use semaforo_core::NumberFormat;
+    /// let plain = NumberFormat::default();
+    /// assert_eq!(plain.parse_ascii(b" -1084203.65\t").unwrap().to_string(), "-1084203.65");
+    /// assert_eq!(plain.parse_ascii(b"12x"), None);
+    /// // Not ASCII: U+00A0 (no-break space) is trimmed as text, not as bytes.
+    /// assert_eq!(plain.parse_ascii("\u{a0}1".as_bytes()), None);
+    /// assert_eq!(plain.parse("\u{a0}1").unwrap().to_string(), "1");
+    /// ```
     #[must_use]
-    pub(crate) fn parse_ascii(&self, bytes: &[u8]) -> Option<Decimal> {
+    #[inline]
+    pub fn parse_ascii(&self, bytes: &[u8]) -> Option<Decimal> {
         // What `str::trim` trims of ASCII: its White_Space characters.
         let space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-        let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
-        let end = bytes
-            .iter()
-            .rposition(|b| !space(b))
-            .map_or(start, |e| e + 1);
-        self.parse_trimmed(&bytes[start..end])
+        let mut trimmed = bytes;
+        // Most cells have nothing to trim: two tests, no scan.
+        if trimmed.first().is_some_and(space) || trimmed.last().is_some_and(space) {
+            let start = trimmed
+                .iter()
+                .position(|b| !space(b))
+                .unwrap_or(trimmed.len());
+            let end = trimmed
+                .iter()
+                .rposition(|b| !space(b))
+                .map_or(start, |e| e + 1);
+            trimmed = &trimmed[start..end];
+        }
+        self.parse_trimmed(trimmed)
     }
 
+    #[inline]
     fn parse_trimmed(&self, bytes: &[u8]) -> Option<Decimal> {
         let ascii = |c: char| u8::try_from(c).ok().filter(u8::is_ascii);
         let decimal = ascii(self.decimal)?;
@@ -124,6 +146,19 @@ impl NumberFormat {
         if let Some(value) = plain(bytes, decimal, negative) {
             return Some(value);
         }
+        self.parse_general(bytes, decimal, thousands, negative)
+    }
+
+    /// Whatever [`plain`] leaves: separators, exponents, long mantissas,
+    /// and everything that is not a number.
+    #[inline(never)]
+    fn parse_general(
+        &self,
+        bytes: &[u8],
+        decimal: u8,
+        thousands: Option<u8>,
+        negative: bool,
+    ) -> Option<Decimal> {
         Number::read(bytes, decimal, thousands, self.exponent)?.value(negative)
     }
 }
@@ -131,27 +166,55 @@ impl NumberFormat {
 /// The common case, quickly: at most 18 digits with an optional decimal
 /// separator and nothing else. `None` leaves anything else (separators,
 /// exponents, more digits, no digit) to [`Number::read`].
+#[inline]
 fn plain(bytes: &[u8], decimal: u8, negative: bool) -> Option<Decimal> {
-    let mut mantissa: i64 = 0;
-    let mut digits = 0_u32;
-    let mut scale = 0_u32;
-    let mut point = false;
-    for &b in bytes {
-        if b.is_ascii_digit() {
-            if digits == 18 {
-                return None;
-            }
-            mantissa = mantissa * 10 + i64::from(b - b'0');
-            digits += 1;
-            scale += u32::from(point);
-        } else if b == decimal && !point {
-            point = true;
-        } else {
+    if bytes.is_empty() || bytes.len() > 19 {
+        return None;
+    }
+    // Integer digits, then at most one separator and fraction digits:
+    // fewer than 20 bytes, so at most 19 digits — checked below against 18.
+    let mut mantissa: u64 = 0;
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        mantissa = mantissa * 10 + u64::from(d);
+        at += 1;
+    }
+    let mut digits = at;
+    let mut scale = 0;
+    if at < bytes.len() {
+        if bytes[at] != decimal {
             return None;
         }
+        at += 1;
+        let start = at;
+        while let Some(&b) = bytes.get(at) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            mantissa = mantissa * 10 + u64::from(d);
+            at += 1;
+        }
+        scale = at - start;
+        digits += scale;
     }
-    let mantissa = if negative { -mantissa } else { mantissa };
-    (digits > 0).then(|| Decimal::new(mantissa, scale))
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    // Below 10¹⁸: the low 64 bits hold it (split into the low and middle
+    // words, truncating on purpose); a scale below 19 always fits.
+    let scale = u32::try_from(scale).ok()?;
+    Some(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        negative,
+        scale,
+    ))
 }
 
 /// An unsigned number as read: its digits as a mantissa, its decimal
@@ -506,6 +569,67 @@ mod tests {
         assert_eq!(
             parse_decimal(&long).unwrap().to_string(),
             format!("1.{}", "0".repeat(28))
+        );
+    }
+
+    /// Today's general reader, which the fast path must agree with.
+    fn general(text: &str, decimal: u8) -> Option<Decimal> {
+        let bytes = text.as_bytes();
+        let (negative, bytes) = match bytes.first() {
+            Some(b'-') => (true, &bytes[1..]),
+            Some(b'+') => (false, &bytes[1..]),
+            _ => (false, bytes),
+        };
+        Number::read(bytes, decimal, None, false)?.value(negative)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+        /// The fast path reads exactly what the general reader reads,
+        /// value and places, over strings of digits, separators, signs and
+        /// other bytes, short and long; and what it leaves (`None`) the
+        /// general reader reads or refuses as before.
+        #[test]
+        fn the_fast_path_agrees_with_the_general_reader(
+            text in "[-+]?[0-9]{0,12}[.,]?[0-9]{0,12}|[-+0-9.,a e]{0,22}",
+            comma in proptest::bool::ANY,
+        ) {
+            let decimal = if comma { b',' } else { b'.' };
+            let (negative, body) = match text.as_bytes().first() {
+                Some(b'-') => (true, &text.as_bytes()[1..]),
+                Some(b'+') => (false, &text.as_bytes()[1..]),
+                _ => (false, text.as_bytes()),
+            };
+            let want = general(text.trim(), decimal);
+            if let Some(fast) = plain(body, decimal, negative) {
+                proptest::prop_assert_eq!(Some(fast.to_string()), want.map(|d| d.to_string()));
+            }
+            let format = NumberFormat { decimal: char::from(decimal), ..NumberFormat::default() };
+            proptest::prop_assert_eq!(format.parse(&text), want);
+            proptest::prop_assert_eq!(format.parse_ascii(text.as_bytes()), want);
+        }
+    }
+
+    #[test]
+    fn the_fast_path_stops_at_eighteen_digits() {
+        let d = |t: &str| plain(t.as_bytes(), b'.', false).map(|d| d.to_string());
+        assert_eq!(d("999999999999999999"), Some("999999999999999999".into()));
+        assert_eq!(d("99999999999999999.9"), Some("99999999999999999.9".into()));
+        assert_eq!(d("9999999999999999999"), None);
+        assert_eq!(d("0.00000000000000001"), Some("0.00000000000000001".into()));
+        assert_eq!(d("0.000000000000000001"), None);
+        assert_eq!(d("5."), Some("5".into()));
+        assert_eq!(d(".5"), Some("0.5".into()));
+        for text in ["", ".", "1..2", "1.2.", "-1", "1e5", "12345678901234567890"] {
+            assert_eq!(d(text), None, "{text}");
+        }
+        assert_eq!(parse_decimal("-0.00").unwrap().to_string(), "0.00");
+        assert_eq!(
+            parse_decimal("9999999999999999999").unwrap().to_string(),
+            "9999999999999999999"
         );
     }
 

@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use semaforo_core::DataWarning;
 
-use crate::ledger::Ledger;
+use crate::ledger::{Block, Entry, Ledger};
 
 /// What the direct (top-most) sub-accounts of a parent add up to so far.
 #[derive(Debug, Clone, Copy)]
@@ -18,12 +18,11 @@ enum ChildSum {
 }
 
 /// A reported account whose sub-accounts are being read.
-struct Parent<'a> {
-    code: &'a str,
+struct Parent {
+    /// Its entry in the block.
+    at: usize,
     /// The first code rank past its sub-accounts.
     subtree_end: u32,
-    value: Option<Decimal>,
-    line: u64,
     children: ChildSum,
 }
 
@@ -33,36 +32,29 @@ struct Parent<'a> {
 /// sub-accounts are negative like it.
 pub(crate) fn check(ledger: &Ledger) -> Vec<DataWarning> {
     let mut warnings = Vec::new();
+    let mut open: Vec<Parent> = Vec::new();
     for block in &ledger.blocks {
-        let mut open: Vec<Parent<'_>> = Vec::new();
-        let mut close = |parent: Parent<'_>| {
-            if let (Some(value), ChildSum::Sum(sum)) = (parent.value, parent.children)
+        let entries = &block.entries;
+        // Compares a parent that closes with what its sub-accounts add up to.
+        let mut close = |parent: &Parent| {
+            if let ChildSum::Sum(sum) = parent.children
+                && let Some(entry) = entries.get(parent.at)
+                && let Some(value) = entry.value
                 && value != sum
             {
-                let difference = value
-                    .checked_sub(sum)
-                    .map_or_else(|| "too large for a decimal".to_owned(), |d| d.to_string());
-                warnings.push(DataWarning {
-                    line: Some(parent.line),
-                    kind: "sub_accounts_disagree",
-                    message: format!(
-                        "{}: account `{}` reports {value} but its sub-accounts add up to {sum} (difference {difference})",
-                        ledger.describe(block),
-                        parent.code
-                    ),
-                });
+                warnings.push(disagreement(ledger, block, entry, value, sum));
             }
         };
-        for entry in &block.entries {
+        for (at, entry) in entries.iter().enumerate() {
             if !ledger.codes.is_account(entry.code) {
                 continue;
             }
-            while let Some(parent) = open.pop() {
+            while let Some(parent) = open.last() {
                 if entry.code < parent.subtree_end {
-                    open.push(parent);
                     break;
                 }
                 close(parent);
+                open.pop();
             }
             if let Some(parent) = open.last_mut() {
                 parent.children = match (parent.children, entry.value) {
@@ -74,20 +66,41 @@ pub(crate) fn check(ledger: &Ledger) -> Vec<DataWarning> {
                 };
             }
             open.push(Parent {
-                code: ledger.code(entry.code),
+                at,
                 subtree_end: ledger.codes.subtree_end(entry.code),
-                value: entry.value,
-                line: entry.line,
                 children: ChildSum::Nothing,
             });
         }
         while let Some(parent) = open.pop() {
-            close(parent);
+            close(&parent);
         }
     }
     // Parents close after their sub-accounts; report them in file order.
     warnings.sort_by_key(|w| w.line);
     warnings
+}
+
+/// The warning of an account that reports `value` while its sub-accounts add up to `sum`.
+#[cold]
+fn disagreement(
+    ledger: &Ledger,
+    block: &Block,
+    entry: &Entry,
+    value: Decimal,
+    sum: Decimal,
+) -> DataWarning {
+    let difference = value
+        .checked_sub(sum)
+        .map_or_else(|| "too large for a decimal".to_owned(), |d| d.to_string());
+    DataWarning {
+        line: Some(entry.line),
+        kind: "sub_accounts_disagree",
+        message: format!(
+            "{}: account `{}` reports {value} but its sub-accounts add up to {sum} (difference {difference})",
+            ledger.describe(block),
+            ledger.code(entry.code)
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -15,12 +15,14 @@
 //! names accounts an institution may not use). A pseudo-code has only its
 //! own value.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use crate::query::{CodeKind, Query, Sign, Term, classify};
 
 /// One reported row: a code's value (`None` when it could not be read).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// `None` when the file's value is not a number.
     pub value: Option<Decimal>,
@@ -85,6 +87,17 @@ impl Codes {
         }
     }
 
+    /// How many codes there are.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The rank of `code`, if it is one of these.
+    pub(crate) fn find(&self, code: &str) -> Option<u32> {
+        let at = self.text.binary_search_by(|c| c.as_ref().cmp(code)).ok()?;
+        u32::try_from(at).ok()
+    }
+
     /// The code of a rank (empty for a rank out of range).
     pub(crate) fn text(&self, rank: u32) -> &str {
         usize::try_from(rank)
@@ -117,8 +130,10 @@ impl Codes {
 pub(crate) struct Ledger {
     /// The file, for messages.
     pub source: String,
-    /// Distinct codes, sorted as text.
-    pub codes: Codes,
+    /// Distinct codes, sorted as text: at least those of the entries
+    /// (a streamed file's batches share the codes of the file seen so far;
+    /// a code without entries changes no balance).
+    pub codes: Arc<Codes>,
     /// Entities in order of first appearance.
     pub entities: Vec<String>,
     /// Blocks by entity (first appearance), then period (sorted as text).

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
@@ -174,27 +175,80 @@ pub(crate) fn load_all(
 ) -> Result<Loaded, DataError> {
     let (mut csv, header) = open_csv(reader, source, shape)?;
     let (layout, header_warnings) = Layout::find(&header, source, shape)?;
-    let mut builder = Builder::new(source, shape, &layout);
+    let mut builder = Builder::new(source, shape, &layout, Arc::default());
     builder.warnings = header_warnings;
     each_record::<_, ()>(&mut csv, source, |record| {
         builder.row(record).map(|()| None)
     })?;
-    Ok(builder.finish())
+    Ok(builder.finish(false).0)
 }
 
 /// Reads a batch of records holding every row of their entities (a CSV
-/// file's, or typed records: a sheet's, a JSON body's).
+/// file's, or typed records: a sheet's, a JSON body's), with the codes
+/// of the file's batches read before ([`SharedCodes`]).
 pub(crate) fn load_batch<'r>(
     records: impl Iterator<Item = Record<'r>>,
     source: &str,
     shape: &DataShape,
     layout: &Layout,
+    shared: &SharedCodes,
 ) -> Result<Loaded, DataError> {
-    let mut builder = Builder::new(source, shape, layout);
+    let known = shared.snapshot();
+    let mut builder = Builder::new(source, shape, layout, Arc::clone(&known));
     for record in records {
         builder.row(&record)?;
     }
-    Ok(builder.finish())
+    let (loaded, grown) = builder.finish(true);
+    if let Some(grown) = grown {
+        shared.offer(&known, grown);
+    }
+    Ok(loaded)
+}
+
+/// The codes of a file met so far, as its batches are read: a batch whose
+/// codes are all known reads each one without hashing or decoding it,
+/// ranks none, and shares these codes with the others. Results never
+/// depend on it: a ledger may hold codes it has no entries for.
+#[derive(Debug, Default)]
+pub(crate) struct Dictionary {
+    /// Every spelling of a valid code met (bytes as written), and the rank
+    /// of its code in `codes`. Invalid codes are not kept: each batch
+    /// warns of them itself.
+    spellings: Vec<(Box<[u8]>, u32)>,
+    /// A spelling's bytes → its index in `spellings`.
+    spelling_at: HashMap<Box<[u8]>, u32, RandomState>,
+    /// Per spelling: the spelling of the row that followed it last, or
+    /// [`NO_SPELLING`] (the guess a batch starts with).
+    next: Vec<u32>,
+    /// The codes, sorted as text.
+    codes: Arc<Codes>,
+}
+
+/// The most codes a [`Dictionary`] grows to; past it, a batch's new codes
+/// stay its own (a file of ever new codes does not re-rank a growing list).
+const DICTIONARY_LIMIT: usize = 1 << 14;
+
+/// The [`Dictionary`] of a streamed file, shared by its pool threads.
+#[derive(Debug, Default)]
+pub(crate) struct SharedCodes(Mutex<Arc<Dictionary>>);
+
+impl SharedCodes {
+    /// The codes known now.
+    fn snapshot(&self) -> Arc<Dictionary> {
+        self.0
+            .lock()
+            .map(|known| Arc::clone(&known))
+            .unwrap_or_default()
+    }
+
+    /// Replaces `old` by `grown` unless another batch replaced it first.
+    fn offer(&self, old: &Arc<Dictionary>, grown: Dictionary) {
+        if let Ok(mut known) = self.0.lock()
+            && Arc::ptr_eq(&known, old)
+        {
+            *known = Arc::new(grown);
+        }
+    }
 }
 
 /// A field as text in `encoding`, trimmed; borrowed when already UTF-8.
@@ -235,18 +289,75 @@ fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
 /// What to tell a user whose UTF-8 file holds a byte that is not UTF-8.
 const ENCODING_HELP: &str = "if the file was saved as Windows-1252 or Latin-1 (as spreadsheets often export), read it with `--encoding windows-1252` (or `latin1`), or declare `encoding = \"windows-1252\"` in the pack's [data] section";
 
+/// No spelling: the index of none.
+const NO_SPELLING: u32 = u32::MAX;
+
+/// A code as a batch spells it (bytes, untrimmed) that its dictionary does
+/// not know, and its id.
+struct Spelling {
+    raw: Box<[u8]>,
+    /// The code's id (see [`Builder::codes`]), or `None` for a code outside
+    /// the grammar (warned once).
+    id: Option<u32>,
+}
+
+/// Whether two short byte strings are equal, without calling `memcmp`
+/// (keys and codes are a few bytes, where the call costs more than the
+/// comparison): up to 16 bytes as two overlapping words.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        if n > 16 {
+            return a == b;
+        }
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_le_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    }
+    if n >= 4 {
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map(u32::from_le_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The ledger being read, with the indexes that find a row's block and code.
 struct Builder<'a> {
     source: &'a str,
     shape: &'a DataShape,
     layout: &'a Layout,
-    /// A code's bytes as the file writes them → its id (ids in order of
-    /// first appearance, ranked in `finish`), or `None` for a code outside
-    /// the grammar (warned once).
-    code_ids: HashMap<Box<[u8]>, Option<u32>, RandomState>,
-    /// Trimmed code text → id, for two spellings of one code.
-    code_texts: HashMap<String, u32>,
-    /// Per id, the code.
+    /// Whether the header has any of the pack's dimension columns.
+    has_dimensions: bool,
+    /// The codes of the batches read before. Spellings are numbered after
+    /// its own; a code id below `known.codes.len()` is a rank there.
+    known: Arc<Dictionary>,
+    /// Every spelling of a code met that `known` lacks, in order of first
+    /// appearance. A missing code (no text) is warned on every row: never
+    /// remembered.
+    spellings: Vec<Spelling>,
+    /// A spelling's bytes → its number.
+    spelling_at: HashMap<Box<[u8]>, u32, RandomState>,
+    /// Per spelling, known ones first: the spelling of the row that
+    /// followed it last, or [`NO_SPELLING`]. The blocks of a file mostly
+    /// list their codes in one order, so a row's code is guessed and
+    /// checked with one comparison, without hashing.
+    next: Vec<u32>,
+    /// The spelling of the previous row's code, or [`NO_SPELLING`].
+    previous: u32,
+    /// Trimmed code text → id, for two spellings of a new code.
+    code_texts: HashMap<String, u32, RandomState>,
+    /// The codes `known` lacks: id `known.codes.len() + i` is `codes[i]`.
     codes: Vec<String>,
     /// An entity's key → its id. The key is the trimmed text's bytes, or
     /// the raw bytes when they are not text: different bytes never merge.
@@ -259,19 +370,36 @@ struct Builder<'a> {
     problems: Vec<Option<String>>,
     /// Per block: whether a differing dimension was already warned.
     dimension_warned: Vec<bool>,
-    /// Raw entity and period of the previous row, and its block.
-    last: Option<(Vec<u8>, Vec<u8>, usize)>,
+    /// Raw entity and period of the previous row (buffers reused), and its
+    /// block (`None` before the first row).
+    last_entity: Vec<u8>,
+    last_period: Vec<u8>,
+    last_block: Option<usize>,
+    /// The raw dimension fields of the last row found to agree with the
+    /// first row of block `agreed_block`: the same bytes agree again.
+    agreed: Vec<Vec<u8>>,
+    agreed_block: Option<usize>,
     warnings: Vec<DataWarning>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(source: &'a str, shape: &'a DataShape, layout: &'a Layout) -> Self {
+    fn new(
+        source: &'a str,
+        shape: &'a DataShape,
+        layout: &'a Layout,
+        known: Arc<Dictionary>,
+    ) -> Self {
         Self {
             source,
             shape,
             layout,
-            code_ids: HashMap::default(),
-            code_texts: HashMap::new(),
+            has_dimensions: layout.dimensions.iter().any(Option::is_some),
+            next: known.next.clone(),
+            known,
+            spellings: Vec::new(),
+            spelling_at: HashMap::default(),
+            previous: NO_SPELLING,
+            code_texts: HashMap::default(),
             codes: Vec::new(),
             entity_ids: HashMap::default(),
             entities: Vec::new(),
@@ -279,7 +407,11 @@ impl<'a> Builder<'a> {
             blocks: Vec::new(),
             problems: Vec::new(),
             dimension_warned: Vec::new(),
-            last: None,
+            last_entity: Vec::new(),
+            last_period: Vec::new(),
+            last_block: None,
+            agreed: vec![Vec::new(); layout.dimensions.len()],
+            agreed_block: None,
             warnings: Vec::new(),
         }
     }
@@ -296,39 +428,112 @@ impl<'a> Builder<'a> {
         let line = record.line();
         let block = self.block(record, line);
         let raw_code = record.field(self.layout.code);
-        let id = match self.code_ids.get(raw_code) {
-            Some(&id) => id,
-            None => {
-                let id = self.intern(raw_code, line)?;
-                // A missing code is warned on every row: never remembered.
-                if !raw_code.trim_ascii().is_empty() {
-                    self.code_ids.insert(raw_code.into(), id);
-                }
-                id
-            }
-        };
-        let Some(id) = id else {
+        let Some(id) = self.code_id(raw_code, line)? else {
             return Ok(());
         };
-        let encoding = self.shape.encoding;
-        let (value, what) = match record.number(self.layout.value) {
-            Some(typed) => (Some(typed), None),
-            None => self.value(record.field(self.layout.value)),
+        let value = match record.number(self.layout.value) {
+            Some(typed) => Some(typed),
+            None => {
+                let bytes = record.field(self.layout.value);
+                // A number in ASCII reads without decoding; anything else is
+                // decoded, read as text, and warned when it is no number.
+                match self.shape.numbers.parse_ascii(bytes) {
+                    Some(value) => Some(value),
+                    None => self.text_value(bytes, raw_code, block, line),
+                }
+            }
         };
-        if let Some(what) = what {
-            let code = text(raw_code, encoding);
-            let message = format!(
-                "{}: code `{code}` has {what}; it has no usable balance",
-                self.describe(block),
-            );
-            self.warn(line, "unusable_balance", message);
-        }
         self.blocks[block].entries.push(Entry {
             value,
             code: id,
             line,
         });
         Ok(())
+    }
+
+    /// The id of a row's code (`None`: the row is ignored, see [`Builder::intern`]).
+    #[inline]
+    fn code_id(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
+        let guess = self.next.get(self.previous as usize).copied();
+        if let Some(guess) = guess
+            && let Some((spelled, id)) = self.spelling(guess)
+            && same(spelled, raw)
+        {
+            self.previous = guess;
+            return Ok(id);
+        }
+        self.code_id_found(raw, line)
+    }
+
+    /// Spelling number `at`: its bytes and its code's id.
+    #[inline]
+    fn spelling(&self, at: u32) -> Option<(&[u8], Option<u32>)> {
+        let at = usize::try_from(at).ok()?;
+        let known = &self.known.spellings;
+        match known.get(at) {
+            Some((raw, rank)) => Some((raw, Some(*rank))),
+            None => {
+                let spelling = self.spellings.get(at - known.len())?;
+                Some((&spelling.raw, spelling.id))
+            }
+        }
+    }
+
+    /// [`Builder::code_id`] when the guess is wrong: the code is looked up,
+    /// or read for the first time, and becomes the guess after the previous row's.
+    #[inline(never)]
+    fn code_id_found(&mut self, raw: &[u8], line: u64) -> Result<Option<u32>, DataError> {
+        let found = self
+            .known
+            .spelling_at
+            .get(raw)
+            .or_else(|| self.spelling_at.get(raw));
+        let at = match found {
+            Some(&at) => at,
+            None => {
+                let id = self.intern(raw, line)?;
+                // A missing code is warned on every row: never remembered.
+                if raw.trim_ascii().is_empty() {
+                    return Ok(id);
+                }
+                let at = u32::try_from(self.known.spellings.len() + self.spellings.len())
+                    .unwrap_or(NO_SPELLING);
+                self.spellings.push(Spelling {
+                    raw: raw.into(),
+                    id,
+                });
+                self.spelling_at.insert(raw.into(), at);
+                self.next.push(NO_SPELLING);
+                at
+            }
+        };
+        if let Some(next) = self.next.get_mut(self.previous as usize) {
+            *next = at;
+        }
+        self.previous = at;
+        Ok(self.spelling(at).and_then(|(_, id)| id))
+    }
+
+    /// A value that is not an ASCII number: read as text, warned when it
+    /// has no usable balance.
+    #[inline(never)]
+    fn text_value(
+        &mut self,
+        bytes: &[u8],
+        raw_code: &[u8],
+        block: usize,
+        line: u64,
+    ) -> Option<Decimal> {
+        let (value, what) = self.value(bytes);
+        if let Some(what) = what {
+            let code = text(raw_code, self.shape.encoding);
+            let message = format!(
+                "{}: code `{code}` has {what}; it has no usable balance",
+                self.describe(block),
+            );
+            self.warn(line, "unusable_balance", message);
+        }
+        value
     }
 
     /// A value field's text as a number, or what it holds instead.
@@ -353,17 +558,40 @@ impl<'a> Builder<'a> {
     }
 
     /// The block of a record's entity × period, created on first sight.
+    #[inline]
     fn block(&mut self, record: &impl Fields, line: u64) -> usize {
         let layout = self.layout;
         let (entity, period) = (record.field(layout.entity), record.field(layout.period));
-        if let Some((last_entity, last_period, block)) = &self.last
-            && last_entity.as_slice() == entity
-            && last_period.as_slice() == period
+        if let Some(block) = self.last_block
+            && same(&self.last_entity, entity)
+            && same(&self.last_period, period)
         {
-            let block = *block;
-            self.check_dimensions(block, record, line);
+            if self.has_dimensions {
+                self.check_dimensions(block, record, line);
+            }
             return block;
         }
+        let block = self.find_block(record, entity, period, line);
+        self.last_entity.clear();
+        self.last_entity.extend_from_slice(entity);
+        self.last_period.clear();
+        self.last_period.extend_from_slice(period);
+        self.last_block = Some(block);
+        block
+    }
+
+    /// [`Builder::block`] when the entity or period differs from the previous row's.
+    #[inline(never)]
+    fn find_block(
+        &mut self,
+        record: &impl Fields,
+        entity: &[u8],
+        period: &[u8],
+        line: u64,
+    ) -> usize {
+        let layout = self.layout;
+        // The blocks of a file are mostly alike: room for as many rows as the last one.
+        let room = self.last_block.map_or(0, |b| self.blocks[b].entries.len());
         let mut problem = None;
         let (entity_key, entity_text) = self.key(entity, layout.entity, "entity", &mut problem);
         let (period_key, period_text) = self.key(period, layout.period, "period", &mut problem);
@@ -377,7 +605,7 @@ impl<'a> Builder<'a> {
                 id
             }
         };
-        let block = match self.periods[entity_id].get(&period_key) {
+        match self.periods[entity_id].get(&period_key) {
             Some(&block) => {
                 self.check_dimensions(block, record, line);
                 block
@@ -413,7 +641,7 @@ impl<'a> Builder<'a> {
                     period: period_text.clone(),
                     line,
                     dimensions,
-                    entries: Vec::new(),
+                    entries: Vec::with_capacity(room),
                 });
                 self.dimension_warned.push(false);
                 for (value, column) in [
@@ -431,9 +659,7 @@ impl<'a> Builder<'a> {
                 }
                 block
             }
-        };
-        self.last = Some((entity.to_vec(), period.to_vec(), block));
-        block
+        }
     }
 
     /// The key of an entity or period field and its text; a field that
@@ -470,7 +696,16 @@ impl<'a> Builder<'a> {
         if self.dimension_warned[block] {
             return;
         }
-        for (k, at) in self.layout.dimensions.iter().enumerate() {
+        let dimensions = &self.layout.dimensions;
+        if self.agreed_block == Some(block)
+            && dimensions
+                .iter()
+                .zip(&self.agreed)
+                .all(|(at, agreed)| at.is_none_or(|at| same(record.field(at), agreed)))
+        {
+            return;
+        }
+        for (k, at) in dimensions.iter().enumerate() {
             let Some(at) = *at else { continue };
             let value = text(record.field(at), self.shape.encoding);
             let first = &self.blocks[block].dimensions[k];
@@ -486,6 +721,13 @@ impl<'a> Builder<'a> {
                 return;
             }
         }
+        for (at, agreed) in dimensions.iter().zip(&mut self.agreed) {
+            agreed.clear();
+            if let Some(at) = *at {
+                agreed.extend_from_slice(record.field(at));
+            }
+        }
+        self.agreed_block = Some(block);
     }
 
     /// The id of a code met for the first time in this spelling, or `None`
@@ -519,6 +761,9 @@ impl<'a> Builder<'a> {
             self.warn(line, "unreadable_code", message);
             return Ok(None);
         }
+        if let Some(rank) = self.known.codes.find(&code) {
+            return Ok(Some(rank));
+        }
         if let Some(&id) = self.code_texts.get(code.as_ref()) {
             return Ok(Some(id));
         }
@@ -532,10 +777,12 @@ impl<'a> Builder<'a> {
             );
             return Ok(None);
         }
-        let id = u32::try_from(self.codes.len()).map_err(|_| DataError::Csv {
-            source_name: self.source.to_owned(),
-            line,
-            message: format!("more than {} distinct codes", u32::MAX),
+        let id = u32::try_from(self.known.codes.len() + self.codes.len()).map_err(|_| {
+            DataError::Csv {
+                source_name: self.source.to_owned(),
+                line,
+                message: format!("more than {} distinct codes", u32::MAX),
+            }
         })?;
         self.code_texts.insert(code.to_string(), id);
         self.codes.push(code.into_owned());
@@ -544,10 +791,14 @@ impl<'a> Builder<'a> {
 
     /// The code of an id (before ranking).
     fn code(&self, id: u32) -> &str {
-        usize::try_from(id)
+        let known = &self.known.codes;
+        match usize::try_from(id)
             .ok()
-            .and_then(|i| self.codes.get(i))
-            .map_or("", String::as_str)
+            .and_then(|i| i.checked_sub(known.len()))
+        {
+            Some(i) => self.codes.get(i).map_or("", String::as_str),
+            None => known.text(id),
+        }
     }
 
     fn describe(&self, block: usize) -> String {
@@ -558,52 +809,60 @@ impl<'a> Builder<'a> {
         )
     }
 
-    /// Ranks the codes, sorts and deduplicates each block, orders the blocks.
-    fn finish(mut self) -> Loaded {
-        let mut by_text: Vec<u32> = (0..self.codes.len())
-            .filter_map(|id| u32::try_from(id).ok())
-            .collect();
-        by_text.sort_unstable_by(|&a, &b| self.code(a).cmp(self.code(b)));
-        let mut rank_of = vec![0_u32; self.codes.len()];
-        for (rank, &id) in by_text.iter().enumerate() {
-            if let (Some(slot), Ok(rank)) = (
-                usize::try_from(id).ok().and_then(|i| rank_of.get_mut(i)),
-                u32::try_from(rank),
-            ) {
-                *slot = rank;
-            }
-        }
-        let mut codes: Vec<Box<str>> = Vec::with_capacity(self.codes.len());
-        let mut texts = std::mem::take(&mut self.codes);
-        for &id in &by_text {
-            let text = usize::try_from(id)
-                .ok()
-                .and_then(|i| texts.get_mut(i))
-                .map(std::mem::take)
-                .unwrap_or_default();
-            codes.push(text.into_boxed_str());
-        }
-        let mut warnings = std::mem::take(&mut self.warnings);
-        for block in &mut self.blocks {
-            for entry in &mut block.entries {
-                if let Some(&rank) = usize::try_from(entry.code)
-                    .ok()
-                    .and_then(|i| rank_of.get(i))
-                {
-                    entry.code = rank;
+    /// Ranks the codes, sorts and deduplicates each block, orders the
+    /// blocks; with `share`, also the dictionary grown by this batch's
+    /// codes, if it has new ones.
+    fn finish(mut self, share: bool) -> (Loaded, Option<Dictionary>) {
+        // With no new code, ids are ranks already and the codes are shared.
+        let (codes, rank_of) = if self.codes.is_empty() {
+            (Arc::clone(&self.known.codes), None)
+        } else {
+            let total = self.known.codes.len() + self.codes.len();
+            let mut by_text: Vec<u32> =
+                (0..total).filter_map(|id| u32::try_from(id).ok()).collect();
+            by_text.sort_unstable_by(|&a, &b| self.code(a).cmp(self.code(b)));
+            let mut rank_of = vec![0_u32; total];
+            for (rank, &id) in by_text.iter().enumerate() {
+                if let (Some(slot), Ok(rank)) = (
+                    usize::try_from(id).ok().and_then(|i| rank_of.get_mut(i)),
+                    u32::try_from(rank),
+                ) {
+                    *slot = rank;
                 }
             }
+            let codes: Vec<Box<str>> = by_text.iter().map(|&id| self.code(id).into()).collect();
+            (Arc::new(Codes::new(codes)), Some(rank_of))
+        };
+        let rank = |id: u32| -> u32 {
+            rank_of
+                .as_ref()
+                .and_then(|r| r.get(usize::try_from(id).ok()?).copied())
+                .unwrap_or(id)
+        };
+        let grown = (share && !self.spellings.is_empty() && codes.len() <= DICTIONARY_LIMIT)
+            .then(|| self.grown(&codes, rank));
+        let mut warnings = std::mem::take(&mut self.warnings);
+        for block in &mut self.blocks {
+            let entries = &mut block.entries;
+            let mut sorted = true;
+            let mut before = None;
+            for entry in entries.iter_mut() {
+                entry.code = rank(entry.code);
+                // Strictly increasing: sorted, and no code twice.
+                sorted &= before.is_none_or(|b| b < entry.code);
+                before = Some(entry.code);
+            }
+            if sorted {
+                continue;
+            }
             // Stable: of two rows with one code, the first in the file stays first.
-            block.entries.sort_by_key(|e| e.code);
-            let entries = std::mem::take(&mut block.entries);
-            let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
-            for entry in entries {
-                match kept.last() {
+            entries.sort_by_key(|e| e.code);
+            let mut kept: usize = 0;
+            for at in 0..entries.len() {
+                let entry = entries[at];
+                match kept.checked_sub(1).map(|k| entries[k]) {
                     Some(first) if first.code == entry.code => {
-                        let code = usize::try_from(entry.code)
-                            .ok()
-                            .and_then(|i| codes.get(i))
-                            .map_or("", AsRef::as_ref);
+                        let code = codes.text(entry.code);
                         warnings.push(DataWarning {
                             line: Some(entry.line),
                             kind: "repeated_code",
@@ -613,10 +872,13 @@ impl<'a> Builder<'a> {
                             ),
                         });
                     }
-                    _ => kept.push(entry),
+                    _ => {
+                        entries[kept] = entry;
+                        kept += 1;
+                    }
                 }
             }
-            block.entries = kept;
+            entries.truncate(kept);
         }
         let mut blocks: Vec<Option<Block>> = self.blocks.into_iter().map(Some).collect();
         let order: Vec<usize> = self
@@ -635,14 +897,274 @@ impl<'a> Builder<'a> {
             .collect();
         let ledger = Ledger {
             source: self.source.to_owned(),
-            codes: Codes::new(codes),
+            codes,
             entities: self.entities,
             blocks: ordered,
         };
-        Loaded {
+        let loaded = Loaded {
             ledger,
             warnings,
             problems,
+        };
+        (loaded, grown)
+    }
+
+    /// The known dictionary with this batch's valid spellings added, its
+    /// codes `codes` (ranked by `rank`), its guesses this batch's.
+    fn grown(&self, codes: &Arc<Codes>, rank: impl Fn(u32) -> u32) -> Dictionary {
+        let known = &self.known.spellings;
+        let mut spellings: Vec<(Box<[u8]>, u32)> = known
+            .iter()
+            .map(|(raw, id)| (raw.clone(), rank(*id)))
+            .collect();
+        // This batch's spellings renumbered: invalid codes are left out.
+        let mut number = Vec::with_capacity(self.spellings.len());
+        for spelling in &self.spellings {
+            match spelling.id {
+                Some(id) => {
+                    number.push(u32::try_from(spellings.len()).unwrap_or(NO_SPELLING));
+                    spellings.push((spelling.raw.clone(), rank(id)));
+                }
+                None => number.push(NO_SPELLING),
+            }
         }
+        let renumber = |at: u32| match usize::try_from(at)
+            .ok()
+            .and_then(|at| at.checked_sub(known.len()))
+        {
+            Some(new) => number.get(new).copied().unwrap_or(NO_SPELLING),
+            None => at,
+        };
+        let mut next = vec![NO_SPELLING; spellings.len()];
+        for (at, &follows) in (0_u32..).zip(&self.next) {
+            if let Some(slot) = usize::try_from(renumber(at))
+                .ok()
+                .and_then(|at| next.get_mut(at))
+            {
+                *slot = renumber(follows);
+            }
+        }
+        let spelling_at = spellings
+            .iter()
+            .zip(0_u32..)
+            .map(|((raw, _), at)| (raw.clone(), at))
+            .collect();
+        Dictionary {
+            spellings,
+            spelling_at,
+            next,
+            codes: Arc::clone(codes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+    use rust_decimal::Decimal;
+    use semaforo_core::DataShape;
+
+    use super::{Layout, Loaded, SharedCodes, load, load_batch, same};
+    use crate::consistency;
+    use crate::ledger::Ledger;
+    use crate::query::Query;
+
+    fn config() -> Config {
+        Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Spellings of codes: the bytes written, and the code they spell.
+    const CODES: [(&str, &str); 9] = [
+        ("14", "14"),
+        (" 14", "14"),
+        ("14 ", "14"),
+        ("1411", "1411"),
+        ("141105", "141105"),
+        ("SOCIOS", "SOCIOS"),
+        ("2", "2"),
+        ("21", "21"),
+        ("1412345678901234567", "1412345678901234567"),
+    ];
+    /// Values: the bytes written, and the number they are.
+    const VALUES: [(&str, Option<&str>); 8] = [
+        ("1", Some("1")),
+        ("-2.50", Some("-2.50")),
+        (" 3 ", Some("3")),
+        ("12x", None),
+        ("", None),
+        ("1e5", None),
+        ("123456789012345678901", Some("123456789012345678901")),
+        (".5", Some("0.5")),
+    ];
+
+    /// A block as the model sees it: entity, period, first line, and per
+    /// code its first value and line.
+    type ModelBlock = (
+        String,
+        String,
+        u64,
+        BTreeMap<String, (Option<Decimal>, u64)>,
+    );
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn short_byte_strings_compare_as_slices(
+            a in proptest::collection::vec(0_u8..4, 0..20),
+            b in proptest::collection::vec(0_u8..4, 0..20),
+        ) {
+            prop_assert_eq!(same(&a, &b), a == b);
+            prop_assert!(same(&a, &a.clone()));
+        }
+
+        /// Rows in runs of one entity and period (as files are written),
+        /// some runs revisited, codes spelled several ways and repeated,
+        /// values good and bad: the ledger and its warnings are what an
+        /// independent model of the format says.
+        #[test]
+        fn a_ledger_is_what_its_rows_say(
+            runs in proptest::collection::vec(
+                (0_usize..3, 0_usize..3, proptest::collection::vec((0..CODES.len(), 0..VALUES.len()), 1..12)),
+                1..8,
+            ),
+        ) {
+            let mut csv = String::from("entity,period,code,value\n");
+            let mut line = 1;
+            let mut order: Vec<String> = Vec::new();
+            let mut model: BTreeMap<(String, String), ModelBlock> = BTreeMap::new();
+            let mut expected_warnings = Vec::new();
+            for (entity, period, rows) in &runs {
+                let (entity, period) = (format!("E{entity}"), format!("2025-0{period}"));
+                if !order.contains(&entity) {
+                    order.push(entity.clone());
+                }
+                for &(code, value) in rows {
+                    line += 1;
+                    let ((spelling, code), (written, number)) = (CODES[code], VALUES[value]);
+                    csv.push_str(&format!("{entity},{period},{spelling},{written}\n"));
+                    let block = model
+                        .entry((entity.clone(), period.clone()))
+                        .or_insert_with(|| (entity.clone(), period.clone(), line, BTreeMap::new()));
+                    let number = number.map(|n| n.parse::<Decimal>().unwrap_or_default());
+                    if number.is_none() {
+                        expected_warnings.push((line, "unusable_balance"));
+                    }
+                    if block.3.contains_key(code) {
+                        expected_warnings.push((line, "repeated_code"));
+                    } else {
+                        block.3.insert(code.to_owned(), (number, line));
+                    }
+                }
+            }
+            let shape = DataShape { period: Some("period".into()), ..DataShape::default() };
+            let (ledger, warnings) = load(csv.as_bytes(), "b.csv", &shape).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&ledger.entities, &order);
+            let mut blocks = Vec::new();
+            for entity in &order {
+                // Periods of an entity in text order.
+                blocks.extend(model.values().filter(|b| &b.0 == entity).cloned());
+            }
+            let read: Vec<ModelBlock> = ledger
+                .blocks
+                .iter()
+                .map(|b| {
+                    let entries = b
+                        .entries
+                        .iter()
+                        .map(|e| (ledger.code(e.code).to_owned(), (e.value, e.line)))
+                        .collect();
+                    (ledger.entities[b.entity].clone(), b.period.clone(), b.line, entries)
+                })
+                .collect();
+            prop_assert_eq!(read, blocks);
+            let mut kinds: Vec<(u64, &str)> = warnings.iter().map(|w| (w.line.unwrap_or(0), w.kind)).collect();
+            kinds.sort_unstable();
+            expected_warnings.sort_unstable();
+            prop_assert_eq!(kinds, expected_warnings);
+        }
+
+        /// Batches read with the codes of the batches before them give
+        /// what each batch read on its own gives: entries, values, lines,
+        /// warnings, consistency, balances.
+        #[test]
+        fn batches_sharing_codes_read_as_batches_alone(
+            entities in proptest::collection::vec(
+                proptest::collection::vec((0..SPELLINGS.len(), 0..VALUES.len()), 1..16),
+                1..6,
+            ),
+        ) {
+            let mut csv = String::from("entity,period,code,value\n");
+            for (e, rows) in entities.iter().enumerate() {
+                for (p, half) in rows.chunks(8).enumerate() {
+                    for &(code, value) in half {
+                        csv.push_str(&format!("E{e},P{p},{},{}\n", SPELLINGS[code], VALUES[value].0));
+                    }
+                }
+            }
+            let shape = DataShape { period: Some("period".into()), ..DataShape::default() };
+            let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+            let header: Vec<String> = reader.headers().map_err(|e| TestCaseError::fail(e.to_string()))?.iter().map(str::to_owned).collect();
+            let (layout, _) = Layout::find(&header, "b.csv", &shape).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // One batch per entity.
+            let mut batches: Vec<semaforo_core::RecordBatch> = Vec::new();
+            let mut record = csv::ByteRecord::new();
+            let mut last = Vec::new();
+            while reader.read_byte_record(&mut record).map_err(|e| TestCaseError::fail(e.to_string()))? {
+                if batches.is_empty() || record.get(0) != Some(&last[..]) {
+                    batches.push(semaforo_core::RecordBatch::default());
+                    last = record.get(0).unwrap_or_default().to_vec();
+                }
+                if let Some(batch) = batches.last_mut() {
+                    batch.push(&record);
+                }
+            }
+            let shared = SharedCodes::default();
+            for batch in &batches {
+                let read = |codes: &SharedCodes| load_batch(batch.records(), "b.csv", &shape, &layout, codes)
+                    .map_err(|e| TestCaseError::fail(e.to_string()));
+                let alone = read(&SharedCodes::default())?;
+                let sharing = read(&shared)?;
+                prop_assert_eq!(seen(&sharing), seen(&alone));
+            }
+        }
+    }
+
+    /// Spellings of codes the batch test mixes: valid, spaced, invalid, missing.
+    const SPELLINGS: [&str; 12] = [
+        "1", "14", "1411", "141105", "1412", " 14", "SOCIOS", "2", "21", "14.01", "", "3",
+    ];
+
+    /// What a reader of a loaded batch can see, codes as text.
+    fn seen(loaded: &Loaded) -> String {
+        let ledger: &Ledger = &loaded.ledger;
+        let mut out = format!(
+            "{:?}\n{:?}\n{:?}\n",
+            ledger.entities, loaded.warnings, loaded.problems
+        );
+        for block in &ledger.blocks {
+            let entries: Vec<(&str, Option<Decimal>, u64)> = block
+                .entries
+                .iter()
+                .map(|e| (ledger.code(e.code), e.value, e.line))
+                .collect();
+            out.push_str(&format!(
+                "{} {} {} {:?}\n",
+                block.entity, block.period, block.line, entries
+            ));
+        }
+        out.push_str(&format!("{:?}\n", consistency::check(ledger)));
+        for query in ["14", "1", "1411..1412", "SOCIOS", "2-21", "3", "1499"] {
+            let query = Query::parse(query).unwrap_or_else(|_| unreachable!());
+            out.push_str(&format!("{query}: {:?}\n", ledger.balances(&query)));
+        }
+        out
     }
 }

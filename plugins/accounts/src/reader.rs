@@ -14,7 +14,7 @@ use semaforo_core::{
 use crate::consistency;
 use crate::functions::BalanceFunction;
 use crate::ledger::Ledger;
-use crate::load::{Layout, Loaded, load_all, load_batch};
+use crate::load::{Layout, Loaded, SharedCodes, load_all, load_batch};
 use crate::query::Query;
 
 /// The name packs give this format: `[data] format = "balances"`.
@@ -79,6 +79,7 @@ impl DataReader for BalancesReader {
         Some(found.map(|(layout, header_warnings)| {
             Box::new(Batches {
                 layout,
+                codes: SharedCodes::default(),
                 header_warnings,
                 source: source_name.to_owned(),
                 request,
@@ -90,6 +91,8 @@ impl DataReader for BalancesReader {
 /// Reads batches of whole entities of one file.
 struct Batches<'a> {
     layout: Layout,
+    /// The codes of the batches read so far.
+    codes: SharedCodes,
     header_warnings: Vec<DataWarning>,
     source: String,
     request: ReadRequest<'a>,
@@ -102,7 +105,13 @@ impl BatchReader for Batches<'_> {
 
     fn read_batch(&self, batch: &RecordBatch) -> Result<Table, DataError> {
         let shape = self.request.shape;
-        let loaded = load_batch(batch.records(), &self.source, shape, &self.layout)?;
+        let loaded = load_batch(
+            batch.records(),
+            &self.source,
+            shape,
+            &self.layout,
+            &self.codes,
+        )?;
         Ok(table(loaded, self.request))
     }
 }
