@@ -32,7 +32,7 @@ use crate::evaluate::result::ResultSet;
 
 /// A CSV file is cut into chunks of about this many bytes, each ending
 /// at an entity boundary, read into records and evaluated on the pool.
-const CHUNK_BYTES: usize = 256 << 10;
+const CHUNK_BYTES: usize = 1 << 20;
 /// A sheet's batch is handed over at the first entity boundary past this many records…
 const BATCH_RECORDS: usize = 8 * 1024;
 /// …or past this many bytes.
