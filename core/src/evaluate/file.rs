@@ -725,33 +725,37 @@ mod chunk_tests {
     use super::*;
     use crate::compile::compile;
     use crate::data::records::{each_record, open_csv};
-    use crate::data::shape::DataShape;
     use crate::evaluate::read::read_data_from;
     use crate::pack::RulePack;
     use crate::source::SourceFile;
 
-    const WIDE: &str = r#"[pack]
-id = "wide"
+    /// A wide pack reading fields separated by `delimiter`: a ratio (an
+    /// error where `b` is zero) and `a` negated.
+    fn rules(delimiter: u8) -> CompiledRuleSet {
+        let d = char::from(delimiter);
+        let manifest = format!(
+            r#"[pack]
+id = "chunks"
 version = "1"
 [data]
 entity = "entity"
+delimiter = "{d}"
 dimensions = ["segment"]
 [fields]
 a = "a"
 b = "b"
 [[indicator]]
-id = "a_only"
-formula = "a"
-[[indicator]]
 id = "ratio"
 formula = "a / b"
-"#;
-
-    fn rules(delimiter: u8) -> CompiledRuleSet {
-        let pack = RulePack::from_sources(SourceFile::new("pack.toml", WIDE), vec![]).unwrap();
-        compile(pack, &[])
-            .unwrap()
-            .with_data_shape(|shape: &mut DataShape| shape.delimiter = delimiter)
+[[indicator]]
+id = "negated"
+formula = "-a"
+"#
+        );
+        let pack = RulePack::from_sources(SourceFile::new("pack.toml", manifest), vec![]).unwrap();
+        let rules = compile(pack, &[]).unwrap();
+        assert_eq!(rules.pack.data_shape().delimiter, delimiter);
+        rules
     }
 
     fn cells(results: &ResultSet) -> Vec<String> {
