@@ -198,7 +198,8 @@ fn nth_field(record: &[u8], delimiter: u8, at: usize) -> &[u8] {
 fn quoted_cut(text: &[u8], delimiter: u8, entity_at: usize) -> Option<usize> {
     let mut csv = reader(after_cr(text), delimiter);
     let mut record = csv::ByteRecord::new();
-    // The last record read (maybe cut short), and where it starts.
+    // The entity of the last record read (maybe cut short) and where that
+    // record starts, once one is read.
     let mut previous: Option<(Vec<u8>, usize)> = None;
     // The entity of the last whole record, and where its run of records starts.
     let mut run: Option<(Vec<u8>, usize)> = None;
@@ -206,13 +207,18 @@ fn quoted_cut(text: &[u8], delimiter: u8, entity_at: usize) -> Option<usize> {
         let start = record.position().map_or(0, csv::Position::byte);
         // Less the `\r` put before the text.
         let start = usize::try_from(start).ok()?.saturating_sub(1);
-        if let Some((entity, at)) = previous.take()
-            && run.as_ref().is_none_or(|(last, _)| *last != entity)
-        {
-            run = Some((entity, at));
-        }
         let entity = record.get(entity_at).unwrap_or_default().trim_ascii();
-        previous = Some((entity.to_vec(), start));
+        match &mut previous {
+            Some((last, at)) => {
+                if run.as_ref().is_none_or(|(entity, _)| entity != last) {
+                    run = Some((last.clone(), *at));
+                }
+                last.clear();
+                last.extend_from_slice(entity);
+                *at = start;
+            }
+            None => previous = Some((entity.to_vec(), start)),
+        }
     }
     run.map(|(_, at)| at).filter(|&at| at > 0)
 }
