@@ -248,9 +248,9 @@ fn wide_file(entities: usize, by_period: bool) -> tempfile::NamedTempFile {
 #[test]
 fn a_streamed_wide_file_gives_what_reading_it_whole_gives() {
     let (_dir, rules) = wide_pack();
-    // 6,000 entities × 2 periods = 12,000 rows: more than one batch.
-    let file = wide_file(6_000, false);
-    let (streamed, warnings) = streamed_in_batches(&rules, file.path(), 12_000);
+    // 25,000 entities × 2 periods = 50,000 rows (1.3 MB): more than one batch.
+    let file = wide_file(25_000, false);
+    let (streamed, warnings) = streamed_in_batches(&rules, file.path(), 50_000);
     assert_eq!(streamed.warnings, warnings);
     // Rows follow the input order.
     let first: Vec<String> = streamed.results.rows()[..3]
@@ -266,9 +266,9 @@ fn a_streamed_wide_file_gives_what_reading_it_whole_gives() {
 #[test]
 fn a_wide_file_sorted_by_period_is_read_whole_with_the_same_results() {
     let (_dir, rules) = wide_pack();
-    // The first period alone (10,000 rows) fills a batch, so entity 0
-    // comes back after its batch was handed over.
-    let file = wide_file(10_000, true);
+    // The first period alone (45,000 rows, 1.2 MB) fills a batch, so
+    // entity 0 comes back after its batch was handed over.
+    let file = wide_file(45_000, true);
     let done = semaforo::evaluate_file(&rules, file.path(), &|_| {}).unwrap();
     assert!(
         matches!(done.reading, Reading::Whole(WholeReason::NotGrouped { .. })),

@@ -3,6 +3,7 @@
 //! columns, whole or in batches of whole entities, with every problem at
 //! its `file:line:col`. Knows nothing of formulas.
 
+pub(crate) mod chunks;
 pub(crate) mod csv;
 pub(crate) mod decimal;
 pub(crate) mod encoding;

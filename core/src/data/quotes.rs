@@ -81,6 +81,18 @@ impl<R> QuoteCheck<R> {
         }
     }
 
+    /// Wraps `inner`, a piece of a CSV input that starts where a record may
+    /// start (outside any quoted field, past the header) on 1-based line
+    /// `line`: records are located on the lines of the whole input, and no
+    /// byte-order mark is expected.
+    pub fn continuing(inner: R, delimiter: u8, line: u64) -> Self {
+        Self {
+            bom: false,
+            newlines_dropped: line.saturating_sub(1),
+            ..Self::new(inner, delimiter)
+        }
+    }
+
     /// Gives `record` — just read, the `csv` reader now at `end` — the line
     /// its first field is on, counting every line break of the input.
     /// Records must be located in input order (each query counts the line

@@ -37,16 +37,17 @@ use crate::data::table::DataWarning;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordBatch {
-    /// Every field's bytes, one after the other.
+    /// Every field's bytes: one after the other, or a CSV text's bytes as
+    /// they were read (delimiters and line ends between the fields).
     bytes: Vec<u8>,
-    /// End of each field in `bytes`.
-    field_ends: Vec<usize>,
-    /// Per record, the index in `field_ends` of its first field; one more
+    /// Start and end of each field in `bytes`.
+    fields: Vec<(usize, usize)>,
+    /// Per record, the index in `fields` of its first field; one more
     /// entry than records, closing the last.
     record_starts: Vec<usize>,
     /// Per record, its 1-based line in the input.
     lines: Vec<u64>,
-    /// The typed numbers: index in `field_ends` and value, in field order
+    /// The typed numbers: index in `fields` and value, in field order
     /// (empty for CSV).
     numbers: Vec<(usize, Decimal)>,
 }
@@ -68,7 +69,7 @@ impl RecordBatch {
     pub(crate) fn with_room_of(other: &Self) -> Self {
         Self {
             bytes: Vec::with_capacity(other.bytes.len()),
-            field_ends: Vec::with_capacity(other.field_ends.len()),
+            fields: Vec::with_capacity(other.fields.len()),
             record_starts: Vec::with_capacity(other.record_starts.len()),
             lines: Vec::with_capacity(other.lines.len()),
             numbers: Vec::with_capacity(other.numbers.len()),
@@ -81,10 +82,9 @@ impl RecordBatch {
             self.record_starts.push(0);
         }
         for field in record {
-            self.bytes.extend_from_slice(field);
-            self.field_ends.push(self.bytes.len());
+            self.push_bytes(field);
         }
-        self.record_starts.push(self.field_ends.len());
+        self.record_starts.push(self.fields.len());
         self.lines
             .push(record.position().map_or(0, csv::Position::line));
     }
@@ -106,17 +106,18 @@ impl RecordBatch {
             self.record_starts.push(0);
         }
         for field in fields {
+            let start = self.bytes.len();
             match field {
                 FieldValue::Text(bytes) => self.bytes.extend_from_slice(bytes),
                 FieldValue::Number(value) => {
-                    self.numbers.push((self.field_ends.len(), value));
+                    self.numbers.push((self.fields.len(), value));
                     // Writing to a Vec cannot fail.
                     let _ = write!(self.bytes, "{value}");
                 }
             }
-            self.field_ends.push(self.bytes.len());
+            self.fields.push((start, self.bytes.len()));
         }
-        self.record_starts.push(self.field_ends.len());
+        self.record_starts.push(self.fields.len());
         self.lines.push(line);
     }
 
@@ -127,14 +128,96 @@ impl RecordBatch {
         }
         for i in 0..record.len() {
             if let Some(value) = record.number(i) {
-                self.numbers.push((self.field_ends.len(), value));
+                self.numbers.push((self.fields.len(), value));
             }
             // A number's text is copied too: it is written once.
-            self.bytes.extend_from_slice(record.field(i));
-            self.field_ends.push(self.bytes.len());
+            self.push_bytes(record.field(i));
         }
-        self.record_starts.push(self.field_ends.len());
+        self.record_starts.push(self.fields.len());
         self.lines.push(record.line());
+    }
+
+    /// Appends a copy of `field`'s bytes as the next field.
+    fn push_bytes(&mut self, field: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(field);
+        self.fields.push((start, self.bytes.len()));
+    }
+
+    /// The records of `text`, a piece of a CSV file without any `"` that
+    /// starts where a record may start, on line `first_line`: taken as
+    /// they are, without a copy. Fields end at `delimiter`, records at
+    /// `\n`, `\r` or `\r\n`, and records with no byte (blank lines) are
+    /// skipped but counted — as the `csv` crate reads such text after a
+    /// header. A byte-order mark is a field's bytes here (the `csv` crate
+    /// skips one only at the start of the file, before the header).
+    ///
+    /// ```
+    /// use semaforo_core::RecordBatch;
+    /// let batch = RecordBatch::from_unquoted(b"A;1\r\n\r\nB;;\rC\n".to_vec(), b';', 2);
+    /// let rows: Vec<(u64, usize, &[u8])> =
+    ///     batch.records().map(|r| (r.line(), r.len(), r.field(0))).collect();
+    /// assert_eq!(rows, [(2, 2, &b"A"[..]), (4, 3, b"B"), (4, 1, b"C")]);
+    /// ```
+    ///
+    /// # Panics
+    /// In debug builds, when `text` holds a `"`.
+    #[must_use]
+    pub fn from_unquoted(text: Vec<u8>, delimiter: u8, first_line: u64) -> Self {
+        debug_assert!(memchr::memchr(b'"', &text).is_none(), "a quote in {text:?}");
+        let mut batch = Self {
+            record_starts: vec![0],
+            ..Self::default()
+        };
+        let mut line = first_line;
+        let mut field_start = 0;
+        // Whether the record being read has a field already (a delimiter seen).
+        let mut open = false;
+        let mut end_at = |at: usize, byte: u8| {
+            if byte == delimiter {
+                batch.fields.push((field_start, at));
+                open = true;
+            } else {
+                if open || at > field_start {
+                    batch.fields.push((field_start, at));
+                    batch.record_starts.push(batch.fields.len());
+                    batch.lines.push(line);
+                    open = false;
+                }
+                line += u64::from(byte == b'\n');
+            }
+            field_start = at + 1;
+        };
+        // Fields are short: eight bytes at a time, each byte that ends a
+        // field or a record marked by its high bit, beats a search per end.
+        let words = text.chunks_exact(8);
+        let tail = text.len() - words.remainder().len();
+        let [ends_field, ends_line, ends_cr] =
+            [delimiter, b'\n', b'\r'].map(|b| u64::from(b) * 0x0101_0101_0101_0101);
+        for (w, word) in words.enumerate() {
+            let mut bytes = [0; 8];
+            bytes.copy_from_slice(word);
+            let v = u64::from_le_bytes(bytes);
+            let mut marks =
+                zero_bytes(v ^ ends_field) | zero_bytes(v ^ ends_line) | zero_bytes(v ^ ends_cr);
+            while marks != 0 {
+                let at = w * 8 + (marks.trailing_zeros() / 8) as usize;
+                end_at(at, text[at]);
+                marks &= marks - 1;
+            }
+        }
+        for (at, &byte) in text.iter().enumerate().skip(tail) {
+            if byte == delimiter || byte == b'\n' || byte == b'\r' {
+                end_at(at, byte);
+            }
+        }
+        if open || text.len() > field_start {
+            batch.fields.push((field_start, text.len()));
+            batch.record_starts.push(batch.fields.len());
+            batch.lines.push(line);
+        }
+        batch.bytes = text;
+        batch
     }
 
     /// How many records the batch holds.
@@ -171,6 +254,14 @@ impl RecordBatch {
     }
 }
 
+/// The high bit of each byte of `v` that is zero, and no other bit.
+fn zero_bytes(v: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // A byte's low seven bits plus 0x7f carry into its high bit unless
+    // they are zero, and never into the next byte.
+    !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
 /// One record of a [`RecordBatch`].
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
@@ -189,8 +280,8 @@ impl<'a> Record<'a> {
         if at >= end {
             return &[];
         }
-        let start = if at == 0 { 0 } else { batch.field_ends[at - 1] };
-        &batch.bytes[start..batch.field_ends[at]]
+        let (start, end) = batch.fields[at];
+        &batch.bytes[start..end]
     }
 
     /// The typed number of field `field`; `None` for a text field (even

@@ -15,13 +15,14 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::compile::set::CompiledRuleSet;
+use crate::data::chunks::{Chunk, Chunks, open_chunks};
 use crate::data::error::DataError;
-use crate::data::quotes::QuoteCheck;
 use crate::data::reader::{BatchReader, ReadRequest};
-use crate::data::records::{Record, RecordBatch, each_record, open_csv};
+use crate::data::records::{Record, RecordBatch};
 use crate::data::table::{DataWarning, Table};
 use crate::data::warnings::Warnings;
 use crate::data::workbook::{Sheet, read_sheet};
@@ -29,7 +30,10 @@ use crate::evaluate::evaluate;
 use crate::evaluate::read::{batch_reader, read_data_from, read_records, typed_shape};
 use crate::evaluate::result::ResultSet;
 
-/// A batch is handed over at the first entity boundary past this many records…
+/// A CSV file is cut into chunks of about this many bytes, each ending
+/// at an entity boundary, read into records and evaluated on the pool.
+const CHUNK_BYTES: usize = 1 << 20;
+/// A sheet's batch is handed over at the first entity boundary past this many records…
 const BATCH_RECORDS: usize = 8 * 1024;
 /// …or past this many bytes.
 const BATCH_BYTES: usize = 4 << 20;
@@ -137,7 +141,7 @@ pub fn evaluate_file(
     }
     let source = path.display().to_string();
     let why_whole = if streamable {
-        match stream_csv(rules, open(path, &source, progress)?, &source)? {
+        match stream_csv(rules, open(path, &source, progress)?, &source, CHUNK_BYTES)? {
             Streamed::Done(done) => return Ok(done),
             Streamed::Whole(reason) => reason,
         }
@@ -198,18 +202,20 @@ enum Streamed {
 /// One evaluated batch.
 type Piece = Result<(ResultSet, Vec<DataWarning>), DataError>;
 
-/// Streams a CSV file's records through the format's batch reader.
+/// Streams a CSV file's records through the format's batch reader, in
+/// chunks of about `chunk_bytes`.
 fn stream_csv(
     rules: &CompiledRuleSet,
     input: impl Read,
     source: &str,
+    chunk_bytes: usize,
 ) -> Result<Streamed, DataError> {
     let shape = &rules.pack.data;
-    let (csv, header) = open_csv(input, source, shape)?;
+    let (header, chunks) = open_chunks(input, source, shape, chunk_bytes)?;
     let Some(batches) = batch_reader(rules, &header, source, rules.read_request())? else {
         return Ok(Streamed::Whole(WholeReason::Format));
     };
-    stream(rules, &*batches, &header, source, CsvFeed(csv))
+    stream(rules, &*batches, &header, source, ChunkFeed(chunks))
 }
 
 /// Streams a sheet's records through the format's batch reader, as a CSV
@@ -232,51 +238,74 @@ fn stream_sheet(rules: &CompiledRuleSet, sheet: &Sheet) -> Result<Streamed, Data
     )
 }
 
-/// Where the records [`stream`] cuts into batches come from.
+/// What [`stream`] hands to the pool: a batch of whole entities, or a
+/// chunk of a CSV file whose records are read there.
+enum Work {
+    Batch(RecordBatch),
+    Chunk(Chunk),
+}
+
+/// Where the work [`stream`] evaluates comes from.
 trait Feed {
-    /// Pushes every record to `splitter`, handing each full batch over;
-    /// stops at the first record the splitter refuses, with why.
+    /// Hands every piece of work over, in input order, while `hand_over`
+    /// says to go on; stops at the first record of an entity that came
+    /// back, with why.
     fn feed(
         self,
         source: &str,
-        splitter: &mut Splitter,
-        hand_over: &dyn Fn(RecordBatch),
+        entity_at: usize,
+        hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError>;
 }
 
-/// The records of a CSV file, read as they are pushed.
-struct CsvFeed<R: Read>(csv::Reader<QuoteCheck<R>>);
+/// The chunks of a CSV file, read as they are handed over; whether an
+/// entity comes back is told by [`Grouping`] as their records are read.
+struct ChunkFeed<R: Read>(Chunks<R>);
 
-impl<R: Read> Feed for CsvFeed<R> {
+impl<R: Read> Feed for ChunkFeed<R> {
     fn feed(
         self,
-        source: &str,
-        splitter: &mut Splitter,
-        hand_over: &dyn Fn(RecordBatch),
+        _source: &str,
+        entity_at: usize,
+        hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError> {
-        let mut csv = self.0;
-        each_record(&mut csv, source, |record| {
-            Ok(splitter.offer(record, hand_over))
-        })
+        let mut chunks = self.0;
+        while let Some(chunk) = chunks.next(entity_at)? {
+            if !hand_over(Work::Chunk(chunk)) {
+                break;
+            }
+        }
+        Ok(None)
     }
 }
 
-/// Records already read (a sheet's).
+/// Records already read (a sheet's), cut into batches by a [`Splitter`].
 impl Feed for &RecordBatch {
     fn feed(
         self,
         _source: &str,
-        splitter: &mut Splitter,
-        hand_over: &dyn Fn(RecordBatch),
+        entity_at: usize,
+        hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError> {
-        Ok(self
+        let mut splitter = Splitter::new(entity_at, BATCH_RECORDS, BATCH_BYTES);
+        let hand_over = |batch| {
+            hand_over(Work::Batch(batch));
+        };
+        if let Some(reason) = self
             .records()
-            .find_map(|record| splitter.offer(&record, hand_over)))
+            .find_map(|record| splitter.offer(&record, &hand_over))
+        {
+            return Ok(Some(reason));
+        }
+        if let Some(batch) = splitter.finish() {
+            hand_over(batch);
+        }
+        Ok(None)
     }
 }
 
-/// Cuts what `feed` gives into batches of whole entities, each read by
-/// `batches` and evaluated on the pool while the next is cut.
+/// Evaluates what `feed` hands over, each piece read by `batches` and
+/// evaluated on the pool while the next is cut.
 fn stream(
     rules: &CompiledRuleSet,
     batches: &(dyn BatchReader + '_),
@@ -292,38 +321,54 @@ fn stream(
             role: "entity",
         });
     };
-    let evaluate_batch = |batch: RecordBatch| -> Piece {
-        let mut table = batches.read_batch(&batch)?;
-        let warnings = std::mem::take(&mut table.warnings);
-        Ok((evaluate(rules, &table), warnings))
+    let grouping = Grouping::default();
+    // `None` when the file turned out not to be grouped: nothing to keep.
+    let evaluate_work = |seq: usize, work: Work| -> Option<Piece> {
+        let batch = match work {
+            Work::Batch(batch) => batch,
+            Work::Chunk(chunk) => {
+                let (batch, read) = chunk.records(source);
+                if !grouping.add(seq, entities(&batch, entity_at)) {
+                    return None;
+                }
+                if let Err(error) = read {
+                    return Some(Err(error));
+                }
+                batch
+            }
+        };
+        let evaluated = batches.read_batch(&batch).map(|mut table| {
+            let warnings = std::mem::take(&mut table.warnings);
+            (evaluate(rules, &table), warnings)
+        });
+        Some(evaluated)
     };
     let pieces = Pieces::default();
     let ahead = Ahead::new(rayon::current_num_threads() * BATCHES_AHEAD_PER_THREAD);
-    let mut splitter = Splitter::new(entity_at, BATCH_RECORDS, BATCH_BYTES);
     let parallel = rayon::current_num_threads() > 1;
     let outcome = rayon::in_place_scope(|scope| -> Result<Option<WholeReason>, DataError> {
-        let hand_over = |batch: RecordBatch| {
+        let hand_over = |work: Work| -> bool {
+            if grouping.broken() {
+                return false;
+            }
             let seq = pieces.reserve();
             if parallel {
                 ahead.acquire();
-                let (pieces, ahead, evaluate_batch) = (&pieces, &ahead, &evaluate_batch);
+                let (pieces, ahead, evaluate_work) = (&pieces, &ahead, &evaluate_work);
                 scope.spawn(move |_| {
-                    pieces.fill(seq, evaluate_batch(batch));
+                    if let Some(piece) = evaluate_work(seq, work) {
+                        pieces.fill(seq, piece);
+                    }
                     ahead.release();
                 });
-            } else {
-                pieces.fill(seq, evaluate_batch(batch));
+            } else if let Some(piece) = evaluate_work(seq, work) {
+                pieces.fill(seq, piece);
             }
+            true
         };
-        if let Some(reason) = feed.feed(source, &mut splitter, &hand_over)? {
-            return Ok(Some(reason));
-        }
-        if let Some(batch) = splitter.finish() {
-            hand_over(batch);
-        }
-        Ok(None)
+        feed.feed(source, entity_at, &hand_over)
     })?;
-    if let Some(reason) = outcome {
+    if let Some(reason) = outcome.or_else(|| grouping.reason()) {
         return Ok(Streamed::Whole(reason));
     }
     let pieces = pieces.into_inner();
@@ -342,7 +387,93 @@ fn stream(
     }))
 }
 
-/// A record the [`Splitter`] cuts: a CSV file's, or a sheet's.
+/// Entities, each with a line.
+type Entities = Vec<(Vec<u8>, u64)>;
+
+/// The entities of `batch`'s records (field `entity_at`, trimmed), each
+/// once, in the order they first appear, with the line where they do.
+fn entities(batch: &RecordBatch, entity_at: usize) -> Entities {
+    let mut seen: HashMap<&[u8], (), RandomState> = HashMap::default();
+    let mut list = Vec::new();
+    let mut last: Option<&[u8]> = None;
+    for record in batch.records() {
+        let entity = record.field(entity_at).trim_ascii();
+        if last == Some(entity) {
+            continue;
+        }
+        last = Some(entity);
+        if seen.insert(entity, ()).is_none() {
+            list.push((entity.to_vec(), record.line()));
+        }
+    }
+    list
+}
+
+/// Whether the entities of the chunks read so far came each in one chunk:
+/// the chunks' entities are checked in file order as they arrive (in any
+/// order, from any thread), against those of the chunks before.
+#[derive(Default)]
+struct Grouping {
+    state: Mutex<GroupingState>,
+    /// Whether an entity came back (then the rest need not be read).
+    broken: AtomicBool,
+}
+
+#[derive(Default)]
+struct GroupingState {
+    /// The next chunk to check.
+    next: usize,
+    /// Per chunk from `next` on, its entities once its records are read.
+    waiting: Vec<Option<Entities>>,
+    /// Entities of the chunks checked, with the line of their first record.
+    seen: HashMap<Vec<u8>, u64, RandomState>,
+    reason: Option<WholeReason>,
+}
+
+impl Grouping {
+    /// Adds chunk `seq`'s entities (see [`entities`]); whether every
+    /// entity checked so far is in one chunk.
+    fn add(&self, seq: usize, entities: Entities) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = &mut *state;
+        let at = seq - state.next.min(seq);
+        if state.waiting.len() <= at {
+            state.waiting.resize_with(at + 1, || None);
+        }
+        state.waiting[at] = Some(entities);
+        while state.reason.is_none() && state.waiting.first().is_some_and(Option::is_some) {
+            let entities = state.waiting.remove(0).unwrap_or_default();
+            state.next += 1;
+            for (entity, line) in entities {
+                if let Some(&first_line) = state.seen.get(&entity) {
+                    state.reason = Some(WholeReason::NotGrouped {
+                        entity: String::from_utf8_lossy(&entity).into_owned(),
+                        line,
+                        first_line,
+                    });
+                    self.broken.store(true, Ordering::Relaxed);
+                    break;
+                }
+                state.seen.insert(entity, line);
+            }
+        }
+        state.reason.is_none()
+    }
+
+    fn broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Why the file is not grouped, if it is not.
+    fn reason(self) -> Option<WholeReason> {
+        self.state
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reason
+    }
+}
+
+/// A record the [`Splitter`] cuts (a sheet's).
 trait Splittable {
     /// The bytes of field `at` (empty past the end).
     fn field_bytes(&self, at: usize) -> &[u8];
@@ -350,18 +481,6 @@ trait Splittable {
     fn line(&self) -> u64;
     /// Appends the record to `batch`.
     fn append_to(&self, batch: &mut RecordBatch);
-}
-
-impl Splittable for csv::ByteRecord {
-    fn field_bytes(&self, at: usize) -> &[u8] {
-        self.get(at).unwrap_or_default()
-    }
-    fn line(&self) -> u64 {
-        self.position().map_or(0, csv::Position::line)
-    }
-    fn append_to(&self, batch: &mut RecordBatch) {
-        batch.push(self);
-    }
 }
 
 impl Splittable for Record<'_> {
@@ -542,8 +661,7 @@ mod tests {
     /// The entities of each batch a splitter of `max_records` cuts `rows`
     /// (`entity,value` lines) into, or why it gave up.
     fn split(rows: &str, max_records: usize) -> Result<Vec<String>, WholeReason> {
-        let csv = format!("entity,value\n{rows}");
-        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let records = RecordBatch::from_unquoted(rows.as_bytes().to_vec(), b',', 2);
         let mut splitter = Splitter::new(0, max_records, usize::MAX);
         let mut batches = Vec::new();
         let entities = |batch: &RecordBatch| {
@@ -553,8 +671,7 @@ mod tests {
                 .collect();
             names.join(" ")
         };
-        let mut record = csv::ByteRecord::new();
-        while reader.read_byte_record(&mut record).unwrap() {
+        for record in records.records() {
             match splitter.push(&record) {
                 Split::Same => {}
                 Split::Full(batch) => batches.push(entities(&batch)),
@@ -598,5 +715,129 @@ mod tests {
             .to_string(),
             "entity `A` appears again on line 5 after other entities (first on line 2): the file is not grouped by entity, so it was read whole and memory grows with the file; sort it by entity to stream it"
         );
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::compile::compile;
+    use crate::data::records::{each_record, open_csv};
+    use crate::evaluate::read::read_data_from;
+    use crate::pack::RulePack;
+    use crate::source::SourceFile;
+
+    /// A wide pack reading fields separated by `delimiter`: a ratio (an
+    /// error where `b` is zero) and `a` negated.
+    fn rules(delimiter: u8) -> CompiledRuleSet {
+        let d = char::from(delimiter);
+        let manifest = format!(
+            r#"[pack]
+id = "chunks"
+version = "1"
+[data]
+entity = "entity"
+delimiter = "{d}"
+dimensions = ["segment"]
+[fields]
+a = "a"
+b = "b"
+[[indicator]]
+id = "ratio"
+formula = "a / b"
+[[indicator]]
+id = "negated"
+formula = "-a"
+"#
+        );
+        let pack = RulePack::from_sources(SourceFile::new("pack.toml", manifest), vec![]).unwrap();
+        let rules = compile(pack, &[]).unwrap();
+        assert_eq!(rules.pack.data_shape().delimiter, delimiter);
+        rules
+    }
+
+    fn cells(results: &ResultSet) -> Vec<String> {
+        results
+            .cells()
+            .map(|(_, row, _, indicator, cell)| format!("{row:?} {} {cell:?}", indicator.id))
+            .collect()
+    }
+
+    /// A wide CSV text: per row an entity (in runs, maybe coming back), a
+    /// segment that may be quoted over lines, `a` and `b` of some kind, a
+    /// line end and blank lines; then raw bytes (a quote left open…).
+    fn text(d: char, rows: &[(u8, u8, u8, u8, u8)], tail: &[u8]) -> Vec<u8> {
+        let mut text = format!("entity{d}segment{d}a{d}b\n").into_bytes();
+        for &(entity, run, kind, end, blanks) in rows {
+            let end = ["\n", "\n", "\r\n", "\r"][usize::from(end % 4)];
+            for i in 0..run {
+                let entity = ["A", " B", "\"C\"", "D\"d", "\"E\nF\""][usize::from(entity % 5)];
+                let (segment, a, b) = match (kind + i) % 8 {
+                    0 => ("s", "1".to_owned(), "2".to_owned()),
+                    1 => ("\"s\r\nt\"", "-3.5".to_owned(), "0".to_owned()),
+                    2 => ("s", "x".to_owned(), "4".to_owned()),
+                    3 => ("\"s\"\"\"", String::new(), "7".to_owned()),
+                    4 => ("t", format!("\"1{d}5\""), "1".to_owned()),
+                    5 => ("s", "2".to_owned(), format!("3{d}9")),
+                    6 => ("", "10".to_owned(), "4".to_owned()),
+                    _ => ("u", "8".to_owned(), "2".to_owned()),
+                };
+                text.extend_from_slice(format!("{entity}{d}{segment}{d}{a}{d}{b}{end}").as_bytes());
+                text.extend_from_slice(end.repeat(usize::from(blanks)).as_bytes());
+            }
+        }
+        text.extend_from_slice(tail);
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn streaming_in_small_chunks_gives_what_reading_whole_gives(
+            semicolon in any::<bool>(),
+            rows in prop::collection::vec((0u8..5, 1u8..5, 0u8..8, 0u8..4, 0u8..2), 0..25),
+            tail in prop::collection::vec(prop::sample::select(b"\"\n\r,;A1 ".to_vec()), 0..5),
+            size in 1usize..160,
+            threads in 1usize..3,
+        ) {
+            let delimiter = if semicolon { b';' } else { b',' };
+            let rules = rules(delimiter);
+            let text = text(char::from(delimiter), &rows, &tail);
+            let whole = read_data_from(&rules, &mut &text[..], "d.csv");
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let streamed = pool.install(|| stream_csv(&rules, &text[..], "d.csv", size));
+            match (streamed, whole) {
+                (Ok(Streamed::Done(done)), Ok(table)) => {
+                    prop_assert_eq!(cells(&done.results), cells(&evaluate(&rules, &table)));
+                    let warnings: Warnings = table.warnings().iter().cloned().collect();
+                    prop_assert_eq!(done.warnings, warnings);
+                }
+                // Then `evaluate_file` reads it whole, whatever that gives.
+                (Ok(Streamed::Whole(WholeReason::NotGrouped { entity, line, first_line })), _) => {
+                    // The entity is on both lines, with another between them.
+                    let (mut csv, _) = open_csv(&text[..], "d.csv", rules.pack.data_shape()).unwrap();
+                    let mut records = Vec::new();
+                    // Those before a quote left open, if one is.
+                    let _ = each_record(&mut csv, "d.csv", |r| {
+                        let name = String::from_utf8_lossy(r.get(0).unwrap_or_default().trim_ascii());
+                        records.push((r.position().unwrap().line(), name.into_owned()));
+                        Ok(None::<()>)
+                    });
+                    // Its first record is on `first_line`; one on `line` comes after another entity's.
+                    let first = records.iter().position(|r| r.1 == entity);
+                    prop_assert_eq!(first.map(|f| records[f].0), Some(first_line), "{:?}", records);
+                    let first = first.unwrap_or_default();
+                    let other = records[first..].iter().position(|r| r.1 != entity).map_or(records.len(), |o| first + o);
+                    prop_assert!(
+                        records[other..].iter().any(|r| *r == (line, entity.clone())),
+                        "`{}` back on line {}: {:?}", entity, line, records
+                    );
+                }
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "streamed {:?}, whole {:?}", a.map(|_| ()), b.map(|_| ())),
+            }
+        }
     }
 }
