@@ -272,6 +272,7 @@ pub struct Record<'a> {
 impl<'a> Record<'a> {
     /// The bytes of field `field`; empty when the record is shorter.
     #[must_use]
+    #[inline]
     pub fn field(&self, field: usize) -> &'a [u8] {
         let batch = self.batch;
         let first = batch.record_starts[self.index];
