@@ -18,6 +18,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
+use crate::compile::set::CompiledRuleSet;
 use crate::data::period::Chronology;
 use crate::data::table::DataWarning;
 use crate::evaluate::result::{ResultSet, RowKey};
@@ -288,8 +289,19 @@ impl Slots {
     /// Nothing gathered yet, for results of the pack of `results` (any part).
     #[must_use]
     pub fn new(results: &ResultSet) -> Self {
+        Self::of_pack(results.pack.clone())
+    }
+
+    /// Nothing gathered yet, for results of `rules`.
+    #[must_use]
+    pub fn for_rules(rules: &CompiledRuleSet) -> Self {
+        Self::of_pack(rules.pack.clone())
+    }
+
+    fn of_pack(pack: Arc<RulePack>) -> Self {
         Self {
-            pack: results.pack.clone(),
+            items: vec![BTreeMap::new(); pack.matrices().len()],
+            pack,
             matrices_only: false,
             rows: 0,
             entities: HashMap::new(),
@@ -299,7 +311,6 @@ impl Slots {
             places: Vec::new(),
             groups: HashMap::new(),
             values: Vec::new(),
-            items: vec![BTreeMap::new(); results.pack().matrices().len()],
         }
     }
 
