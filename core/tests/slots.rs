@@ -52,16 +52,31 @@ standard_max = 4
 }
 
 /// One entity's rows: its group and, per period, its value (`None`: empty).
-type Entity = (usize, Vec<Option<i64>>);
+type Entity = (usize, Vec<Option<String>>);
+
+/// A value among a few, so that ties are common, written with 0 to 2
+/// places (`5`, `5.0`, `0.05`…); now and then 10^28 or 10^-11, which
+/// together cannot be integers of one scale in an `i128` (and a few 10^28
+/// overflow the sum, leaving the slot without figures).
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        20 => (-3..8i64, 0..3u32, any::<bool>()).prop_map(|(m, scale, padded)| {
+            let m = if padded { m * 10_i64.pow(scale) } else { m };
+            Decimal::new(m, scale).to_string()
+        }),
+        1 => Just(format!("1{}", "0".repeat(28))),
+        1 => Just("0.00000000001".to_owned()),
+    ]
+}
 
 /// 1 to 29 entities in four groups (so groups of 1, 2 and many), over 1
-/// to 3 periods, values among a few so that ties are common, some empty.
+/// to 3 periods, some values empty.
 fn entities() -> impl Strategy<Value = Vec<Entity>> {
     (1..=3usize).prop_flat_map(|periods| {
         prop::collection::vec(
             (
                 0..4usize,
-                prop::collection::vec(prop::option::weighted(0.85, -3..8i64), periods),
+                prop::collection::vec(prop::option::weighted(0.85, value()), periods),
             ),
             1..30,
         )
@@ -72,7 +87,7 @@ fn csv(entities: &[Entity], first: usize) -> String {
     let mut csv = String::from("entity,period,group,x\n");
     for (k, (group, values)) in entities.iter().enumerate() {
         for (p, value) in values.iter().enumerate() {
-            let value = value.map(|v| v.to_string()).unwrap_or_default();
+            let value = value.as_deref().unwrap_or_default();
             csv.push_str(&format!(
                 "E{:03},2024-{:02},g{group},{value}\n",
                 first + k,
@@ -114,7 +129,10 @@ fn counted(results: &ResultSet, row: usize, indicator: usize) -> Option<PeerStan
         .collect();
     peers.sort_unstable();
     let n = peers.len();
-    let mean = peers.iter().sum::<Decimal>() / Decimal::from(n);
+    let sum = peers
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(*p))?;
+    let mean = sum / Decimal::from(n);
     let median = if n % 2 == 1 {
         peers[n / 2]
     } else {

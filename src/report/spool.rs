@@ -526,8 +526,14 @@ fn decode(bytes: &[u8], kinds: &[&'static str]) -> Option<Part> {
     })
 }
 
+/// `len` in LEB128: 7 bits a byte, low first, the high bit set on all but the last.
 fn put_len(bytes: &mut Vec<u8>, len: usize) {
-    bytes.extend_from_slice(&(len as u64).to_le_bytes());
+    let mut rest = len;
+    while rest >= 0x80 {
+        bytes.push(u8::try_from(rest & 0x7f).unwrap_or_default() | 0x80);
+        rest >>= 7;
+    }
+    bytes.push(u8::try_from(rest).unwrap_or_default());
 }
 
 fn put_text(bytes: &mut Vec<u8>, text: &str) {
@@ -555,8 +561,17 @@ impl Input<'_> {
         Some(*head)
     }
 
+    /// A length [`put_len`] wrote.
     fn len(&mut self) -> Option<usize> {
-        usize::try_from(u64::from_le_bytes(self.take::<8>()?)).ok()
+        let mut len: usize = 0;
+        for shift in (0..usize::BITS).step_by(7) {
+            let byte = self.take::<1>()?[0];
+            len |= usize::from(byte & 0x7f).checked_shl(shift)?;
+            if byte & 0x80 == 0 {
+                return Some(len);
+            }
+        }
+        None
     }
 
     fn text(&mut self) -> Option<String> {
@@ -574,5 +589,26 @@ impl Input<'_> {
             0 => Some(None),
             _ => self.text().map(Some),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Input, put_len};
+
+    #[test]
+    fn lengths_read_back_as_written() {
+        let lengths = [0, 1, 127, 128, 255, 16_383, 16_384, 1 << 31, usize::MAX];
+        let mut bytes = Vec::new();
+        for &len in &lengths {
+            put_len(&mut bytes, len);
+        }
+        assert_eq!(bytes[..4], [0, 1, 127, 0x80]);
+        let mut input = Input(&bytes);
+        for &len in &lengths {
+            assert_eq!(input.len(), Some(len));
+        }
+        assert_eq!(input.len(), None, "nothing left");
+        assert_eq!(Input(&[0x80, 0x80]).len(), None, "cut short");
     }
 }
