@@ -546,9 +546,11 @@ fn eval(
     let show_progress = progress::wanted(quiet);
     let open_output = || -> anyhow::Result<Box<dyn Write>> {
         Ok(match output {
-            Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
-                anyhow::anyhow!("cannot create {}: {e}", path.display())
-            })?)),
+            Some(path) => {
+                Box::new(BufWriter::new(File::create(path).map_err(|e| {
+                    anyhow::anyhow!("cannot create {}: {e}", path.display())
+                })?))
+            }
             None => Box::new(BufWriter::new(io::stdout().lock())),
         })
     };

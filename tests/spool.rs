@@ -21,7 +21,10 @@ mod balances;
 
 /// Every shipped pack with the example data it reads.
 const EXAMPLES: &[(&str, &str)] = &[
-    ("rules/atencion-cooperativas", "examples/coacsa/cooperativas.csv"),
+    (
+        "rules/atencion-cooperativas",
+        "examples/coacsa/cooperativas.csv",
+    ),
     ("rules/compromisos", "examples/dipres/compromisos.csv"),
     (
         "rules/poa-insafocoop",
@@ -37,7 +40,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("rules/poa-senavex", "examples/senavex/ejecucion_2020.csv"),
     ("rules/poa-senavex", "examples/senavex/ejecucion_2020.xlsx"),
-    ("rules/priorizacion-procesos", "examples/coacsa/procesos.csv"),
+    (
+        "rules/priorizacion-procesos",
+        "examples/coacsa/procesos.csv",
+    ),
     ("rules/sagrario", "examples/sagrario/balances.csv"),
 ];
 
@@ -60,7 +66,11 @@ fn assert_spooled_as_whole(pack: &Path, data: &Path) -> Reading {
                 let mut whole = Vec::new();
                 report::write(&done.results, format, &Origin::now("d"), &mut whole).unwrap();
                 for budget in [SPOOL_BUDGET, 0] {
-                    let what = format!("{} {} {format:?} budget {budget}", pack.display(), data.display());
+                    let what = format!(
+                        "{} {} {format:?} budget {budget}",
+                        pack.display(),
+                        data.display()
+                    );
                     let mut spool = Spool::new(&rules, budget);
                     let read =
                         semaforo::evaluate_file_with(&rules, data, &|_| {}, &mut spool).unwrap();

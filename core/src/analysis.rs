@@ -337,15 +337,12 @@ impl Slots {
                     }
                     _ => (None, String::new()),
                 };
-                items
-                    .entry(key.period.clone())
-                    .or_default()
-                    .push(Item {
-                        row,
-                        score,
-                        criterion,
-                        entity,
-                    });
+                items.entry(key.period.clone()).or_default().push(Item {
+                    row,
+                    score,
+                    criterion,
+                    entity,
+                });
             }
             if self.matrices_only {
                 continue;
@@ -520,7 +517,10 @@ struct PeerSlot {
 #[derive(Debug)]
 enum Keys {
     /// Each decimal × 10^`scale`.
-    Integers { scale: u32, keys: Vec<i128> },
+    Integers {
+        scale: u32,
+        keys: Vec<i128>,
+    },
     Decimals(Vec<Decimal>),
 }
 
@@ -851,15 +851,28 @@ mod tests {
 
     #[test]
     fn keys_as_integers_order_and_count_as_decimals() {
-        let values: Vec<Decimal> = ["1.5", "-2", "1.50", "0.000000000000000000000000001", "3", "-2.25"]
-            .iter()
-            .map(|v| d(v))
-            .collect();
+        let values: Vec<Decimal> = [
+            "1.5",
+            "-2",
+            "1.50",
+            "0.000000000000000000000000001",
+            "3",
+            "-2.25",
+        ]
+        .iter()
+        .map(|v| d(v))
+        .collect();
         let keys = Keys::of(values.clone());
         assert!(matches!(keys, Keys::Integers { scale: 27, .. }));
         let huge = Decimal::MAX;
         let mut probes = values.clone();
-        probes.extend([d("1.4999999999999999999999999999"), d("0"), huge, -huge, d("1e-28")]);
+        probes.extend([
+            d("1.4999999999999999999999999999"),
+            d("0"),
+            huge,
+            -huge,
+            d("1e-28"),
+        ]);
         for probe in probes {
             let below = values.iter().filter(|&&v| v < probe).count();
             assert_eq!(keys.below(probe), below, "{probe}");

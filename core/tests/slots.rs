@@ -207,7 +207,8 @@ fn slot_statistics_are_what_counting_peers_gives_whole_or_in_parts() {
 fn a_lonely_entity_ranks_first_and_ties_share_a_rank() {
     let rules = rules();
     // g0: one entity; g1: values 5, 5, 1 (higher: ranks 1, 1, 3).
-    let csv = "entity,period,group,x\nA,2024-01,g0,2\nB,2024-01,g1,5\nC,2024-01,g1,5\nD,2024-01,g1,1\n";
+    let csv =
+        "entity,period,group,x\nA,2024-01,g0,2\nB,2024-01,g1,5\nC,2024-01,g1,5\nD,2024-01,g1,1\n";
     let results = evaluate(&rules, &table(&rules, csv));
     let analysis = Analysis::of(&results);
     let standing = |row| analysis.peer_standing(row, 0).unwrap();

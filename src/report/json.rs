@@ -102,7 +102,11 @@ impl Array {
         record: Record<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        out.write_all(if self.written == 0 { b"[\n  " } else { b",\n  " })?;
+        out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
         self.written += 1;
         self.buffer.clear();
         serde_json::to_writer_pretty(&mut self.buffer, &JsonRecord { columns, record })?;

@@ -16,8 +16,8 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 use semaforo_core::{
-    Analysis, Cell, GroupResult, Indicator, MatrixCut, PeerStanding, Ranking, ResultSet, RowKey, RulePack,
-    Standard, Variation, round_for_display,
+    Analysis, Cell, GroupResult, Indicator, MatrixCut, PeerStanding, Ranking, ResultSet, RowKey,
+    RulePack, Standard, Variation, round_for_display,
 };
 
 pub use spool::{SPOOL_BUDGET, Spool, Spooled, Tally};

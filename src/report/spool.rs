@@ -45,7 +45,11 @@ impl Tally {
     pub fn new(pack: &RulePack) -> Self {
         Self {
             identity: pack.identity().to_string(),
-            per_row: pack.indicators().iter().filter(|i| i.grain.is_none()).count(),
+            per_row: pack
+                .indicators()
+                .iter()
+                .filter(|i| i.grain.is_none())
+                .count(),
             ..Self::default()
         }
     }
