@@ -364,7 +364,9 @@ impl Slots {
                 }
             };
             for (indicator, values) in self.values[slot].iter_mut().enumerate() {
-                values.extend(part.cell(index, indicator).value);
+                if let Some(value) = part.cell(index, indicator).value {
+                    push_gently(values, value);
+                }
             }
         }
     }
@@ -490,6 +492,16 @@ impl Slots {
         }
         (previous, warnings)
     }
+}
+
+/// Pushes `value`, growing `values` by a quarter when full instead of
+/// doubling: the peer values are most of what [`Slots`] holds, and a
+/// doubled vector is half empty.
+fn push_gently(values: &mut Vec<Decimal>, value: Decimal) {
+    if values.len() == values.capacity() {
+        values.reserve_exact((values.len() / 4).max(16));
+    }
+    values.push(value);
 }
 
 /// `name`'s number in `names`, given a new one the first time.

@@ -20,7 +20,7 @@ use super::{Columns, Format, Record, csv, json, selection_lines};
 
 /// How many bytes of stored parts [`Spool`] keeps in memory before it
 /// spills the rest to a temporary file.
-pub const SPOOL_BUDGET: usize = 64 << 20;
+pub const SPOOL_BUDGET: usize = 32 << 20;
 
 /// The counts the summary line of `eval` and `--strict` need.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
