@@ -531,9 +531,37 @@ enum Keys {
     /// Each decimal × 10^`scale`.
     Integers {
         scale: u32,
-        keys: Vec<i128>,
+        keys: Vec<Wide>,
     },
     Decimals(Vec<Decimal>),
+}
+
+/// An `i128` as four 32-bit words, high (signed) first: ordered as the
+/// `i128`, and of a decimal's size and alignment, so that a vector of
+/// decimals becomes one of these in place, without a second allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Wide(i32, u32, u32, u32);
+
+impl Wide {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "each word takes its 32 bits"
+    )]
+    fn of(n: i128) -> Self {
+        Self(
+            (n >> 96) as i32,
+            (n >> 64) as u32,
+            (n >> 32) as u32,
+            n as u32,
+        )
+    }
+
+    fn get(self) -> i128 {
+        (i128::from(self.0) << 96)
+            | (i128::from(self.1) << 64)
+            | (i128::from(self.2) << 32)
+            | i128::from(self.3)
+    }
 }
 
 impl Default for Keys {
@@ -546,16 +574,17 @@ impl Keys {
     /// `values`, sorted.
     fn of(mut values: Vec<Decimal>) -> Self {
         let scale = values.iter().map(|v| v.scale()).max().unwrap_or(0);
-        let integers: Option<Vec<i128>> = values.iter().map(|&v| integer_at(v, scale)).collect();
-        match integers {
-            Some(mut keys) => {
-                keys.sort_unstable();
-                Self::Integers { scale, keys }
-            }
-            None => {
-                values.sort_unstable();
-                Self::Decimals(values)
-            }
+        if values.iter().all(|&v| integer_at(v, scale).is_some()) {
+            // In place: a `Wide` has a decimal's size and alignment.
+            let mut keys: Vec<Wide> = values
+                .into_iter()
+                .map(|v| Wide::of(integer_at(v, scale).unwrap_or_default()))
+                .collect();
+            keys.sort_unstable();
+            Self::Integers { scale, keys }
+        } else {
+            values.sort_unstable();
+            Self::Decimals(values)
         }
     }
 
@@ -570,8 +599,11 @@ impl Keys {
     fn below(&self, key: Decimal) -> usize {
         match self {
             Self::Integers { scale, keys } => match integer_at(key, *scale) {
-                Some(key) => keys.partition_point(|k| *k < key),
-                None => keys.partition_point(|&k| less(k, *scale, key)),
+                Some(key) => {
+                    let key = Wide::of(key);
+                    keys.partition_point(|k| *k < key)
+                }
+                None => keys.partition_point(|&k| less(k.get(), *scale, key)),
             },
             Self::Decimals(keys) => keys.partition_point(|k| *k < key),
         }
@@ -890,6 +922,20 @@ mod tests {
             assert_eq!(keys.below(probe), below, "{probe}");
         }
         // Too wide for one scale: kept as decimals.
+        for n in [
+            0,
+            1,
+            -1,
+            i128::MAX,
+            i128::MIN,
+            1 << 96,
+            -(1 << 96),
+            12_345 << 40,
+        ] {
+            assert_eq!(Wide::of(n).get(), n);
+            assert_eq!(Wide::of(n).cmp(&Wide::of(1)), n.cmp(&1), "{n}");
+            assert_eq!(Wide::of(n).cmp(&Wide::of(-7)), n.cmp(&-7), "{n}");
+        }
         let wide = Keys::of(vec![huge, d("0.0000000001")]);
         assert!(matches!(wide, Keys::Decimals(_)));
         assert_eq!(wide.below(d("1")), 1);
