@@ -64,7 +64,7 @@ where
     Ok(())
 }
 
-/// The last records (the groups'), on this thread.
+/// Records on this thread: the groups' (the last), or a few small parts'.
 pub(super) fn write_tail<'r>(
     columns: &Columns,
     records: impl Iterator<Item = Record<'r>>,

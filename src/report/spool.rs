@@ -10,6 +10,7 @@
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use semaforo_core::{
     Cell, CompiledRuleSet, DataWarning, GroupResult, ResultParts, ResultSet, RowKey, RulePack,
@@ -236,19 +237,42 @@ impl Spooled<'_> {
         }
         let mut first = 0;
         let mut parts = store.read_back()?;
+        // Small parts (a streamed batch) are formatted as CSV several at
+        // once on the rayon pool; a large one (a file read whole) alone.
+        let mut pending: Vec<(usize, Part)> = Vec::new();
+        let mut pending_rows = 0;
         while let Some(part) = parts.next_part()? {
             let rows = part.rows.len();
-            let records = |range: std::ops::Range<usize>| part.records(pack, &stats, first, range);
             match format {
-                Format::Csv => csv::write_rows(&columns, rows, records, out)?,
+                Format::Csv if rows >= CSV_ROWS_AT_ONCE => {
+                    write_csv_parts(&columns, pack, &stats, &std::mem::take(&mut pending), out)?;
+                    pending_rows = 0;
+                    let records = |range| part.records(pack, &stats, first, range);
+                    csv::write_rows(&columns, rows, records, out)?;
+                }
+                Format::Csv => {
+                    pending.push((first, part));
+                    pending_rows += rows;
+                    if pending_rows >= CSV_ROWS_AT_ONCE {
+                        write_csv_parts(
+                            &columns,
+                            pack,
+                            &stats,
+                            &std::mem::take(&mut pending),
+                            out,
+                        )?;
+                        pending_rows = 0;
+                    }
+                }
                 _ => {
-                    for record in records(0..rows) {
+                    for record in part.records(pack, &stats, first, 0..rows) {
                         json.push(&columns, record, out)?;
                     }
                 }
             }
             first += rows;
         }
+        write_csv_parts(&columns, pack, &stats, &pending, out)?;
         let group_records = groups.iter().map(|group| Record::of_group(pack, group));
         match format {
             Format::Csv => csv::write_tail(&columns, group_records, out),
@@ -260,6 +284,33 @@ impl Spooled<'_> {
             }
         }
     }
+}
+
+/// Rows of small parts formatted together as CSV.
+const CSV_ROWS_AT_ONCE: usize = 2048;
+
+/// The CSV records of `parts` (each with the index of its first row),
+/// each part formatted on the rayon pool, written in order.
+fn write_csv_parts(
+    columns: &Columns,
+    pack: &RulePack,
+    stats: &SlotStats,
+    parts: &[(usize, Part)],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let pieces: Vec<io::Result<Vec<u8>>> = parts
+        .par_iter()
+        .map(|(first, part)| {
+            let mut piece = Vec::new();
+            let records = part.records(pack, stats, *first, 0..part.rows.len());
+            csv::write_tail(columns, records, &mut piece)?;
+            Ok(piece)
+        })
+        .collect();
+    for piece in pieces {
+        out.write_all(&piece?)?;
+    }
+    Ok(())
 }
 
 /// One part read back.
