@@ -523,6 +523,14 @@ struct Strictness {
     strict: bool,
 }
 
+/// Prints the warnings of reading `data`, and why it was read whole when it was not grouped.
+fn report_reading(data: &Path, warnings: &semaforo::Warnings, reading: &semaforo::Reading) {
+    print_warnings(&data.display().to_string(), warnings);
+    if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) = reading {
+        eprintln!("{}: note: {reason}", data.display());
+    }
+}
+
 fn eval(
     dir: &Path,
     data: &Path,
@@ -542,75 +550,70 @@ fn eval(
         );
     }
     let show_progress = progress::wanted(quiet);
-    let semaforo::FileEvaluation {
-        results,
-        mut warnings,
-        reading,
-    } = progress::evaluate(&rules, data, show_progress)?;
-    warnings.extend(semaforo::Analysis::period_warnings(&results));
-    print_warnings(&data.display().to_string(), &warnings);
-    if let semaforo::Reading::Whole(reason @ semaforo::WholeReason::NotGrouped { .. }) = &reading {
-        eprintln!("{}: note: {reason}", data.display());
-    }
-    let step = progress::step("writing", show_progress);
-    let mut out: Box<dyn Write> = match output {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).map_err(|e| {
-                anyhow::anyhow!("cannot create {}: {e}", path.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+    let open_output = || -> anyhow::Result<Box<dyn Write>> {
+        Ok(match output {
+            Some(path) => {
+                Box::new(BufWriter::new(File::create(path).map_err(|e| {
+                    anyhow::anyhow!("cannot create {}: {e}", path.display())
+                })?))
+            }
+            None => Box::new(BufWriter::new(io::stdout().lock())),
+        })
     };
-    report::write(
-        &results,
-        format,
-        &report::Origin::now(data.display().to_string()),
-        &mut out,
-    )?;
-    out.flush()?;
-    if let Some(step) = step {
-        step.finish_and_clear();
-    }
+    let (tally, selection, mut warnings) = if matches!(format, Format::Csv | Format::Json) {
+        // Part by part: memory grows with the slots of the analysis, not the cells.
+        let mut spool = report::Spool::new(&rules, report::SPOOL_BUDGET);
+        let semaforo::FileReading {
+            mut warnings,
+            reading,
+        } = progress::evaluate_with(&rules, data, show_progress, &mut spool)?;
+        let spooled = spool.finish()?;
+        warnings.extend(spooled.period_warnings().iter().cloned());
+        report_reading(data, &warnings, &reading);
+        let step = progress::step("writing", show_progress);
+        let tally = spooled.tally().clone();
+        let selection = spooled.selection_summary();
+        let mut out = open_output()?;
+        spooled.write(format, &mut out)?;
+        out.flush()?;
+        if let Some(step) = step {
+            step.finish_and_clear();
+        }
+        (tally, selection, warnings)
+    } else {
+        let semaforo::FileEvaluation {
+            results,
+            mut warnings,
+            reading,
+        } = progress::evaluate(&rules, data, show_progress)?;
+        warnings.extend(semaforo::Analysis::period_warnings(&results));
+        report_reading(data, &warnings, &reading);
+        let step = progress::step("writing", show_progress);
+        let mut out = open_output()?;
+        report::write(
+            &results,
+            format,
+            &report::Origin::now(data.display().to_string()),
+            &mut out,
+        )?;
+        out.flush()?;
+        if let Some(step) = step {
+            step.finish_and_clear();
+        }
+        (
+            report::Tally::of(&results),
+            report::selection_summary(&results),
+            warnings,
+        )
+    };
     if !quiet {
-        for line in report::selection_summary(&results) {
+        for line in selection {
             eprintln!("{line}");
         }
-        let per_row = rules
-            .pack()
-            .indicators()
-            .iter()
-            .filter(|i| i.grain.is_none())
-            .count();
-        let groups = if results.groups().is_empty() {
-            String::new()
-        } else {
-            format!(" + {} group cells", results.groups().len())
-        };
-        let not_applicable = results
-            .cells()
-            .map(|(.., cell)| cell)
-            .chain(results.groups().iter().map(|g| &g.cell))
-            .filter(|cell| {
-                cell.error
-                    .as_ref()
-                    .is_some_and(|e| e.kind() == "division_by_zero")
-            })
-            .count();
-        let not_applicable = if not_applicable > 0 {
-            format!(" ({not_applicable} of them not applicable: a zero base)")
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "{}: {} rows × {per_row} indicators = {} cells{groups}, {} with errors{not_applicable}",
-            results.identity(),
-            results.rows().len(),
-            results.rows().len() * per_row,
-            results.error_count()
-        );
+        eprintln!("{}", tally.line());
     }
-    let errors = results.error_count();
-    let warnings = warnings.total();
+    let errors = tally.errors;
+    let warnings = std::mem::take(&mut warnings).total();
     if strict && (errors > 0 || warnings > 0) {
         eprintln!(
             "semaforo: --strict: {errors} cell(s) with errors, {warnings} data warning(s); exit status {STRICT_PROBLEMS}"

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use semaforo::{CompiledRuleSet, DataError, FileEvaluation};
+use semaforo::{CompiledRuleSet, DataError, FileEvaluation, FileReading, ResultParts};
 
 /// Whether to draw progress at all.
 #[must_use]
@@ -31,6 +31,26 @@ pub fn evaluate(
     }
     let bar = bytes_bar("reading and evaluating", path);
     let done = semaforo::evaluate_file(rules, path, &|read| bar.set_position(read));
+    bar.finish_and_clear();
+    done
+}
+
+/// [`evaluate`] handing the results to `parts` part by part (see
+/// [`semaforo::evaluate_file_with`]).
+///
+/// # Errors
+/// As [`semaforo::evaluate_file`].
+pub fn evaluate_with(
+    rules: &CompiledRuleSet,
+    path: &Path,
+    show: bool,
+    parts: &mut dyn ResultParts,
+) -> Result<FileReading, DataError> {
+    if !show {
+        return semaforo::evaluate_file_with(rules, path, &|_| {}, parts);
+    }
+    let bar = bytes_bar("reading and evaluating", path);
+    let done = semaforo::evaluate_file_with(rules, path, &|read| bar.set_position(read), parts);
     bar.finish_and_clear();
     done
 }

@@ -44,7 +44,7 @@ mod pack;
 mod source;
 
 pub use acceptance::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
-pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, Variation};
+pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, SlotStats, Slots, Variation};
 pub use compile::cancel::Cancel;
 pub use compile::inputs::InputFunction;
 pub use compile::math::FormulaFailure;
@@ -70,7 +70,10 @@ pub use evaluate::assess::{Assessment, assess};
 pub use evaluate::explain::{
     BandReason, BandScore, Explanation, IndicatorExplanation, InputExplanation, InputValue, explain,
 };
-pub use evaluate::file::{FileEvaluation, Reading, WholeReason, evaluate_file};
+pub use evaluate::file::{
+    FileEvaluation, FileReading, Reading, ResultParts, WholeReason, evaluate_file,
+    evaluate_file_with,
+};
 pub use evaluate::read::{read_data, read_data_from, read_records};
 pub use evaluate::result::{Cell, CellError, GroupResult, LimitKind, ResultSet, RowKey};
 pub use evaluate::{evaluate, evaluate_with};

@@ -2,11 +2,12 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use super::{Column, Record, Sheet, exact_or_none};
+use super::{Column, Columns, Record, Sheet, exact_or_none};
 
 /// Rows formatted together by one thread.
 const ROWS_PER_PIECE: usize = 64;
@@ -14,12 +15,34 @@ const ROWS_PER_PIECE: usize = 64;
 const PIECES_AT_ONCE: usize = 32;
 
 pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_header(&sheet.columns, out)?;
+    write_rows(
+        &sheet.columns,
+        sheet.results.rows().len(),
+        |rows| sheet.row_records(rows),
+        out,
+    )?;
+    write_tail(&sheet.columns, sheet.group_records(), out)
+}
+
+/// The header line.
+pub(super) fn write_header(columns: &Columns, out: &mut dyn Write) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(sheet.columns.keyed().map(|(_, key)| key))?;
-    csv.flush()?;
-    let out = csv.into_inner().map_err(csv::IntoInnerError::into_error)?;
-    // Rows are formatted on the rayon pool in pieces, written in order.
-    let rows = sheet.results.rows().len();
+    csv.write_record(columns.keyed().map(|(_, key)| key))?;
+    csv.flush()
+}
+
+/// The records of `rows` rows, formatted on the rayon pool in pieces
+/// (`records` gives those of a range of rows), written in order.
+pub(super) fn write_rows<'r, I>(
+    columns: &Columns,
+    rows: usize,
+    records: impl Fn(Range<usize>) -> I + Sync,
+    out: &mut dyn Write,
+) -> io::Result<()>
+where
+    I: Iterator<Item = Record<'r>>,
+{
     let window = ROWS_PER_PIECE * PIECES_AT_ONCE;
     for start in (0..rows).step_by(window) {
         let end = rows.min(start + window);
@@ -30,7 +53,7 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
             .map(|first| {
                 let last = end.min(first + ROWS_PER_PIECE);
                 let mut piece = csv::Writer::from_writer(Vec::new());
-                write_records(sheet, sheet.row_records(first..last), &mut piece)?;
+                write_records(columns, records(first..last), &mut piece)?;
                 piece.into_inner().map_err(csv::IntoInnerError::into_error)
             })
             .collect();
@@ -38,17 +61,26 @@ pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
             out.write_all(&piece?)?;
         }
     }
+    Ok(())
+}
+
+/// Records on this thread: the groups' (the last), or a few small parts'.
+pub(super) fn write_tail<'r>(
+    columns: &Columns,
+    records: impl Iterator<Item = Record<'r>>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
-    write_records(sheet, sheet.group_records(), &mut csv)?;
+    write_records(columns, records, &mut csv)?;
     csv.flush()
 }
 
 fn write_records<'r, W: Write>(
-    sheet: &Sheet<'_>,
+    columns: &Columns,
     records: impl Iterator<Item = Record<'r>>,
     csv: &mut csv::Writer<W>,
 ) -> io::Result<()> {
-    let columns: Vec<Column> = sheet.columns.keyed().map(|(column, _)| column).collect();
+    let columns: Vec<Column> = columns.keyed().map(|(column, _)| column).collect();
     let mut number = itoa::Buffer::new();
     for r in records {
         for &column in &columns {

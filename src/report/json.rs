@@ -77,13 +77,56 @@ impl Serialize for JsonRecord<'_, '_> {
 }
 
 pub(super) fn write(sheet: &Sheet<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let array: Vec<JsonRecord<'_, '_>> = sheet
-        .records()
-        .map(|record| JsonRecord {
-            columns: &sheet.columns,
-            record,
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &array)?;
-    writeln!(out)
+    let mut array = Array::default();
+    for record in sheet.records() {
+        array.push(&sheet.columns, record, out)?;
+    }
+    array.end(out)
+}
+
+/// A JSON array written one record at a time, byte for byte as
+/// `serde_json::to_writer_pretty` writes the whole array, then a new line.
+#[derive(Default)]
+pub(super) struct Array {
+    /// Records written so far.
+    written: usize,
+    /// The record being written.
+    buffer: Vec<u8>,
+}
+
+impl Array {
+    /// Writes `record` as the array's next element.
+    pub(super) fn push(
+        &mut self,
+        columns: &Columns,
+        record: Record<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
+        self.written += 1;
+        self.buffer.clear();
+        serde_json::to_writer_pretty(&mut self.buffer, &JsonRecord { columns, record })?;
+        // One level deeper: strings hold no raw line breaks, so every one
+        // is the formatter's.
+        for (i, line) in self.buffer.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.write_all(b"\n  ")?;
+            }
+            out.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the array.
+    pub(super) fn end(self, out: &mut dyn Write) -> io::Result<()> {
+        if self.written == 0 {
+            out.write_all(b"[]\n")
+        } else {
+            out.write_all(b"\n]\n")
+        }
+    }
 }

@@ -6,6 +6,7 @@
 mod csv;
 mod html;
 mod json;
+mod spool;
 mod table;
 #[cfg(feature = "xlsx")]
 mod xlsx;
@@ -14,7 +15,12 @@ use std::io::{self, Write};
 use std::ops::Range;
 
 use rust_decimal::Decimal;
-use semaforo_core::{Analysis, Cell, Indicator, ResultSet, Standard, round_for_display};
+use semaforo_core::{
+    Analysis, Cell, GroupResult, Indicator, MatrixCut, PeerStanding, Ranking, ResultSet, RowKey,
+    RulePack, Standard, Variation, round_for_display,
+};
+
+pub use spool::{SPOOL_BUDGET, Spool, Spooled, Tally};
 
 /// An output format of `semaforo eval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,16 +105,19 @@ pub fn write(
 /// One line per matrix and period: how many were selected and the cut.
 #[must_use]
 pub fn selection_summary(results: &ResultSet) -> Vec<String> {
-    Analysis::selections(results)
-        .iter()
+    selection_lines(results.pack(), &Analysis::selections(results))
+}
+
+/// [`selection_summary`] of the selections `cuts` of `pack`'s matrices.
+fn selection_lines(pack: &RulePack, cuts: &[MatrixCut]) -> Vec<String> {
+    cuts.iter()
         .map(|cut| {
             let period = cut
                 .period
                 .as_deref()
                 .map(|p| format!(" {p}"))
                 .unwrap_or_default();
-            let rule = match &results
-                .pack()
+            let rule = match &pack
                 .matrices()
                 .iter()
                 .find(|m| m.id == cut.matrix)
@@ -131,7 +140,10 @@ pub fn selection_summary(results: &ResultSet) -> Vec<String> {
         .collect()
 }
 
-/// The results with what every format needs to lay them out.
+/// The results with what every format needs to lay them out: the whole
+/// result set and its [`Analysis`], a figure per cell. The table, the
+/// workbook and the HTML page (for people, of a size people read) are
+/// written from it; CSV and JSON from a [`Spool`] too, part by part.
 struct Sheet<'a> {
     results: &'a ResultSet,
     analysis: Analysis,
@@ -257,11 +269,18 @@ struct Columns {
 impl Columns {
     /// The columns of `results`.
     fn of(results: &ResultSet) -> Self {
-        let pack = results.pack();
-        let levels = !results.groups().is_empty();
-        let period = results.rows().iter().any(|r| r.period.is_some());
+        Self::new(
+            results.pack(),
+            !results.groups().is_empty(),
+            results.rows().iter().any(|r| r.period.is_some()),
+            results.rows().iter().any(|r| r.peer_group.is_some()),
+        )
+    }
+
+    /// The columns of results of `pack` with group results (`levels`),
+    /// rows with a period (`period`) or a peer group (`peers`).
+    fn new(pack: &RulePack, levels: bool, period: bool, peers: bool) -> Self {
         let flags = pack.fields().iter().any(|f| f.flag.is_some());
-        let peers = results.rows().iter().any(|r| r.peer_group.is_some());
         let matrices = !pack.matrices().is_empty();
         let mut all = Vec::new();
         if levels {
@@ -380,46 +399,56 @@ impl<'a> Sheet<'a> {
                 .filter(|(_, indicator)| indicator.grain.is_none())
                 .map(move |(index, indicator)| {
                     let cell = self.results.cell(row_index, index);
-                    let variation = self.analysis.variation(row_index, index);
-                    let standing = self.analysis.peer_standing(row_index, index);
-                    let ranking = self.analysis.ranking(row_index, index);
-                    Record {
-                        entity: &row.entity,
-                        period: row.period.as_deref(),
-                        level: "row",
-                        peer_group: row.peer_group.as_deref(),
-                        previous: variation.map(|v| v.previous),
-                        variation: variation.map(|v| v.absolute),
-                        variation_pct: variation.and_then(|v| v.relative),
-                        peer_size: standing.map(|s| s.size),
-                        peer_mean: standing.map(|s| s.mean),
-                        peer_median: standing.map(|s| s.median),
-                        from_peer_mean: standing.map(|s| s.from_mean),
-                        from_peer_median: standing.map(|s| s.from_median),
-                        peer_rank: standing.map(|s| s.rank),
-                        rank: ranking.map(|r| r.rank),
-                        selected: ranking.map(|r| r.selected),
-                        ..self.record(index, indicator, cell)
-                    }
+                    Record::of_row(
+                        row,
+                        self.record(indicator, cell),
+                        self.analysis.variation(row_index, index).copied(),
+                        self.analysis.peer_standing(row_index, index).cloned(),
+                        self.analysis.ranking(row_index, index).copied(),
+                    )
                 })
         })
     }
 
     /// The records of the indicators with a grain, group by group.
     fn group_records(&self) -> impl Iterator<Item = Record<'_>> {
-        self.results.groups().iter().map(move |group| {
-            let indicator = &self.results.pack().indicators()[group.indicator];
-            Record {
-                entity: &group.entity,
-                period: group.period.as_deref(),
-                level: &group.level,
-                ..self.record(group.indicator, indicator, &group.cell)
-            }
-        })
+        let pack = self.results.pack();
+        self.results
+            .groups()
+            .iter()
+            .map(move |group| Record::of_group(pack, group))
     }
 
     /// The figures every record has.
-    fn record(&self, index: usize, indicator: &'a Indicator, cell: &'a Cell) -> Record<'a> {
+    fn record(&self, indicator: &'a Indicator, cell: &'a Cell) -> Record<'a> {
+        Record::of_cell(
+            self.results.pack(),
+            indicator,
+            cell,
+            cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
+        )
+    }
+
+    /// A value rounded for display with its unit's suffix.
+    fn displayed(&self, indicator: &Indicator, value: Decimal) -> String {
+        let suffix = self.results.pack().labels().unit_suffix(indicator.unit);
+        format!("{}{suffix}", round_for_display(value, indicator.decimals))
+    }
+}
+
+impl<'a> Record<'a> {
+    /// The figures every record has: `cell` of `indicator` of `pack`,
+    /// with its `error` (kind and message).
+    fn of_cell(
+        pack: &'a RulePack,
+        indicator: &'a Indicator,
+        cell: &'a Cell,
+        error: Option<(&'static str, String)>,
+    ) -> Self {
+        let band = indicator
+            .band_set
+            .zip(cell.band)
+            .map(|(set, band)| pack.band_sets()[set].levels[band].label.as_str());
         Record {
             entity: "",
             period: None,
@@ -430,8 +459,8 @@ impl<'a> Sheet<'a> {
             value: cell.value.map(exact),
             standard: indicator.standard.map(standard_text),
             compliance: cell.compliance.map(exact),
-            band: self.results.band_label(index, cell),
-            error: cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
+            band,
+            error,
             previous: None,
             variation: None,
             variation_pct: None,
@@ -446,10 +475,62 @@ impl<'a> Sheet<'a> {
         }
     }
 
-    /// A value rounded for display with its unit's suffix.
-    fn displayed(&self, indicator: &Indicator, value: Decimal) -> String {
-        let suffix = self.results.pack().labels().unit_suffix(indicator.unit);
-        format!("{}{suffix}", round_for_display(value, indicator.decimals))
+    /// The record of a group result of an indicator of `pack`.
+    fn of_group(pack: &'a RulePack, group: &'a GroupResult) -> Self {
+        let indicator = &pack.indicators()[group.indicator];
+        let cell = &group.cell;
+        Record {
+            entity: &group.entity,
+            period: group.period.as_deref(),
+            level: &group.level,
+            ..Record::of_cell(
+                pack,
+                indicator,
+                cell,
+                cell.error.as_ref().map(|e| (e.kind(), e.to_string())),
+            )
+        }
+    }
+
+    /// `cell`'s record (see [`Record::of_cell`]) on the row keyed `row`,
+    /// with the cell's variation, peer standing and ranking.
+    fn of_row(
+        row: &'a RowKey,
+        cell: Self,
+        variation: Option<Variation>,
+        standing: Option<PeerStanding>,
+        ranking: Option<Ranking>,
+    ) -> Self {
+        let (peer_size, peer_mean, peer_median, from_peer_mean, from_peer_median, peer_rank) =
+            match standing {
+                Some(s) => (
+                    Some(s.size),
+                    Some(s.mean),
+                    Some(s.median),
+                    Some(s.from_mean),
+                    Some(s.from_median),
+                    Some(s.rank),
+                ),
+                None => (None, None, None, None, None, None),
+            };
+        Record {
+            entity: &row.entity,
+            period: row.period.as_deref(),
+            level: "row",
+            peer_group: row.peer_group.as_deref(),
+            previous: variation.map(|v| v.previous),
+            variation: variation.map(|v| v.absolute),
+            variation_pct: variation.and_then(|v| v.relative),
+            peer_size,
+            peer_mean,
+            peer_median,
+            from_peer_mean,
+            from_peer_median,
+            peer_rank,
+            rank: ranking.map(|r| r.rank),
+            selected: ranking.map(|r| r.selected),
+            ..cell
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! grouped is read again whole, and the caller is told why. A spreadsheet
 //! is read whole into typed records, then cut and evaluated the same way.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
 use std::fmt;
@@ -107,7 +108,8 @@ impl fmt::Display for WholeReason {
 /// (for a spreadsheet, once, with the bytes its records hold).
 ///
 /// The results are the same as [`crate::read_data`] then
-/// [`crate::evaluate`], whatever the number of threads.
+/// [`crate::evaluate`], whatever the number of threads: the parts
+/// [`evaluate_file_with`] hands over, as one set.
 ///
 /// ```no_run
 /// use semaforo_core::{evaluate_file, load_and_compile};
@@ -124,12 +126,68 @@ pub fn evaluate_file(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FileEvaluation, DataError> {
+    let mut parts: Vec<ResultSet> = Vec::new();
+    let FileReading { warnings, reading } = evaluate_file_with(rules, path, progress, &mut parts)?;
+    let results = if parts.len() == 1 {
+        parts.pop().unwrap_or_else(|| unreachable!("one part"))
+    } else {
+        ResultSet::concat(rules.pack.clone(), parts)
+    };
+    Ok(FileEvaluation {
+        results,
+        warnings,
+        reading,
+    })
+}
+
+/// Where [`evaluate_file_with`] hands the results over, part by part.
+pub trait ResultParts {
+    /// The next part: the rows of whole entities (every row of an entity is
+    /// in one part), in input order, after every part handed before it.
+    /// A file read whole is one part, with the group results.
+    fn part(&mut self, part: ResultSet);
+    /// Forget every part handed over so far: the file is read again whole
+    /// (an entity came back after its batch, see [`WholeReason::NotGrouped`]).
+    fn restart(&mut self);
+}
+
+/// Gathers the parts, for one set.
+impl ResultParts for Vec<ResultSet> {
+    fn part(&mut self, part: ResultSet) {
+        self.push(part);
+    }
+    fn restart(&mut self) {
+        self.clear();
+    }
+}
+
+/// How [`evaluate_file_with`] read a file, and what was odd in it.
+#[derive(Debug)]
+pub struct FileReading {
+    /// As [`FileEvaluation::warnings`].
+    pub warnings: Warnings,
+    /// Whether the file was streamed, and if not, why.
+    pub reading: Reading,
+}
+
+/// [`evaluate_file`] handing each evaluated batch to `parts` as soon as it
+/// and every batch before it are done, instead of keeping them all: memory
+/// then grows with what `parts` keeps.
+///
+/// # Errors
+/// As [`evaluate_file`]; the parts before the error may have been handed over.
+pub fn evaluate_file_with(
+    rules: &CompiledRuleSet,
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+    parts: &mut dyn ResultParts,
+) -> Result<FileReading, DataError> {
     let streamable = rules.pack.indicators.iter().all(|i| i.grain.is_none());
     if crate::data::workbook::is_workbook(path) {
         let sheet = read_sheet(path, &rules.pack.data)?;
         progress(sheet.records.byte_len() as u64);
         let why_whole = if streamable {
-            match stream_sheet(rules, &sheet)? {
+            match stream_sheet(rules, &sheet, parts)? {
                 Streamed::Done(done) => return Ok(done),
                 Streamed::Whole(reason) => reason,
             }
@@ -137,11 +195,17 @@ pub fn evaluate_file(
             WholeReason::GroupIndicators
         };
         let table = read_records(rules, &sheet.header, &sheet.records, &sheet.source)?;
-        return Ok(whole(rules, table, why_whole));
+        return Ok(whole(rules, table, why_whole, parts));
     }
     let source = path.display().to_string();
     let why_whole = if streamable {
-        match stream_csv(rules, open(path, &source, progress)?, &source, CHUNK_BYTES)? {
+        match stream_csv(
+            rules,
+            open(path, &source, progress)?,
+            &source,
+            CHUNK_BYTES,
+            parts,
+        )? {
             Streamed::Done(done) => return Ok(done),
             Streamed::Whole(reason) => reason,
         }
@@ -149,14 +213,20 @@ pub fn evaluate_file(
         WholeReason::GroupIndicators
     };
     let table = read_data_from(rules, &mut open(path, &source, progress)?, &source)?;
-    Ok(whole(rules, table, why_whole))
+    Ok(whole(rules, table, why_whole, parts))
 }
 
-/// The evaluation of a table read whole, for `why`.
-fn whole(rules: &CompiledRuleSet, mut table: Table, why: WholeReason) -> FileEvaluation {
+/// The evaluation of a table read whole, for `why`, handed to `parts` as one.
+fn whole(
+    rules: &CompiledRuleSet,
+    mut table: Table,
+    why: WholeReason,
+    parts: &mut dyn ResultParts,
+) -> FileReading {
     let warnings = std::mem::take(&mut table.warnings).into_iter().collect();
-    FileEvaluation {
-        results: evaluate(rules, &table),
+    parts.restart();
+    parts.part(evaluate(rules, &table));
+    FileReading {
         warnings,
         reading: Reading::Whole(why),
     }
@@ -195,7 +265,7 @@ fn open<'p>(
 }
 
 enum Streamed {
-    Done(FileEvaluation),
+    Done(FileReading),
     Whole(WholeReason),
 }
 
@@ -209,18 +279,23 @@ fn stream_csv(
     input: impl Read,
     source: &str,
     chunk_bytes: usize,
+    parts: &mut dyn ResultParts,
 ) -> Result<Streamed, DataError> {
     let shape = &rules.pack.data;
     let (header, chunks) = open_chunks(input, source, shape, chunk_bytes)?;
     let Some(batches) = batch_reader(rules, &header, source, rules.read_request())? else {
         return Ok(Streamed::Whole(WholeReason::Format));
     };
-    stream(rules, &*batches, &header, source, ChunkFeed(chunks))
+    stream(rules, &*batches, &header, source, ChunkFeed(chunks), parts)
 }
 
 /// Streams a sheet's records through the format's batch reader, as a CSV
 /// file's (text as UTF-8, typed numbers as they are).
-fn stream_sheet(rules: &CompiledRuleSet, sheet: &Sheet) -> Result<Streamed, DataError> {
+fn stream_sheet(
+    rules: &CompiledRuleSet,
+    sheet: &Sheet,
+    parts: &mut dyn ResultParts,
+) -> Result<Streamed, DataError> {
     let shape = typed_shape(rules);
     let request = ReadRequest {
         shape: &shape,
@@ -235,6 +310,7 @@ fn stream_sheet(rules: &CompiledRuleSet, sheet: &Sheet) -> Result<Streamed, Data
         &sheet.header,
         &sheet.source,
         &sheet.records,
+        parts,
     )
 }
 
@@ -312,6 +388,7 @@ fn stream(
     header: &[String],
     source: &str,
     feed: impl Feed,
+    parts: &mut dyn ResultParts,
 ) -> Result<Streamed, DataError> {
     let entity_column = &rules.pack.data.entity;
     let Some(entity_at) = header.iter().position(|h| h == entity_column) else {
@@ -346,6 +423,12 @@ fn stream(
     let pieces = Pieces::default();
     let ahead = Ahead::new(rayon::current_num_threads() * BATCHES_AHEAD_PER_THREAD);
     let parallel = rayon::current_num_threads() > 1;
+    let handed = RefCell::new(Handed {
+        parts,
+        warnings: batches.header_warnings().into_iter().collect(),
+        error: None,
+        count: 0,
+    });
     let outcome = rayon::in_place_scope(|scope| -> Result<Option<WholeReason>, DataError> {
         let hand_over = |work: Work| -> bool {
             if grouping.broken() {
@@ -364,26 +447,26 @@ fn stream(
             } else if let Some(piece) = evaluate_work(seq, work) {
                 pieces.fill(seq, piece);
             }
+            handed.borrow_mut().take(pieces.ready());
             true
         };
         feed.feed(source, entity_at, &hand_over)
     })?;
     if let Some(reason) = outcome.or_else(|| grouping.reason()) {
+        handed.into_inner().parts.restart();
         return Ok(Streamed::Whole(reason));
     }
-    let pieces = pieces.into_inner();
-    let count = pieces.len();
-    let mut warnings: Warnings = batches.header_warnings().into_iter().collect();
-    let mut parts = Vec::with_capacity(count);
-    for piece in pieces {
-        let (results, batch_warnings) = piece?;
-        warnings.extend(batch_warnings);
-        parts.push(results);
+    // The scope has ended: every piece is done.
+    let mut handed = handed.into_inner();
+    handed.take(pieces.ready());
+    if let Some(error) = handed.error {
+        return Err(error);
     }
-    Ok(Streamed::Done(FileEvaluation {
-        results: ResultSet::concat(rules.pack.clone(), parts),
-        warnings,
-        reading: Reading::Streamed { batches: count },
+    Ok(Streamed::Done(FileReading {
+        warnings: handed.warnings,
+        reading: Reading::Streamed {
+            batches: handed.count,
+        },
     }))
 }
 
@@ -470,6 +553,34 @@ impl Grouping {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
             .reason
+    }
+}
+
+/// The evaluated batches handed over so far, in order.
+struct Handed<'p> {
+    parts: &'p mut dyn ResultParts,
+    warnings: Warnings,
+    /// The first batch that failed: no part after it is handed over.
+    error: Option<DataError>,
+    count: usize,
+}
+
+impl Handed<'_> {
+    /// Hands `ready` (the next pieces, in order) over.
+    fn take(&mut self, ready: Vec<Piece>) {
+        for piece in ready {
+            self.count += 1;
+            if self.error.is_some() {
+                continue;
+            }
+            match piece {
+                Ok((results, warnings)) => {
+                    self.warnings.extend(warnings);
+                    self.parts.part(results);
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
     }
 }
 
@@ -592,30 +703,40 @@ impl Splitter {
     }
 }
 
-/// Evaluated batches by sequence number, filled from any thread.
+/// Evaluated batches by sequence number, filled from any thread, taken in order.
 #[derive(Default)]
-struct Pieces(Mutex<Vec<Option<Piece>>>);
+struct Pieces(Mutex<PieceQueue>);
+
+#[derive(Default)]
+struct PieceQueue {
+    /// Pieces from sequence number `taken` on (`None`: not done yet).
+    waiting: VecDeque<Option<Piece>>,
+    /// How many were taken.
+    taken: usize,
+}
 
 impl Pieces {
     fn reserve(&self) -> usize {
-        let mut pieces = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        pieces.push(None);
-        pieces.len() - 1
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.waiting.push_back(None);
+        queue.taken + queue.waiting.len() - 1
     }
 
     fn fill(&self, seq: usize, piece: Piece) {
-        let mut pieces = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        pieces[seq] = Some(piece);
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = seq - queue.taken;
+        queue.waiting[at] = Some(piece);
     }
 
-    /// Every piece, in order; the scope that filled them has ended.
-    fn into_inner(self) -> Vec<Piece> {
-        self.0
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .into_iter()
-            .flatten()
-            .collect()
+    /// The pieces done, in order, up to the first not done yet.
+    fn ready(&self) -> Vec<Piece> {
+        let mut queue = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ready = Vec::new();
+        while let Some(Some(_)) = queue.waiting.front() {
+            ready.extend(queue.waiting.pop_front().flatten());
+        }
+        queue.taken += ready.len();
+        ready
     }
 }
 
@@ -807,10 +928,12 @@ formula = "-a"
             let text = text(char::from(delimiter), &rows, &tail);
             let whole = read_data_from(&rules, &mut &text[..], "d.csv");
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let streamed = pool.install(|| stream_csv(&rules, &text[..], "d.csv", size));
+            let mut parts: Vec<ResultSet> = Vec::new();
+            let streamed = pool.install(|| stream_csv(&rules, &text[..], "d.csv", size, &mut parts));
             match (streamed, whole) {
                 (Ok(Streamed::Done(done)), Ok(table)) => {
-                    prop_assert_eq!(cells(&done.results), cells(&evaluate(&rules, &table)));
+                    let results = ResultSet::concat(rules.pack.clone(), parts);
+                    prop_assert_eq!(cells(&results), cells(&evaluate(&rules, &table)));
                     let warnings: Warnings = table.warnings().iter().cloned().collect();
                     prop_assert_eq!(done.warnings, warnings);
                 }
