@@ -111,7 +111,8 @@ fn generated_balances_with_peer_groups_spool_in_batches_as_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("balances.csv");
     let options = balances::Options {
-        entities: 40,
+        // Larger than three chunks of the CSV reader (1 MiB each).
+        entities: 300,
         periods: 3,
         seed: 5,
         with_names: false,

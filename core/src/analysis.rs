@@ -154,6 +154,7 @@ impl Analysis {
         let mut variations = vec![None; rows * width];
         let mut standings = vec![None; rows * width];
         let mut rankings = vec![None; rows * width];
+        let mut ranks = stats.ranks();
         for (row, key) in results.rows().iter().enumerate() {
             let previous = stats.previous_row(row);
             for indicator in 0..width {
@@ -163,7 +164,8 @@ impl Analysis {
                     variations[at] =
                         Variation::between(results.cell(previous, indicator).value, value);
                 }
-                standings[at] = stats.peer_standing(key, indicator, value);
+                let rank = ranks.next(key, indicator, value);
+                standings[at] = stats.peer_standing(key, indicator, value, rank);
             }
         }
         for matrix in results.pack().matrices() {
@@ -414,11 +416,6 @@ impl Slots {
             }
         }
         SlotStats {
-            directions: pack
-                .indicators()
-                .iter()
-                .map(|i| (i.direction, i.standard))
-                .collect(),
             groups: self.groups,
             peers,
             previous,
@@ -520,110 +517,42 @@ fn intern(numbers: &mut HashMap<String, u32>, names: &mut Vec<String>, name: &st
 struct PeerSlot {
     /// Mean and median of the values; `None` when their sum overflows.
     figures: Option<(Decimal, Decimal)>,
-    /// Each value's [`badness`], sorted: a value's rank is 1 + how many are smaller.
-    keys: Keys,
+    /// Each value's rank (1 + how many values are better, by [`badness`]),
+    /// in the order the values were added: the writer reads them in that
+    /// order again (see [`PeerRanks`]), one after the other, instead of
+    /// searching thousands of sorted keys per cell, slot after slot, which
+    /// missed the cache on every step.
+    ranks: Vec<u32>,
 }
 
-/// Sorted decimals, as integers of one scale when they all fit an `i128`
-/// (the same order, compared many times faster), else as they are.
-#[derive(Debug)]
-enum Keys {
-    /// Each decimal × 10^`scale`.
-    Integers {
-        scale: u32,
-        keys: Vec<Wide>,
-    },
-    Decimals(Vec<Decimal>),
-}
-
-/// An `i128` as four 32-bit words, high (signed) first: ordered as the
-/// `i128`, and of a decimal's size and alignment, so that a vector of
-/// decimals becomes one of these in place, without a second allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Wide(i32, u32, u32, u32);
-
-impl Wide {
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "each word takes its 32 bits"
-    )]
-    fn of(n: i128) -> Self {
-        Self(
-            (n >> 96) as i32,
-            (n >> 64) as u32,
-            (n >> 32) as u32,
-            n as u32,
-        )
-    }
-
-    fn get(self) -> i128 {
-        (i128::from(self.0) << 96)
-            | (i128::from(self.1) << 64)
-            | (i128::from(self.2) << 32)
-            | i128::from(self.3)
-    }
-}
-
-impl Default for Keys {
-    fn default() -> Self {
-        Self::Decimals(Vec::new())
-    }
-}
-
-impl Keys {
-    /// `values`, sorted.
-    fn of(mut values: Vec<Decimal>) -> Self {
-        let scale = values.iter().map(|v| v.scale()).max().unwrap_or(0);
-        if values.iter().all(|&v| integer_at(v, scale).is_some()) {
-            // In place: a `Wide` has a decimal's size and alignment.
-            let mut keys: Vec<Wide> = values
-                .into_iter()
-                .map(|v| Wide::of(integer_at(v, scale).unwrap_or_default()))
-                .collect();
-            keys.sort_unstable();
-            Self::Integers { scale, keys }
-        } else {
-            values.sort_unstable();
-            Self::Decimals(values)
+/// Each key's rank among `keys` — 1 + how many keys are smaller, so equal
+/// keys share a rank (1, 1, 3) — in the keys' order.
+fn ranks_in_order(keys: &[Decimal]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..u32::try_from(keys.len()).unwrap_or(u32::MAX)).collect();
+    let at = |i: u32| i as usize;
+    let scale = keys.iter().map(|k| k.scale()).max().unwrap_or(0);
+    // As integers of one scale when they all fit (the same order, compared
+    // many times faster), else as decimals.
+    let integers: Option<Vec<i128>> = keys.iter().map(|&k| integer_at(k, scale)).collect();
+    let same: Box<dyn Fn(u32, u32) -> bool + '_> = match &integers {
+        Some(integers) => {
+            order.sort_unstable_by_key(|&i| integers[at(i)]);
+            Box::new(move |a, b| integers[at(a)] == integers[at(b)])
         }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Integers { keys, .. } => keys.len(),
-            Self::Decimals(keys) => keys.len(),
+        None => {
+            order.sort_unstable_by(|&a, &b| keys[at(a)].cmp(&keys[at(b)]));
+            Box::new(move |a, b| keys[at(a)] == keys[at(b)])
         }
-    }
-
-    /// How many keys are smaller than `key`.
-    fn below(&self, key: Decimal) -> usize {
-        match self {
-            Self::Integers { scale, keys } => match integer_at(key, *scale) {
-                Some(key) => {
-                    let key = Wide::of(key);
-                    keys.partition_point(|k| *k < key)
-                }
-                None => keys.partition_point(|&k| less(k.get(), *scale, key)),
-            },
-            Self::Decimals(keys) => keys.partition_point(|k| *k < key),
+    };
+    let mut ranks = vec![0; keys.len()];
+    let mut rank = 0;
+    for (position, &i) in order.iter().enumerate() {
+        if position == 0 || !same(order[position - 1], i) {
+            rank = u32::try_from(position + 1).unwrap_or(u32::MAX);
         }
+        ranks[at(i)] = rank;
     }
-}
-
-/// Whether `k` / 10^`scale` < `key`, exactly.
-fn less(k: i128, scale: u32, key: Decimal) -> bool {
-    if let Some(places) = key.scale().checked_sub(scale) {
-        // k × 10^places against the key's mantissa; past i128, k's sign decides.
-        return match 10_i128.checked_pow(places).and_then(|p| k.checked_mul(p)) {
-            Some(k) => k < key.mantissa(),
-            None => k < 0,
-        };
-    }
-    match integer_at(key, scale) {
-        Some(key) => k < key,
-        // The key is past i128 at this scale: its sign decides.
-        None => key.is_sign_positive(),
-    }
+    ranks
 }
 
 /// `value` × 10^`scale`, when `value` has at most `scale` places and it fits.
@@ -637,19 +566,21 @@ impl PeerSlot {
         if values.is_empty() {
             return Self::default();
         }
+        let badness: Vec<Decimal> = values
+            .iter()
+            .map(|&v| badness(v, direction, standard))
+            .collect();
+        let ranks = ranks_in_order(&badness);
+        drop(badness);
         let scale = values.iter().map(|v| v.scale()).max().unwrap_or(0);
         if values.iter().all(|&v| integer_at(v, scale).is_some()) {
             values.sort_unstable_by_key(|&v| integer_at(v, scale));
         } else {
             values.sort_unstable();
         }
-        let figures = mean_and_median(&values);
-        for value in &mut values {
-            *value = badness(*value, direction, standard);
-        }
         Self {
-            figures,
-            keys: Keys::of(values),
+            figures: mean_and_median(&values),
+            ranks,
         }
     }
 }
@@ -658,8 +589,6 @@ impl PeerSlot {
 /// with the cell's row (its index among all the rows added), key and value.
 #[derive(Debug, Default)]
 pub struct SlotStats {
-    /// Each indicator's direction and standard: what its ranks follow.
-    directions: Vec<(Direction, Option<Standard>)>,
     groups: HashMap<String, HashMap<String, usize>>,
     peers: Vec<Vec<PeerSlot>>,
     previous: Vec<u32>,
@@ -678,30 +607,46 @@ impl SlotStats {
             .map(|&p| p as usize)
     }
 
+    /// A reader of the cells' peer ranks, for cells taken in the order
+    /// they were added to the [`Slots`].
+    #[must_use]
+    pub fn ranks(&self) -> PeerRanks<'_> {
+        PeerRanks {
+            stats: self,
+            next: self.peers.iter().map(|slot| vec![0; slot.len()]).collect(),
+        }
+    }
+
+    /// The slot of the rows keyed `key` (peer group and period), if they have one.
+    fn slot(&self, key: &RowKey) -> Option<usize> {
+        let by_group = self.groups.get(key.period.as_deref().unwrap_or(""))?;
+        by_group.get(key.peer_group.as_deref()?).copied()
+    }
+
     /// The standing of a cell of the row keyed `key` with `value` for
-    /// `indicator`, if the row has a peer group and the cell a value.
+    /// `indicator`, if the row has a peer group and the cell a value (and
+    /// its differences from the mean and median are decimals); `rank` is
+    /// what [`PeerRanks::next`] gave for the cell.
     #[must_use]
     pub fn peer_standing(
         &self,
         key: &RowKey,
         indicator: usize,
         value: Option<Decimal>,
+        rank: u32,
     ) -> Option<PeerStanding> {
         let value = value?;
-        let slot = *self
-            .groups
-            .get(key.period.as_deref().unwrap_or(""))?
-            .get(key.peer_group.as_deref()?)?;
-        let peers = self.peers.get(slot)?.get(indicator)?;
+        let peers = self.peers.get(self.slot(key)?)?.get(indicator)?;
         let (mean, median) = peers.figures?;
-        let (direction, standard) = *self.directions.get(indicator)?;
         Some(PeerStanding {
-            size: peers.keys.len(),
+            size: peers.ranks.len(),
             mean,
             median,
-            from_mean: value - mean,
-            from_median: value - median,
-            rank: 1 + peers.keys.below(badness(value, direction, standard)),
+            // Past a decimal's range (values near ±7.9e28): no standing
+            // rather than a wrong one or a panic.
+            from_mean: value.checked_sub(mean)?,
+            from_median: value.checked_sub(median)?,
+            rank: rank as usize,
         })
     }
 
@@ -721,6 +666,39 @@ impl SlotStats {
     #[must_use]
     pub fn warnings(&self) -> &[DataWarning] {
         &self.warnings
+    }
+}
+
+/// Each cell's peer rank, read in the order the cells were added to the
+/// [`Slots`] (rows in input order, indicators in pack order): every slot's
+/// ranks are read one after the other.
+#[derive(Debug)]
+pub struct PeerRanks<'s> {
+    stats: &'s SlotStats,
+    /// Per slot and indicator, the next rank to read.
+    next: Vec<Vec<usize>>,
+}
+
+impl PeerRanks<'_> {
+    /// The rank of the next cell — of the row keyed `key`, for `indicator`,
+    /// with `value` — or 0 when it has none (no value, no peer group).
+    /// Every cell must be asked for, in the order they were added.
+    pub fn next(&mut self, key: &RowKey, indicator: usize, value: Option<Decimal>) -> u32 {
+        if value.is_none() {
+            return 0;
+        }
+        let Some(slot) = self.stats.slot(key) else {
+            return 0;
+        };
+        let (Some(peers), Some(next)) = (
+            self.stats.peers.get(slot).and_then(|s| s.get(indicator)),
+            self.next.get_mut(slot).and_then(|s| s.get_mut(indicator)),
+        ) else {
+            return 0;
+        };
+        let rank = peers.ranks.get(*next).copied().unwrap_or(0);
+        *next += 1;
+        rank
     }
 }
 
@@ -856,7 +834,7 @@ fn mean_and_median(sorted: &[Decimal]) -> Option<(Decimal, Decimal)> {
     let median = if sorted.len() % 2 == 1 {
         sorted[mid]
     } else {
-        (sorted[mid - 1] + sorted[mid]) / Decimal::TWO
+        sorted[mid - 1].checked_add(sorted[mid])? / Decimal::TWO
     };
     Some((sum.checked_div(n)?, median))
 }
@@ -894,51 +872,58 @@ mod tests {
     }
 
     #[test]
-    fn keys_as_integers_order_and_count_as_decimals() {
-        let values: Vec<Decimal> = [
+    fn ranks_count_the_smaller_keys_as_integers_or_as_decimals() {
+        let naive = |keys: &[Decimal]| -> Vec<u32> {
+            keys.iter()
+                .map(|k| 1 + u32::try_from(keys.iter().filter(|&o| o < k).count()).unwrap())
+                .collect()
+        };
+        // One scale fits every key (27 places): compared as integers.
+        let fits: Vec<Decimal> = [
             "1.5",
             "-2",
             "1.50",
             "0.000000000000000000000000001",
             "3",
             "-2.25",
+            "1.5",
         ]
         .iter()
         .map(|v| d(v))
         .collect();
-        let keys = Keys::of(values.clone());
-        assert!(matches!(keys, Keys::Integers { scale: 27, .. }));
-        let huge = Decimal::MAX;
-        let mut probes = values.clone();
-        probes.extend([
-            d("1.4999999999999999999999999999"),
-            d("0"),
-            huge,
-            -huge,
-            d("1e-28"),
-        ]);
-        for probe in probes {
-            let below = values.iter().filter(|&&v| v < probe).count();
-            assert_eq!(keys.below(probe), below, "{probe}");
+        assert_eq!(ranks_in_order(&fits), [4, 2, 4, 3, 7, 1, 4]);
+        assert_eq!(ranks_in_order(&fits), naive(&fits));
+        // Too wide for one scale: compared as decimals.
+        let wide = [
+            Decimal::MAX,
+            d("0.0000000001"),
+            -Decimal::MAX,
+            d("0.0000000001"),
+        ];
+        assert_eq!(ranks_in_order(&wide), [4, 2, 1, 2]);
+        // Every list of up to 5 keys from a few values, ties and the decimal path among them.
+        let pool = [d("-1"), d("0"), d("0.0"), d("2.5"), d("2.50"), Decimal::MAX];
+        for n in 0..=5_u32 {
+            for code in 0..6_usize.pow(n) {
+                let keys: Vec<Decimal> = (0..n).map(|i| pool[code / 6_usize.pow(i) % 6]).collect();
+                assert_eq!(ranks_in_order(&keys), naive(&keys), "{keys:?}");
+            }
         }
-        // Too wide for one scale: kept as decimals.
-        for n in [
-            0,
-            1,
-            -1,
-            i128::MAX,
-            i128::MIN,
-            1 << 96,
-            -(1 << 96),
-            12_345 << 40,
-        ] {
-            assert_eq!(Wide::of(n).get(), n);
-            assert_eq!(Wide::of(n).cmp(&Wide::of(1)), n.cmp(&1), "{n}");
-            assert_eq!(Wide::of(n).cmp(&Wide::of(-7)), n.cmp(&-7), "{n}");
-        }
-        let wide = Keys::of(vec![huge, d("0.0000000001")]);
-        assert!(matches!(wide, Keys::Decimals(_)));
-        assert_eq!(wide.below(d("1")), 1);
+    }
+
+    #[test]
+    fn figures_past_a_decimals_range_are_none_not_a_panic() {
+        // The sum overflows, and so would the middle two's.
+        assert_eq!(mean_and_median(&[Decimal::MAX, Decimal::MAX]), None);
+        assert_eq!(mean_and_median(&[-Decimal::MAX, -Decimal::MAX]), None);
+        // Mean and median 0: every difference from them is a decimal.
+        let slot = PeerSlot::of(
+            vec![Decimal::MAX, -Decimal::MAX, Decimal::ZERO],
+            Direction::HigherIsBetter,
+            None,
+        );
+        assert_eq!(slot.figures, Some((Decimal::ZERO, Decimal::ZERO)));
+        assert_eq!(slot.ranks, [1, 3, 2]);
     }
 
     #[test]

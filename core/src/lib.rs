@@ -44,7 +44,9 @@ mod pack;
 mod source;
 
 pub use acceptance::{PackTest, TESTS_DIR, TestFailure, TestOutcome};
-pub use analysis::{Analysis, MatrixCut, PeerStanding, Ranking, SlotStats, Slots, Variation};
+pub use analysis::{
+    Analysis, MatrixCut, PeerRanks, PeerStanding, Ranking, SlotStats, Slots, Variation,
+};
 pub use compile::cancel::Cancel;
 pub use compile::inputs::InputFunction;
 pub use compile::math::FormulaFailure;

@@ -169,6 +169,8 @@ fn slot_statistics_are_what_counting_peers_gives_whole_or_in_parts() {
             let stats = slots.finish();
             prop_assert_eq!(stats.warnings(), analysis.warnings());
             let mut ranked = 0;
+            // Cells asked for in the order they were added: rows, then indicators.
+            let mut ranks = stats.ranks();
             for (row, key) in whole.rows().iter().enumerate() {
                 for indicator in 0..3 {
                     let expected = counted(&whole, row, indicator);
@@ -182,7 +184,12 @@ fn slot_statistics_are_what_counting_peers_gives_whole_or_in_parts() {
                     );
                     let value = whole.cell(row, indicator).value;
                     prop_assert_eq!(
-                        stats.peer_standing(key, indicator, value),
+                        stats.peer_standing(
+                            key,
+                            indicator,
+                            value,
+                            ranks.next(key, indicator, value)
+                        ),
                         expected,
                         "parts: row {} indicator {}",
                         row,

@@ -13,8 +13,8 @@ use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use semaforo_core::{
-    Cell, CompiledRuleSet, DataWarning, GroupResult, ResultParts, ResultSet, RowKey, RulePack,
-    SlotStats, Slots, Variation,
+    Cell, CompiledRuleSet, DataWarning, GroupResult, PeerRanks, ResultParts, ResultSet, RowKey,
+    RulePack, SlotStats, Slots, Variation,
 };
 
 use super::{Columns, Format, Record, csv, json, selection_lines};
@@ -237,11 +237,13 @@ impl Spooled<'_> {
         }
         let mut first = 0;
         let mut parts = store.read_back()?;
+        let mut ranks = stats.ranks();
         // Small parts (a streamed batch) are formatted as CSV several at
         // once on the rayon pool; a large one (a file read whole) alone.
         let mut pending: Vec<(usize, Part)> = Vec::new();
         let mut pending_rows = 0;
-        while let Some(part) = parts.next_part()? {
+        while let Some(mut part) = parts.next_part()? {
+            part.take_ranks(&mut ranks);
             let rows = part.rows.len();
             match format {
                 Format::Csv if rows >= CSV_ROWS_AT_ONCE => {
@@ -320,10 +322,30 @@ struct Part {
     cells: Vec<Cell>,
     /// …which are here: kind and message.
     errors: Vec<Option<(&'static str, String)>>,
+    /// Row by row, every indicator: the cell's peer rank (0 for none).
+    ranks: Vec<u32>,
     width: usize,
 }
 
 impl Part {
+    /// Reads each cell's peer rank from `ranks`: parts are read back in
+    /// the order they were added to the slots, so are their cells.
+    fn take_ranks(&mut self, ranks: &mut PeerRanks<'_>) {
+        self.ranks = self
+            .rows
+            .iter()
+            .enumerate()
+            .flat_map(|(row, key)| (0..self.width).map(move |indicator| (row, key, indicator)))
+            .map(|(row, key, indicator)| {
+                ranks.next(
+                    key,
+                    indicator,
+                    self.cells[row * self.width + indicator].value,
+                )
+            })
+            .collect();
+    }
+
     /// The records of `rows`, whose first row is row `first` of the whole results.
     fn records<'a>(
         &'a self,
@@ -354,7 +376,7 @@ impl Part {
                         key,
                         Record::of_cell(pack, indicator, cell, self.errors[at].clone()),
                         variation,
-                        stats.peer_standing(key, index, cell.value),
+                        stats.peer_standing(key, index, cell.value, self.ranks[at]),
                         stats.ranking(first + row, index),
                     )
                 })
@@ -577,6 +599,7 @@ fn decode(bytes: &[u8], kinds: &[&'static str]) -> Option<Part> {
         rows: keys,
         cells,
         errors,
+        ranks: Vec::new(),
         width,
     })
 }
