@@ -7,7 +7,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 
-use super::{Column, Columns, Record, Sheet, exact_or_none};
+use super::{Column, Columns, Record, Sheet, exact_into};
 
 /// Rows formatted together by one thread.
 const ROWS_PER_PIECE: usize = 64;
@@ -82,9 +82,10 @@ fn write_records<'r, W: Write>(
 ) -> io::Result<()> {
     let columns: Vec<Column> = columns.keyed().map(|(column, _)| column).collect();
     let mut number = itoa::Buffer::new();
+    // The text of a record's other figures, one after the other.
+    let mut figure = String::with_capacity(32);
     for r in records {
         for &column in &columns {
-            let decimal = |v: Option<Decimal>| exact_or_none(v).unwrap_or_default();
             let field: Cow<'_, str> = match column {
                 Column::Level => r.level.into(),
                 Column::Entity => r.entity.into(),
@@ -101,15 +102,15 @@ fn write_records<'r, W: Write>(
                     .map_or("", |(_, message)| message.as_str())
                     .into(),
                 Column::Flags => r.cell.flags.join(";").into(),
-                Column::Previous => decimal(r.previous).into(),
-                Column::Variation => decimal(r.variation).into(),
-                Column::VariationPct => decimal(r.variation_pct).into(),
+                Column::Previous => figure_text(&mut figure, r.previous).into(),
+                Column::Variation => figure_text(&mut figure, r.variation).into(),
+                Column::VariationPct => figure_text(&mut figure, r.variation_pct).into(),
                 Column::PeerGroup => r.peer_group.unwrap_or_default().into(),
                 Column::PeerSize => r.peer_size.map_or("", |n| number.format(n)).into(),
-                Column::PeerMean => decimal(r.peer_mean).into(),
-                Column::PeerMedian => decimal(r.peer_median).into(),
-                Column::FromPeerMean => decimal(r.from_peer_mean).into(),
-                Column::FromPeerMedian => decimal(r.from_peer_median).into(),
+                Column::PeerMean => figure_text(&mut figure, r.peer_mean).into(),
+                Column::PeerMedian => figure_text(&mut figure, r.peer_median).into(),
+                Column::FromPeerMean => figure_text(&mut figure, r.from_peer_mean).into(),
+                Column::FromPeerMedian => figure_text(&mut figure, r.from_peer_median).into(),
                 Column::PeerRank => r.peer_rank.map_or("", |n| number.format(n)).into(),
                 Column::Rank => r.rank.map_or("", |n| number.format(n)).into(),
                 Column::Selected => r
@@ -124,4 +125,13 @@ fn write_records<'r, W: Write>(
         csv.write_record(None::<&[u8]>)?;
     }
     Ok(())
+}
+
+/// `value` as [`super::exact`] writes it, in `text` (emptied first); empty for none.
+fn figure_text(text: &mut String, value: Option<Decimal>) -> &str {
+    text.clear();
+    if let Some(value) = value {
+        exact_into(text, value);
+    }
+    text
 }
