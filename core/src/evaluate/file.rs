@@ -328,7 +328,6 @@ trait Feed {
     /// back, with why.
     fn feed(
         self,
-        source: &str,
         entity_at: usize,
         hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError>;
@@ -341,7 +340,6 @@ struct ChunkFeed<R: Read>(Chunks<R>);
 impl<R: Read> Feed for ChunkFeed<R> {
     fn feed(
         self,
-        _source: &str,
         entity_at: usize,
         hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError> {
@@ -359,7 +357,6 @@ impl<R: Read> Feed for ChunkFeed<R> {
 impl Feed for &RecordBatch {
     fn feed(
         self,
-        _source: &str,
         entity_at: usize,
         hand_over: &dyn Fn(Work) -> bool,
     ) -> Result<Option<WholeReason>, DataError> {
@@ -450,7 +447,7 @@ fn stream(
             handed.borrow_mut().take(pieces.ready());
             true
         };
-        feed.feed(source, entity_at, &hand_over)
+        feed.feed(entity_at, &hand_over)
     })?;
     if let Some(reason) = outcome.or_else(|| grouping.reason()) {
         handed.into_inner().parts.restart();
